@@ -1,0 +1,172 @@
+"""`videoworld-go selfplay`: grow an SGF corpus from real engines, resumably.
+
+Worker processes each own their engines (GTP clients kept across games) and play
+whole games; the parent is the only writer: it dedups, appends each finished game to
+the corpus file (fsynced), shows games/hour, and refreshes ``data/manifest.json``.
+Killing the job loses only the games in flight; rerunning it continues the corpus.
+Games that end by a fault or the move cap are not stored (their score is no result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+from engine.corpus import CorpusFile, game_key, update_manifest, write_corpus_info
+from engine.engines import REPO, spec_from_preset
+from engine.match import MatchConfig, play_match, random_opening
+from engine.sgf import dump_game
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig:
+    engines: tuple[str, ...] = ("katago:1",)  # presets; every pair (incl. self-pairs) is played
+    size: int = 9
+    komi: float = 7.0
+    opening_min: int = 0  # random opening moves imposed before the engines play, drawn per game
+    opening_max: int = 2
+    move_timeout: float = 120.0
+    katago_dir: Optional[str] = None
+
+
+# ---------------------------------------------------------------- worker side
+_clients: dict = {}  # per worker process: preset -> GtpClient (made lazily, kept across games)
+
+
+def _client(preset: str, cfg: SelfPlayConfig, log_dir: str):
+    from gtp.client import GtpClient
+
+    c = _clients.get(preset)
+    if c is None or not c.alive:
+        spec = spec_from_preset(preset, cfg.size, cfg.komi, katago_dir=Path(cfg.katago_dir) if cfg.katago_dir else None)
+        stderr = str(Path(log_dir) / f"{preset.replace(':', '_')}.stderr.log")
+        c = _clients[preset] = GtpClient(spec, timeout=cfg.move_timeout, stderr_path=stderr)
+    return c
+
+
+def play_one(cfg: SelfPlayConfig, pair: tuple[str, str], seed: int, log_dir: str) -> dict:
+    """Play one game in a worker; returns the SGF and what the parent needs to file it."""
+    from gtp.client import GtpClientError
+
+    rng = random.Random(seed)
+    opening = random_opening(cfg.size, rng.randint(cfg.opening_min, cfg.opening_max), rng)
+    try:
+        black = _client(pair[0], cfg, log_dir)
+        white = black if pair[1] == pair[0] else _client(pair[1], cfg, log_dir)
+        t0 = time.monotonic()
+        res = play_match(black, white, MatchConfig(cfg.size, cfg.komi, move_timeout=cfg.move_timeout), opening)
+    except GtpClientError as e:
+        for p in set(pair):  # restart on the next game
+            c = _clients.pop(p, None)
+            if c:
+                c.close(grace=1.0)
+        return {"ok": False, "reason": f"setup: {e}", "seed": seed}
+    if res.reason == "fault":
+        for p in set(pair):
+            c = _clients.pop(p, None)
+            if c:
+                c.close(grace=1.0)
+    gc = f"opening={len(opening)} seed={seed} end={res.reason}"
+    sgf = dump_game(res.game, black=black.spec.name, white=white.spec.name, result=res.result, comment=gc)
+    return {"ok": res.reason in ("score", "resign"), "reason": res.reason, "fault": res.fault, "seed": seed,
+            "sgf": sgf, "key": game_key(res.game), "moves": res.game.move_number, "result": res.result,
+            "seconds": time.monotonic() - t0}
+
+
+# ---------------------------------------------------------------- parent side
+def pairs_of(engines: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(a, b) for a in engines for b in engines]
+
+
+def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, seed: Optional[int] = None,
+                 data_dir: Optional[Path] = None, log_dir: Optional[Path] = None, progress: bool = True) -> dict:
+    """Grow ``out/games.sgf`` until it holds ``games`` games; returns counters."""
+    from tqdm import tqdm
+
+    corpus = CorpusFile(out)
+    write_corpus_info(out, {"generator": "videoworld-go selfplay", "config": asdict(cfg)})
+    log_dir = Path(log_dir or REPO / "runs" / "selfplay" / out.name)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    pairs = pairs_of(cfg.engines)
+    base = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    stats = {"stored": 0, "duplicates": 0, "dropped": {}, "start": corpus.count}
+    next_index = corpus.count
+    metrics = open(log_dir / "metrics.jsonl", "a")
+    bar = tqdm(total=games, initial=corpus.count, desc=out.name, unit="game", disable=not progress, smoothing=0.1)
+    t0 = time.monotonic()
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            inflight = {}
+
+            def submit() -> None:
+                nonlocal next_index
+                i = next_index
+                next_index += 1
+                inflight[pool.submit(play_one, cfg, pairs[i % len(pairs)], base + i, str(log_dir))] = i
+
+            for _ in range(min(workers, max(games - corpus.count, 0))):
+                submit()
+            while inflight:
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    inflight.pop(fut)
+                    r = fut.result()
+                    if r["ok"] and corpus.append(r["sgf"], r["key"], r["moves"]):
+                        stats["stored"] += 1
+                        bar.update(1)
+                    elif r["ok"]:
+                        stats["duplicates"] += 1
+                    else:
+                        stats["dropped"][r["reason"]] = stats["dropped"].get(r["reason"], 0) + 1
+                    rate = stats["stored"] / max(time.monotonic() - t0, 1e-9) * 3600
+                    bar.set_postfix(games_per_h=f"{rate:.0f}", dup=stats["duplicates"], drop=sum(stats["dropped"].values()))
+                    metrics.write(json.dumps({"t": time.time(), "count": corpus.count, "games_per_h": rate,
+                                              **{k: r.get(k) for k in ("reason", "result", "moves", "seconds", "fault")}}) + "\n")
+                    metrics.flush()
+                    if data_dir and stats["stored"] and stats["stored"] % 50 == 0:
+                        update_manifest(data_dir)
+                    if corpus.count + len(inflight) < games:
+                        submit()
+    finally:
+        bar.close()
+        metrics.close()
+        if data_dir:
+            update_manifest(data_dir)
+    stats["count"] = corpus.count
+    stats["games_per_h"] = stats["stored"] / max(time.monotonic() - t0, 1e-9) * 3600
+    return stats
+
+
+# ---------------------------------------------------------------- CLI
+def add_parser(sub) -> None:
+    p = sub.add_parser("selfplay", help="generate an SGF corpus with KataGo / GNU Go (resumable)")
+    p.add_argument("--engines", default="katago:1", help="comma-separated presets: katago:V, gnugo:L, random")
+    p.add_argument("--out", required=True, help="corpus folder, e.g. data/katago9")
+    p.add_argument("--games", type=int, required=True, help="target size of the corpus (games)")
+    p.add_argument("--size", type=int, default=9)
+    p.add_argument("--komi", type=float, default=7.0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--opening", default="0-2", help="random opening moves per game, MIN-MAX")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--move-timeout", type=float, default=120.0)
+    p.add_argument("--data-dir", default=None, help="refresh DATA_DIR/manifest.json (default: parent of --out)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    lo, _, hi = args.opening.partition("-")
+    cfg = SelfPlayConfig(engines=tuple(e.strip() for e in args.engines.split(",") if e.strip()), size=args.size,
+                         komi=args.komi, opening_min=int(lo), opening_max=int(hi or lo), move_timeout=args.move_timeout,
+                         katago_dir=os.environ.get("VIDEOWORLD_KATAGO"))
+    out = Path(args.out)
+    stats = run_selfplay(cfg, out, args.games, args.workers, args.seed, Path(args.data_dir or out.parent))
+    print(json.dumps(stats))
+    return 0
