@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     "gtp": "gtp.cli",
     "render": "render.cli",
     "selfplay": "engine.selfplay",
+    "arena": "engine.arena",
+    "eval": "engine.evaluate",
 }
 
 

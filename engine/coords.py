@@ -78,7 +78,8 @@ def from_gtp(text: str, size: int) -> Move:
         return PASS
     if t == "RESIGN":
         return RESIGN
-    if len(t) < 2 or t[0] not in GTP_COLUMNS or not t[1:].isdigit():
+    # isascii: str.isdigit() accepts "²", which int() refuses, and "ſ".upper() is "S".
+    if len(t) < 2 or not text.isascii() or t[0] not in GTP_COLUMNS or not t[1:].isdigit():
         raise CoordError(f"invalid vertex {text!r}")
     col = GTP_COLUMNS.index(t[0])
     row = size - int(t[1:])

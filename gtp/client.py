@@ -82,21 +82,29 @@ class GtpClient:
                 stderr=self._stderr, cwd=self.spec.cwd, env=env, bufsize=0,
             )
         except OSError as e:
+            self._stderr.close()
             raise GtpCrash(f"{self.spec.name}: cannot start {self.spec.command[0]!r}: {e}") from None
         self._lines = queue.Queue()
         reader = threading.Thread(target=self._read, args=(self._proc.stdout, self._lines), daemon=True)
         reader.start()
-        first = True
-        for cmd in self.spec.setup:
-            self.send(cmd, timeout=self.start_timeout if first else None)
-            first = False
-        if first:  # no setup commands: still prove the engine is alive
-            self.send("protocol_version", timeout=self.start_timeout)
+        try:
+            first = True
+            for cmd in self.spec.setup:
+                self.send(cmd, timeout=self.start_timeout if first else None)
+                first = False
+            if first:  # no setup commands: still prove the engine is alive
+                self.send("protocol_version", timeout=self.start_timeout)
+        except GtpClientError:
+            self.close(grace=0.5)  # do not leak the process and the log handle of an engine that failed to start
+            raise
 
     @staticmethod
     def _read(stream, lines: "queue.Queue[object]") -> None:
-        for raw in iter(stream.readline, b""):
-            lines.put(raw.decode("utf-8", "replace"))
+        try:
+            for raw in iter(stream.readline, b""):
+                lines.put(raw.decode("utf-8", "replace"))
+        except (ValueError, OSError):  # close() closed the pipe under us: that is the end too
+            pass
         lines.put(_EOF)
 
     @property

@@ -1,0 +1,221 @@
+"""`videoworld-go eval`: oracle labels for held-out positions, and the paper's metrics for any player.
+
+    videoworld-go eval label [--positions 300] [--searched 50]   # KataGo labels the test split
+    videoworld-go eval run --player random --player gnugo:1      # metrics with 95 % intervals
+
+A player is a ``engine.player.Player`` (``random``, or ``py:module:factory`` returning one)
+or a GTP engine (a preset ``gnugo:L`` / ``katago:V`` / ``katago-greedy:V``, or
+``gtp:COMMAND LINE``). GTP engines get each position by ``clear_board`` and ``play``
+(no loadsgf: not every engine has it), then ``genmove`` and ``undo``; positions of one
+game are visited in order, so the board only ever grows by the moves in between.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shlex
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+from engine.coords import RESIGN, CoordError, Move, color_name, from_gtp, to_gtp
+from engine.engines import REPO, spec_from_preset
+from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
+from engine.metrics import Answer, Scores, score
+from gtp.client import EngineSpec, GtpClient, GtpClientError, GtpCrash, GtpTimeout
+
+GTP_PRESETS = ("gnugo", "katago", "katago-greedy")
+
+
+def _legal(label: Label, move: Optional[Move]) -> Optional[bool]:
+    if move is None:
+        return None
+    return move is not RESIGN and label.game().position.is_legal(move, label.to_play)
+
+
+# ---------------------------------------------------------------- Player-protocol players
+def answers_player(player, labels: list[Label]) -> Iterator[Answer]:
+    """Ask a Player for each position; also its raw (unmasked) move when it offers ``raw_move``."""
+    raw_fn: Optional[Callable] = getattr(player, "raw_move", None)
+    for lb in labels:
+        move = player.genmove(lb.game(), lb.to_play)
+        raw = raw_fn(lb.game(), lb.to_play) if raw_fn else None
+        yield Answer(lb.id, move, raw, _legal(lb, raw) if raw_fn else None, _legal(lb, move))
+
+
+# ---------------------------------------------------------------- GTP engines
+def _by_game(labels: list[Label]) -> list[Label]:
+    """Positions grouped by game, in move order, so the engine's board only grows."""
+    groups: dict[str, list[Label]] = defaultdict(list)
+    for lb in labels:
+        groups[lb.source.get("game") or lb.id.split(":")[0]].append(lb)
+    return [lb for g in groups.values() for lb in sorted(g, key=lambda x: len(x.moves))]
+
+
+def answers_gtp(spec: EngineSpec, labels: list[Label], move_timeout: float = 60.0,
+                stderr_path: Optional[str] = None) -> Iterator[Answer]:
+    """genmove on every position; a crash or timeout is an unanswered position and a restart."""
+    client = GtpClient(spec, timeout=move_timeout, stderr_path=stderr_path)
+    board: Optional[list] = None  # moves the engine holds now (None: unknown, clear first)
+    size = komi = None
+    try:
+        for lb in _by_game(labels):
+            try:
+                if (lb.size, lb.komi) != (size, komi):
+                    client.send(f"boardsize {lb.size}")
+                    client.send(f"komi {lb.komi:g}")
+                    size, komi, board = lb.size, lb.komi, None
+                if board is None or lb.moves[:len(board)] != board:
+                    client.send("clear_board")
+                    board = []
+                for c, m in lb.moves[len(board):]:
+                    client.send(f"play {color_name(c)} {to_gtp(m, lb.size)}")
+                    board.append((c, m))
+                text = client.send(f"genmove {color_name(lb.to_play)}")
+            except (GtpTimeout, GtpCrash) as e:
+                yield Answer(lb.id, None, error=f"{type(e).__name__}: {e}")
+                client.restart()
+                board = size = komi = None
+                continue
+            except GtpClientError as e:  # e.g. the engine refuses a move of the game
+                yield Answer(lb.id, None, error=str(e))
+                board = None
+                continue
+            try:
+                move: Optional[Move] = from_gtp(text, lb.size)
+            except CoordError:
+                move = None
+            yield Answer(lb.id, move, legal=_legal(lb, move), error="" if move is not None else f"answer {text!r}")
+            if move is not None and move is not RESIGN:
+                try:
+                    client.send("undo")
+                except GtpClientError:
+                    board = None  # no undo: replay from an empty board next time
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------- which player
+def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
+    """("player", Player) or ("gtp", EngineSpec) for a --player value."""
+    kind = name.partition(":")[0]
+    if name == "random":
+        from engine.player import RandomPlayer
+
+        return "player", RandomPlayer(seed)
+    if kind in GTP_PRESETS:
+        return "gtp", spec_from_preset(name, size=size)
+    if kind == "gtp":
+        return "gtp", EngineSpec(name=name, command=shlex.split(name[4:]))
+    if kind == "py":
+        module, _, attr = name[3:].partition(":")
+        return "player", getattr(importlib.import_module(module), attr)()
+    raise ValueError(f"unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, py:MODULE:FACTORY")
+
+
+def evaluate(name: str, labels: list[Label], seed: int = 0, move_timeout: float = 60.0,
+             log_dir: Optional[Path] = None) -> tuple[Scores, float]:
+    """Scores of one player on the labels, and the seconds it took."""
+    size = labels[0].size if labels else 9
+    kind, obj = resolve(name, size, seed)
+    t0 = time.monotonic()
+    if kind == "player":
+        answers = list(answers_player(obj, labels))
+    else:
+        log = str(log_dir / (name.replace(":", "_").replace("/", "_")[:60] + ".stderr.log")) if log_dir else None
+        answers = list(answers_gtp(obj, labels, move_timeout, log))  # type: ignore[arg-type]
+    return score({lb.id: lb for lb in labels}, answers), time.monotonic() - t0
+
+
+# ---------------------------------------------------------------- CLI
+def add_parser(sub) -> None:
+    p = sub.add_parser("eval", help="oracle labels (KataGo) and the paper's metrics for any player")
+    ev = p.add_subparsers(dest="eval_command", required=True)
+    lab = ev.add_parser("label", help="label test-split positions with KataGo's analysis engine (resumable)")
+    lab.add_argument("--data-dir", default=str(REPO / "data"))
+    lab.add_argument("--corpora", default=None, help="comma-separated corpus folders (default: all)")
+    lab.add_argument("--size", type=int, default=9)
+    lab.add_argument("--labels", default=None, help="cache file (default DATA_DIR/oracle/test{size}.jsonl)")
+    lab.add_argument("--positions", type=int, default=LabelConfig.positions, help="policy labels wanted in total")
+    lab.add_argument("--searched", type=int, default=LabelConfig.searched, help="searched labels wanted in total")
+    lab.add_argument("--search-visits", type=int, default=LabelConfig.search_visits)
+    lab.add_argument("--seed", type=int, default=0, help="position order (keep it fixed for one cache)")
+    lab.add_argument("--no-progress", action="store_true")
+    lab.set_defaults(func=run_label)
+    r = ev.add_parser("run", help="metrics (legal rate, Best-Action Acc, Action-Value) with 95 %% intervals")
+    r.add_argument("--player", action="append", required=True,
+                   help="random | gnugo:L | katago:V | katago-greedy:V | gtp:CMD | py:MODULE:FACTORY (repeatable)")
+    r.add_argument("--data-dir", default=str(REPO / "data"))
+    r.add_argument("--size", type=int, default=9)
+    r.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/test{size}.jsonl)")
+    r.add_argument("--limit", type=int, default=None, help="first N labels only")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--move-timeout", type=float, default=60.0)
+    r.add_argument("--out", default=None, help="results JSON (default runs/eval/eval.json)")
+    r.set_defaults(func=run_eval)
+
+
+def _labels_path(args: argparse.Namespace) -> Path:
+    return Path(args.labels) if args.labels else Path(args.data_dir) / "oracle" / f"test{args.size}.jsonl"
+
+
+def run_label(args: argparse.Namespace) -> int:
+    from engine.oracle import KataGoAnalysis
+
+    path = _labels_path(args)
+    cands = candidates(Path(args.data_dir), args.size, args.seed,
+                       args.corpora.split(",") if args.corpora else None)
+    print(f"{len(cands)} test-split positions available; labelling into {path}")
+    cfg = LabelConfig(positions=args.positions, searched=args.searched, search_visits=args.search_visits,
+                      seed=args.seed)
+    log = REPO / "runs" / "eval" / "katago-analysis.stderr.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with KataGoAnalysis(size=args.size, stderr_path=str(log)) as oracle:
+        stats = label_positions(oracle, path, cands, cfg, progress=not args.no_progress)
+    print(json.dumps(stats))
+    return 0
+
+
+def _pct(d: dict) -> str:
+    if not d["n"]:
+        return "-"
+    lo, hi = d["ci95"]
+    return f"{100 * d['value']:5.1f} [{100 * lo:4.1f}, {100 * hi:5.1f}]"
+
+
+def format_table(results: dict[str, dict]) -> str:
+    head = f"{'player':<22} {'n':>5}  {'raw legal %':>19}  {'BAA policy %':>19}  {'BAA search % (n)':>25}  " \
+           f"{'Action-Value %':>19}"
+    lines = [head]
+    for name, r in results.items():
+        bs = r["best_search"]
+        searched = f"{_pct(bs)} ({bs['n']})"
+        lines.append(f"{name:<22} {r['positions']:>5}  {_pct(r['raw_legal']):>19}  {_pct(r['best_policy']):>19}  "
+                     f"{searched:>25}  {_pct(r['action_value']):>19}")
+    return "\n".join(lines)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    path = _labels_path(args)
+    labels = list(load_labels(path).values())  # labelling order: any prefix is a uniform sample
+    if args.limit:
+        labels = labels[:args.limit]
+    if not labels:
+        print(f"no labels in {path}: run `videoworld-go eval label` first")
+        return 2
+    out = Path(args.out) if args.out else REPO / "runs" / "eval" / "eval.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in args.player:
+        scores, seconds = evaluate(name, labels, args.seed, args.move_timeout, out.parent)
+        results[name] = {**scores.to_dict(), "seconds": round(seconds, 1)}
+        print(f"{name}: {len(labels)} positions in {seconds:.0f} s")
+    n_search = sum(1 for lb in labels if lb.search)
+    report = {"labels": str(path), "positions": len(labels), "searched": n_search, "players": results}
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(format_table(results))
+    print(f"(95 % intervals: Wilson for rates, normal for the Action-Value mean; wrote {out})")
+    return 0

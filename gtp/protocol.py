@@ -1,0 +1,83 @@
+"""GTP v2 text layer: clean a line, split off the id, frame answers. Pure functions, no I/O.
+
+Framing (GTP v2 spec, section 2): a command is ``[id] command_name [args]``; the answer is
+``=[id] result\\n\\n`` on success and ``?[id] message\\n\\n`` on failure, with the id echoed
+as sent (Lizzie matches answers by id). A multi-line result may not contain an empty line,
+since an empty line ends the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+MAX_LINE = 4096  # characters; longer lines are refused, not parsed (no GTP command needs more)
+
+# Control characters other than HT (\x09) and LF (\x0a) are deleted (spec 2.2), and so are
+# the C1 controls, which no GTP command uses and some terminals interpret.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ID = re.compile(r"\d+", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Command:
+    id: Optional[str]  # the digits as sent, echoed in the answer; None when absent
+    name: str  # "" when the line held only an id
+    args: tuple[str, ...]
+
+
+def preprocess(line: str) -> Optional[str]:
+    """The line as the spec has engines see it, or None when nothing is left to answer.
+
+    Deletes control characters but HT and LF, turns HT into a space, cuts a ``#``
+    comment, strips whitespace. A line handed in with an LF inside is one command: the LF
+    is then just whitespace.
+    """
+    text = _CONTROL.sub("", line).replace("\t", " ").replace("\n", " ")
+    text = text.split("#", 1)[0].strip()
+    return text or None
+
+
+def parse(text: str) -> Command:
+    """Split a preprocessed line into id, command name and arguments."""
+    words = text.split()
+    cid: Optional[str] = None
+    if words and _ID.fullmatch(words[0]):
+        cid, words = words[0], words[1:]
+    name = words[0] if words else ""
+    return Command(cid, name, tuple(words[1:]))
+
+
+def leading_id(text: str) -> Optional[str]:
+    """The id of a line too long to parse, if it starts with one (so the error can echo it)."""
+    m = _ID.match(text.lstrip())
+    if m is None:
+        return None
+    rest = text.lstrip()[m.end():]
+    return m.group() if rest == "" or rest[0] in " \t" else None
+
+
+def _clean(text: str) -> str:
+    """A result safe to frame: no control characters, no empty line inside, no trailing LF.
+
+    A leading LF is kept on purpose: ``showboard`` answers ``= \\n<board>``, the form GNU Go
+    and GoGui use, and it is not an empty line.
+    """
+    lines = [_CONTROL.sub("", ln).replace("\t", " ").rstrip() for ln in text.split("\n")]
+    head, body = lines[0], [ln for ln in lines[1:] if ln]
+    return "\n".join([head, *body])
+
+
+def success(cid: Optional[str], result: str = "") -> str:
+    return f"={cid or ''} {_clean(result)}\n\n"
+
+
+def failure(cid: Optional[str], message: str) -> str:
+    # An error message is one line: a handler's multi-line text would end the answer early.
+    one_line = " ".join(_clean(message).split("\n")).strip() or "error"
+    return f"?{cid or ''} {one_line}\n\n"
+
+
+def line_too_long(line: str) -> str:
+    return failure(leading_id(_CONTROL.sub("", line[:64])), "line too long")

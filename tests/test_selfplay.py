@@ -1,0 +1,82 @@
+"""Self-play corpora on GNU Go level 0/1 games: resume, dedup, torn-line repair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.corpus import CorpusFile, read_records, record_key
+from engine.engines import gnugo_available
+from engine import selfplay
+from engine.selfplay import SelfPlayConfig, run_selfplay
+
+pytestmark = pytest.mark.skipif(not gnugo_available(), reason="GNU Go is not installed")
+
+CFG = SelfPlayConfig(engines=("gnugo:0", "gnugo:1"), size=9, komi=7.0, opening_min=1, opening_max=3, move_timeout=30)
+
+
+def keys_of(folder: Path) -> list[str]:
+    return [record_key(r.size, r.moves) for r in read_records(folder / "games.sgf")]
+
+
+def grow(folder: Path, games: int, seed: int, log_dir: Path) -> dict:
+    return run_selfplay(CFG, folder, games, workers=1, seed=seed, data_dir=None, log_dir=log_dir, progress=False)
+
+
+def test_selfplay_resumes_to_the_target_without_duplicates(tmp_path: Path) -> None:
+    out = tmp_path / "gnugo9"
+    first = grow(out, 3, seed=11, log_dir=tmp_path / "logs")
+    assert first["count"] == 3 and first["start"] == 0
+    keys = keys_of(out)
+    assert len(keys) == 3 and len(set(keys)) == 3
+    second = grow(out, 5, seed=11, log_dir=tmp_path / "logs")
+    assert second["start"] == 3 and second["count"] == 5
+    keys2 = keys_of(out)
+    assert len(keys2) == 5 and len(set(keys2)) == 5
+    assert keys2[:3] == keys  # appended, never rewritten
+    # every stored game was played to the end and carries its result
+    for rec in read_records(out / "games.sgf"):
+        assert rec.result and rec.size == 9 and len(rec.moves) > 10
+        assert rec.black_player.startswith("GNUGo-L") and rec.white_player.startswith("GNUGo-L")
+
+
+def test_rerun_drops_games_it_already_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GNU Go with a fixed --seed replays the same games in a fresh process; with empty openings
+    # a rerun (fresh worker processes) therefore first reproduces the games already stored.
+    real = selfplay.spec_from_preset
+    monkeypatch.setattr(selfplay, "spec_from_preset", lambda preset, *a, **kw: real(preset, *a, **{**kw, "seed": 1}))
+    cfg = SelfPlayConfig(engines=("gnugo:0",), opening_min=0, opening_max=0, move_timeout=30)
+    out = tmp_path / "det"
+    first = run_selfplay(cfg, out, 2, workers=1, seed=0, log_dir=tmp_path / "logs", progress=False)
+    assert first["count"] == 2 and first["duplicates"] == 0
+    second = run_selfplay(cfg, out, 3, workers=1, seed=0, log_dir=tmp_path / "logs", progress=False)
+    assert second["duplicates"] == 2  # the two replayed games were recognised and dropped
+    assert second["count"] == 3
+    keys = keys_of(out)
+    assert len(keys) == 3 and len(set(keys)) == 3
+
+
+def test_torn_last_line_is_cut_off_and_the_corpus_keeps_growing(tmp_path: Path) -> None:
+    out = tmp_path / "gnugo9"
+    grow(out, 2, seed=5, log_dir=tmp_path / "logs")
+    good = (out / "games.sgf").read_bytes()
+    with open(out / "games.sgf", "ab") as f:
+        f.write(b"(;GM[1]FF[4]SZ[9];B[ee];W[")  # a writer killed mid-game, no newline
+    cf = CorpusFile(out)  # reopening repairs
+    assert cf.count == 2
+    assert (out / "games.sgf").read_bytes() == good
+    stats = grow(out, 3, seed=6, log_dir=tmp_path / "logs")
+    assert stats["count"] == 3
+    assert len(set(keys_of(out))) == 3
+    assert (out / "games.sgf").read_bytes().startswith(good)
+
+
+def test_duplicate_append_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    grow(out, 1, seed=1, log_dir=tmp_path / "logs")
+    cf = CorpusFile(out)
+    line = (out / "games.sgf").read_bytes().strip()
+    key = keys_of(out)[0]
+    assert cf.append(line, key, 10) is False
+    assert CorpusFile(out).count == 1
