@@ -1,0 +1,115 @@
+"""The shipped model: tokenizer + LDM + transformer (+ vocabulary) + IDM, as safetensors.
+
+A bundle folder holds one safetensors file per model and ``manifest.json`` with every
+config, the data provenance, held-out metrics and each file's SHA-256. Loading checks
+the hashes before any weight is read; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from models.checkpoint import WeightsHashMismatch, load_training_state, sha256_file
+from models.dynamics import DynamicsConfig, LatentDynamics
+from models.idm import IdmConfig, InverseDynamics
+from models.tokenizer import FrameTokenizer, TokenizerConfig
+from models.transformer import ModelArgs, Transformer
+from models.vocab import CodeVocab, Layout
+
+FILES = {"tokenizer": "tokenizer.safetensors", "dynamics": "dynamics.safetensors",
+         "transformer": "transformer.safetensors", "idm": "idm.safetensors"}
+DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "weights" / "9x9"
+
+
+def _cfg(cls, d: dict):
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+@dataclass
+class Bundle:
+    tokenizer: FrameTokenizer
+    dynamics: LatentDynamics
+    transformer: Transformer
+    vocab: CodeVocab
+    idm: InverseDynamics
+    layout: Layout
+    board_size: int
+    manifest: dict
+
+    def to(self, device) -> "Bundle":
+        for m in (self.tokenizer, self.dynamics, self.transformer, self.idm):
+            m.to(device)
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return self.transformer.tok_embeddings.weight.device
+
+
+def _build(manifest: dict) -> tuple:
+    c = manifest["configs"]
+    tok = FrameTokenizer(_cfg(TokenizerConfig, c["tokenizer"]))
+    dyn = LatentDynamics(_cfg(DynamicsConfig, c["dynamics"]))
+    tr = Transformer(_cfg(ModelArgs, c["transformer"]))
+    idm = InverseDynamics(_cfg(IdmConfig, c["idm"]))
+    return tok, dyn, tr, idm
+
+
+def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device = "cpu", verify: bool = True) -> Bundle:
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    tok, dyn, tr, idm = _build(manifest)
+    states = {}
+    for name, fname in FILES.items():
+        path = folder / fname
+        if verify:
+            want = manifest["files"][fname]["sha256"]
+            got = sha256_file(path)
+            if got != want:
+                raise WeightsHashMismatch(f"{path}: SHA-256 {got} != manifest {want}")
+        states[name] = load_file(str(path))
+    vocab = CodeVocab.from_state({k: v for k, v in states["transformer"].items() if k.startswith("vocab.")})
+    tok.load_state_dict(states["tokenizer"])
+    dyn.load_state_dict(states["dynamics"])
+    tr.load_state_dict({k: v for k, v in states["transformer"].items() if not k.startswith("vocab.")})
+    idm.load_state_dict(states["idm"])
+    for m in (tok, dyn, tr, idm):
+        m.eval().requires_grad_(False)
+    layout = Layout(manifest["layout"]["context"], manifest["layout"]["horizon"])
+    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest).to(device)
+
+
+def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_size: int, context: int,
+                  provenance: dict, metrics: Optional[dict] = None) -> dict:
+    """Training states (runs: stage -> state.pt) -> safetensors + manifest in ``out``."""
+    import numpy as np
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest: dict = {"format": "videoworld-go bundle v1", "board_size": board_size,
+                      "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                      "configs": {}, "training": {}, "files": {}, "provenance": provenance, "metrics": metrics or {}}
+    for stage, path in runs.items():
+        state = load_training_state(Path(path))
+        rec = json.loads(state["config"])
+        cfg = rec["model_args"] if stage == "transformer" else rec["model"]
+        manifest["configs"][stage] = cfg
+        manifest["training"][stage] = {"steps": int(state["step"]), "seconds": round(float(state["elapsed"]), 1),
+                                       "config": {k: v for k, v in rec.items() if k not in ("model", "model_args")}}
+        tensors = {k: v.contiguous() for k, v in state["model"].items()}
+        if stage == "transformer":
+            z = np.load(vocab_path)
+            tensors.update(CodeVocab(z["frame_codes"], z["ldm_codes"]).state())
+            manifest["layout"] = {"context": context, "horizon": rec["horizon"]}
+        fname = FILES[stage]
+        save_file(tensors, str(out / fname))
+        manifest["files"][fname] = {"sha256": sha256_file(out / fname), "bytes": (out / fname).stat().st_size}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

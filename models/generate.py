@@ -1,0 +1,60 @@
+"""Batched generation with the KV cache: codes z_1..z_H, then the imagined next frame.
+
+``imagine`` takes B prefixes (frame blocks ending in <act_start>) and returns, per row,
+the LDM codes and the 16 tokens of x_{t+1}; z_1 can be forced (to branch over the top
+candidates) or chosen greedily / by sampling at a temperature (the paper: 1.0, no top-k).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+
+from models.transformer import Transformer
+from models.vocab import ACT_END, FRAME_TOKENS, IM_START, CodeVocab
+
+
+@dataclass
+class Imagined:
+    z: torch.Tensor  # (B, H) vocabulary ids of the LDM codes
+    frame: torch.Tensor  # (B, 16) vocabulary ids of the imagined x_{t+1}
+    z1_logprobs: torch.Tensor  # (B, vocab) log-probabilities of z_1 (LDM part only finite)
+    outcome: Optional[torch.Tensor]  # (B,) P(side to move wins) from the outcome head, if any
+
+
+def _choose(logits: torch.Tensor, temperature: float, generator: Optional[torch.Generator]) -> torch.Tensor:
+    if temperature <= 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits / temperature, -1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+@torch.no_grad()
+def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int, temperature: float = 0.0,
+            force_z1: Optional[torch.Tensor] = None, generator: Optional[torch.Generator] = None) -> Imagined:
+    """prefix (B, P) ids ending with <act_start> -> Imagined (one KV-cached pass per token)."""
+    b, p = prefix.shape
+    frame_mask, ldm_mask = vocab.kind_masks(prefix.device)
+    model.setup_caches(b)
+    h_all = model.hidden(prefix, 0, use_cache=True)  # (B, P, dim)
+    outcome = torch.sigmoid(model.outcome_logit(h_all[:, p - 2])) if model.outcome is not None else None
+    logits = model.output(h_all[:, -1]).float() + ldm_mask
+    z1_logprobs = torch.log_softmax(logits, -1)
+    z = [force_z1 if force_z1 is not None else _choose(logits, temperature, generator)]
+    pos = p
+    for _ in range(horizon - 1):
+        logits = model(z[-1][:, None], pos, use_cache=True)[:, -1].float() + ldm_mask
+        z.append(_choose(logits, temperature, generator))
+        pos += 1
+    bridge = torch.tensor([ACT_END, IM_START], device=prefix.device).expand(b, 2)
+    logits = model(torch.cat([z[-1][:, None], bridge], 1), pos, use_cache=True)[:, -1].float() + frame_mask
+    pos += 3
+    frame = [_choose(logits, temperature, generator)]
+    for _ in range(FRAME_TOKENS - 1):
+        logits = model(frame[-1][:, None], pos, use_cache=True)[:, -1].float() + frame_mask
+        frame.append(_choose(logits, temperature, generator))
+        pos += 1
+    model.caches = None
+    return Imagined(torch.stack(z, 1), torch.stack(frame, 1), z1_logprobs, outcome)

@@ -1,0 +1,72 @@
+"""Inverse dynamics: (x_t, predicted x_{t+1}, predicted codes z_1..z_H) -> move logits.
+
+The only model that sees move labels, trained on a small labelled share of the games
+(models/train/idm_stage.py). Inputs are FSQ codes (continuous values in [-1, 1]), so
+the IDM never depends on the transformer's vocabulary. Output: N*N+1 logits, row-major
+points in the mover's view then pass.
+
+``frame_diff_move`` is the released VideoWorld code's way, kept as a baseline: read both
+frames back to boards and take the new stone of the mover's colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class IdmConfig:
+    board_size: int = 9
+    frame_tokens: int = 16
+    token_dim: int = 6
+    horizon: int = 5  # LDM codes given (0: frames only)
+    hidden: int = 512
+    layers: int = 3
+
+    @property
+    def moves(self) -> int:
+        return self.board_size * self.board_size + 1
+
+    @property
+    def in_dim(self) -> int:
+        frame = self.frame_tokens * self.token_dim
+        return 3 * frame + self.horizon * self.token_dim  # x_t, x_{t+1}, their difference, codes
+
+
+IDM_SIZES = {"tiny": IdmConfig(hidden=64, layers=2), "base": IdmConfig()}
+
+
+class InverseDynamics(nn.Module):
+    def __init__(self, cfg: IdmConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        layers: list[nn.Module] = []
+        d = cfg.in_dim
+        for _ in range(cfg.layers - 1):
+            layers += [nn.Linear(d, cfg.hidden), nn.LayerNorm(cfg.hidden), nn.GELU()]
+            d = cfg.hidden
+        layers.append(nn.Linear(d, cfg.moves))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x_t: torch.Tensor, x_next: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """x_t, x_next (B, 16, 6); z (B, H, 6) -> (B, N*N+1) move logits."""
+        b = x_t.shape[0]
+        parts = [x_t.reshape(b, -1), x_next.reshape(b, -1), (x_next - x_t).reshape(b, -1)]
+        if self.cfg.horizon:
+            parts.append(z[:, :self.cfg.horizon].reshape(b, -1))
+        return self.net(torch.cat(parts, 1).float())
+
+
+def frame_diff_move(board_t: np.ndarray, board_next: np.ndarray, mover: int = 1) -> int:
+    """Baseline: flat index of the stone of colour ``mover`` that appears; N*N (pass) if none.
+
+    With several new stones (a misread frame) the first in row-major order is taken,
+    as a grid snap of the released code would pick one blob.
+    """
+    n = board_t.shape[-1]
+    new = np.flatnonzero((board_next == mover) & (board_t != mover))
+    return int(new[0]) if len(new) else n * n

@@ -1,0 +1,82 @@
+"""Stage 2: the latent dynamics model, on windows of tokenizer latents (frames only).
+
+Input: H+1 consecutive frames as FSQ codes (from the token cache). Loss: L2 between the
+decoder's prediction of frames t+1..t+H and their latents. Evaluation also rounds the
+prediction of frame t+1 onto the FSQ grid, decodes it with the frozen tokenizer and
+reads the board back: the share of exactly reconstructed next frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.checkpoint import config_dict
+from models.dynamics import DynamicsConfig, LatentDynamics, dynamics_loss
+from models.fsq import FSQ
+from models.train.loop import LoopConfig, Trainer
+from models.train.windows import WindowSampler, get_cache, load_tokenizer
+from render.frame import RenderConfig
+from render.reader import read_boards
+
+
+@dataclass(frozen=True)
+class DynamicsTrainConfig:
+    model: DynamicsConfig = field(default_factory=DynamicsConfig)
+    loop: LoopConfig = field(default_factory=lambda: LoopConfig(run_dir="runs/dynamics", steps=3000, lr=1e-3))
+    tokenizer_state: str = "runs/tokenizer/state.pt"
+    cache_dir: str = "cache/tokens"
+    data_dir: str = "data"
+    size: int = 9
+    batch: int = 64
+    eval_every: int = 250
+    eval_windows: int = 512
+
+
+def codes_of(ids: torch.Tensor, fsq: FSQ) -> torch.Tensor:
+    """(B, L, 16) token ids -> (B, L, 16, 6) FSQ codes in [-1, 1]."""
+    return fsq.indices_to_codes(ids)
+
+
+@torch.no_grad()
+def next_frame_recovery(model: LatentDynamics, windows: torch.Tensor, tokenizer, size: int) -> dict:
+    """Exact-board share of frame t+1 decoded from f_t and z_1 (through the frozen tokenizer)."""
+    model.eval()
+    fsq = tokenizer.fsq
+    codes = codes_of(windows, fsq)
+    _, recon = model(codes)
+    pred_ids = fsq.codes_to_indices(recon[:, 0])  # FSQ grid rounding inside codes_to_indices
+    rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
+    pred = read_boards(tokenizer.decode(pred_ids.cpu()).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    true = read_boards(tokenizer.decode(windows[:, 1].cpu()).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    model.train()
+    mse = float(dynamics_loss(recon, codes[:, 1:]))
+    return {"next_board_exact": float((pred == true).all(axis=(1, 2)).mean()), "latent_mse": mse}
+
+
+def train(cfg: DynamicsTrainConfig) -> Path:
+    tokenizer = load_tokenizer(cfg.tokenizer_state)
+    train_cache = get_cache(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
+    val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
+    sampler = WindowSampler(train_cache, cfg.model.horizon + 1)
+    val = WindowSampler(val_cache, cfg.model.horizon + 1)
+    val_windows = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)]))
+    model = LatentDynamics(cfg.model)
+    trainer = Trainer(cfg.loop, model, {"stage": "dynamics", **config_dict(cfg)})
+    fsq = tokenizer.fsq.to(trainer.device)
+    for step in trainer.steps():
+        rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
+        ids = torch.from_numpy(sampler.sample(rng, cfg.batch)).to(trainer.device)
+        codes = codes_of(ids, fsq)
+        with trainer.autocast():
+            _, recon = trainer.wrapped(codes)
+        loss = dynamics_loss(recon.float(), codes[:, 1:])
+        gnorm = trainer.backward_step(loss)
+        trainer.log(loss=round(loss.item(), 6), grad_norm=round(gnorm, 3))
+        if trainer.is_main and (step + 1) % cfg.eval_every == 0:
+            trainer.log(eval=True, **next_frame_recovery(model, val_windows.to(trainer.device), tokenizer, cfg.size))
+    trainer.close()
+    return trainer.state_path

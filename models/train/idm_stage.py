@@ -1,0 +1,143 @@
+"""Stage 4: the inverse dynamics model, the one place move labels are used.
+
+Labelled data: a fixed ``label_share`` of the training games (chosen by a hash of the
+game, disjoint from nothing else: the other stages simply never read moves). For each
+transition t -> t+1 of those games, in all 8 symmetries and the mover's view: the
+tokens of x_t and x_{t+1}, the LDM codes of the window, and the move (transformed with
+the frames). Reported: the share of training games labelled, IDM accuracy on held-out
+ground-truth frame pairs, and the frame-difference baseline on the same pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.coords import PASS, to_flat
+from engine.corpus import iter_records, record_key
+from engine.sgf import SgfError, record_to_game
+from models.checkpoint import config_dict
+from models.idm import IdmConfig, InverseDynamics, frame_diff_move
+from models.token_cache import encode_boards
+from models.train.loop import LoopConfig, Trainer
+from models.train.transformer_stage import ldm_codes, load_dynamics
+from models.train.windows import load_tokenizer
+from models.video_data import mover_view, symmetry
+from render.frame import RenderConfig
+
+
+@dataclass(frozen=True)
+class IdmTrainConfig:
+    model: IdmConfig = field(default_factory=IdmConfig)
+    loop: LoopConfig = field(default_factory=lambda: LoopConfig(run_dir="runs/idm", steps=1500, lr=1e-3))
+    tokenizer_state: str = "runs/tokenizer/state.pt"
+    dynamics_state: str = "runs/dynamics/state.pt"
+    data_dir: str = "data"
+    size: int = 9
+    label_share: float = 0.10  # of the training games whose moves the IDM may see
+    batch: int = 256
+    eval_every: int = 250
+    max_eval_games: int = 60
+
+
+def is_labelled(key: str, share: float) -> bool:
+    """A fixed, hash-chosen subset of games (independent of the split hash bits)."""
+    return int(key[8:16], 16) % 10000 < share * 10000
+
+
+def move_under_symmetry(flat: int, k: int, size: int) -> int:
+    if flat == size * size:
+        return flat
+    board = np.zeros((size, size), np.uint8)
+    board[divmod(flat, size)] = 1
+    return int(np.argmax(symmetry(board, k)))
+
+
+def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labelled_only: bool,
+                         max_games: int | None = None) -> dict:
+    """Arrays over every (game, t, symmetry): x (M,16), nxt (M,16), z (M,H) raw ids; move (M,) flat."""
+    rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
+    h = ldm.cfg.horizon
+    xs, ns, zs, mv = [], [], [], []
+    games = total = 0
+    for _, rec in iter_records(cfg.data_dir, split=split, size=cfg.size):
+        if rec.black_setup or rec.white_setup:
+            continue
+        total += 1
+        if labelled_only and not is_labelled(record_key(rec.size, rec.moves), cfg.label_share):
+            continue
+        try:
+            game = record_to_game(rec)
+        except SgfError:
+            continue
+        stones = np.stack([np.frombuffer(p.stones, np.uint8).reshape(cfg.size, cfg.size) for p in game.positions])
+        n_t = len(game.moves)
+        for k in range(8):
+            sym = symmetry(stones, k)
+            # windows t..t+H in the mover's view at t (last frame repeated past the end)
+            idx = np.minimum(np.arange(n_t)[:, None] + np.arange(h + 1)[None], len(stones) - 1)
+            wins = np.stack([mover_view(sym[idx[t]], t) for t in range(n_t)])  # (T, H+1, N, N)
+            ids = encode_boards(tokenizer, wins.reshape(-1, cfg.size, cfg.size), rcfg).reshape(n_t, h + 1, -1)
+            ids_t = torch.from_numpy(ids.astype(np.int64))
+            zs.append(ldm_codes(ldm, tokenizer.fsq, ids_t).numpy())
+            xs.append(ids[:, 0])
+            ns.append(ids[:, 1])
+            mv.append([move_under_symmetry(to_flat(m, cfg.size), k, cfg.size) for _, m in game.moves])
+        games += 1
+        if max_games is not None and games >= max_games:
+            break
+    cat = lambda a: np.concatenate(a) if a else np.zeros((0,), np.int64)
+    return {"x": cat(xs), "nxt": cat(ns), "z": cat(zs), "move": cat([np.array(m) for m in mv]),
+            "games": games, "games_total": total}
+
+
+@torch.no_grad()
+def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int) -> dict:
+    """IDM accuracy on ground-truth (x_t, x_{t+1}, z) and the frame-difference baseline."""
+    from render.reader import read_boards
+
+    model.eval()
+    x = torch.from_numpy(data["x"].astype(np.int64))
+    nxt = torch.from_numpy(data["nxt"].astype(np.int64))
+    z = torch.from_numpy(data["z"].astype(np.int64))
+    pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), fsq.indices_to_codes(z)).argmax(-1).numpy()
+    rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
+    b0 = read_boards(tokenizer.decode(x).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    b1 = read_boards(tokenizer.decode(nxt).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    diff = np.array([frame_diff_move(a, b) for a, b in zip(b0, b1)])
+    model.train()
+    return {"idm_acc": float((pred == data["move"]).mean()), "frame_diff_acc": float((diff == data["move"]).mean()),
+            "n": int(len(pred))}
+
+
+def train(cfg: IdmTrainConfig) -> Path:
+    tokenizer = load_tokenizer(cfg.tokenizer_state)
+    ldm = load_dynamics(cfg.dynamics_state)
+    data = labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True)
+    val = labelled_transitions(cfg, "val", tokenizer, ldm, labelled_only=False, max_games=cfg.max_eval_games)
+    share = data["games"] / max(1, data["games_total"])
+    model = InverseDynamics(cfg.model)
+    trainer = Trainer(cfg.loop, model, {"stage": "idm", "labelled_games": data["games"],
+                                        "train_games": data["games_total"], "labelled_share": share,
+                                        **config_dict(cfg)})
+    fsq = tokenizer.fsq
+    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt", "z")}
+    moves = torch.from_numpy(data["move"].astype(np.int64))
+    for step in trainer.steps():
+        rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
+        i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch))
+        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i])
+        loss = F.cross_entropy(logits, moves[i])
+        trainer.backward_step(loss)
+        trainer.log(loss=round(loss.item(), 5))
+        if trainer.is_main and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.loop.steps):
+            trainer.log(eval=True, labelled_share=round(share, 4), **evaluate_idm(model, val, fsq, tokenizer, cfg.size))
+    trainer.close()
+    return trainer.state_path
+
+
+__all__ = ["IdmTrainConfig", "train", "is_labelled", "PASS"]

@@ -1,0 +1,136 @@
+"""Stage 3: the autoregressive transformer, on token windows (frames only).
+
+Each example: the frame tokens of x_t (and ``context`` earlier frames), the LDM codes
+z_1..z_H that the frozen LDM gives the window x_t..x_{t+H}, and the tokens of x_{t+1}.
+Loss: cross-entropy on the codes and the next-frame tokens, each position competing
+only within its own part of the vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models.checkpoint import config_dict, load_training_state
+from models.dynamics import DynamicsConfig, LatentDynamics
+from models.train.loop import LoopConfig, Trainer
+from models.train.windows import WindowSampler, get_cache, load_tokenizer
+from models.transformer import ModelArgs, Transformer
+from models.vocab import IGNORE, CodeVocab, Layout, build_sequences
+
+
+@dataclass(frozen=True)
+class TransformerTrainConfig:
+    size_name: str = "small"
+    context: int = 0  # earlier frames given as context
+    loop: LoopConfig = field(default_factory=lambda: LoopConfig(run_dir="runs/transformer", steps=3000, lr=1e-3))
+    tokenizer_state: str = "runs/tokenizer/state.pt"
+    dynamics_state: str = "runs/dynamics/state.pt"
+    cache_dir: str = "cache/tokens"
+    data_dir: str = "data"
+    size: int = 9
+    batch: int = 64
+    vocab_windows: int = 20000  # windows whose LDM codes define the LDM part of the vocabulary
+    eval_every: int = 250
+    eval_windows: int = 1024
+
+
+def load_dynamics(state_path: str, device="cpu") -> LatentDynamics:
+    import json
+
+    state = load_training_state(Path(state_path))
+    if state is None:
+        raise FileNotFoundError(f"no dynamics state at {state_path}")
+    d = json.loads(state["config"])["model"]
+    model = LatentDynamics(DynamicsConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}))
+    model.load_state_dict(state["model"])
+    return model.to(device).eval().requires_grad_(False)
+
+
+@torch.no_grad()
+def ldm_codes(ldm: LatentDynamics, fsq, windows: torch.Tensor, batch: int = 1024) -> torch.Tensor:
+    """(B, H+1, 16) raw token ids -> (B, H) raw LDM code ids."""
+    out = [ldm.code_indices(fsq.indices_to_codes(windows[i:i + batch])) for i in range(0, len(windows), batch)]
+    return torch.cat(out)
+
+
+def build_vocab(sampler: WindowSampler, ldm: LatentDynamics, fsq, n: int, horizon: int) -> CodeVocab:
+    frame_codes = np.unique(sampler.cache.tokens)
+    rng = np.random.default_rng(0)
+    wins = torch.from_numpy(sampler.sample(rng, n))[:, -(horizon + 1):]
+    z = ldm_codes(ldm, fsq, wins).numpy()
+    return CodeVocab(frame_codes.astype(np.int64), np.unique(z).astype(np.int64))
+
+
+class Batcher:
+    """Raw windows -> (tokens, targets) in vocabulary ids, with the LDM run on the fly."""
+
+    def __init__(self, vocab: CodeVocab, ldm: LatentDynamics, fsq, layout: Layout) -> None:
+        self.vocab, self.ldm, self.fsq, self.layout = vocab, ldm, fsq, layout
+
+    def __call__(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        c, h = self.layout.context, self.layout.horizon
+        z = self.vocab.ldm_ids(ldm_codes(self.ldm, self.fsq, raw[:, c:c + h + 1]))
+        frames = self.vocab.frame_ids(raw[:, :c + 2])
+        return build_sequences(frames, z, self.layout)
+
+
+def masked_loss(logits: torch.Tensor, targets: torch.Tensor, vocab: CodeVocab, layout: Layout) -> dict:
+    """Cross-entropy per kind: LDM-code positions and next-frame positions."""
+    frame_mask, ldm_mask = vocab.kind_masks(logits.device)
+    zs = slice(layout.z_pos(1) - 1, layout.z_pos(layout.horizon))
+    fs = slice(layout.next_frame - 1, layout.next_frame + 15)
+    lz = (logits[:, zs].float() + ldm_mask)
+    lf = (logits[:, fs].float() + frame_mask)
+    loss_z = F.cross_entropy(lz.reshape(-1, lz.shape[-1]), targets[:, zs].reshape(-1), ignore_index=IGNORE)
+    loss_f = F.cross_entropy(lf.reshape(-1, lf.shape[-1]), targets[:, fs].reshape(-1), ignore_index=IGNORE)
+    acc_z1 = (lz[:, 0].argmax(-1) == targets[:, zs.start]).float().mean()
+    acc_f = (lf.argmax(-1) == targets[:, fs]).all(-1).float().mean()  # whole next frame right
+    return {"loss": loss_z + loss_f, "loss_z": loss_z, "loss_frame": loss_f, "z1_acc": acc_z1, "frame_acc": acc_f}
+
+
+def train(cfg: TransformerTrainConfig) -> Path:
+    tokenizer = load_tokenizer(cfg.tokenizer_state)
+    ldm = load_dynamics(cfg.dynamics_state)
+    horizon = ldm.cfg.horizon
+    layout = Layout(cfg.context, horizon)
+    train_cache = get_cache(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
+    val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
+    sampler = WindowSampler(train_cache, horizon + 1, cfg.context)
+    val = WindowSampler(val_cache, horizon + 1, cfg.context)
+    vocab_path = Path(cfg.loop.run_dir) / "vocab.npz"
+    if vocab_path.exists():  # resuming: the vocabulary is part of the run
+        z = np.load(vocab_path)
+        vocab = CodeVocab(z["frame_codes"], z["ldm_codes"])
+    else:
+        vocab = build_vocab(sampler, ldm, tokenizer.fsq, cfg.vocab_windows, horizon)
+        vocab_path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(vocab_path, frame_codes=vocab.frame_codes, ldm_codes=vocab.ldm_codes)
+    args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length)
+    model = Transformer(args)
+    trainer = Trainer(cfg.loop, model, {"stage": "transformer", "model_args": config_dict(args),
+                                        "horizon": horizon, **config_dict(cfg)})
+    ldm.to(trainer.device)
+    batcher = Batcher(vocab, ldm, tokenizer.fsq.to(trainer.device), layout)
+    val_raw = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)])).to(trainer.device)
+    val_tokens, val_targets = batcher(val_raw)
+    for step in trainer.steps():
+        rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
+        tokens, targets = batcher(torch.from_numpy(sampler.sample(rng, cfg.batch)).to(trainer.device))
+        with trainer.autocast():
+            logits = trainer.wrapped(tokens)
+        parts = masked_loss(logits, targets, vocab, layout)
+        gnorm = trainer.backward_step(parts["loss"])
+        trainer.log(**{k: round(float(v.detach()), 5) for k, v in parts.items()}, grad_norm=round(gnorm, 3))
+        if trainer.is_main and (step + 1) % cfg.eval_every == 0:
+            model.eval()
+            with torch.no_grad(), trainer.autocast():
+                ev = masked_loss(model(val_tokens), val_targets, vocab, layout)
+            model.train()
+            trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()})
+    trainer.close()
+    return trainer.state_path

@@ -1,0 +1,88 @@
+"""Sampling training windows from token caches: frames only, as ids.
+
+A window is (game g, start frame t, symmetry s): the frames t .. t+L-1 in the view of
+the side moving at t. Sampling is a pure function of (seed, step, rank), so a resumed
+run sees the same batches it would have seen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.token_cache import TokenCache, build_cache, window
+from models.tokenizer import FrameTokenizer, TokenizerConfig
+
+
+class WindowSampler:
+    """Uniform over transitions (t with a frame t+1) of every game, times 8 symmetries."""
+
+    def __init__(self, cache: TokenCache, length: int, context: int = 0, weights: np.ndarray | None = None) -> None:
+        self.cache = cache
+        self.length = length
+        self.context = context  # earlier frames before t (repeated first frame before the start)
+        lens = np.diff(cache.game_start) - 1  # transitions per game
+        self.games = np.repeat(np.arange(cache.games), lens)
+        self.starts = np.concatenate([np.arange(n) for n in lens]) if len(lens) else np.zeros(0, np.int64)
+        self.weights = None if weights is None else weights[self.games] / weights[self.games].sum()
+
+    def __len__(self) -> int:
+        return len(self.games)
+
+    def sample(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """(B, context + length, 16) int64 token ids."""
+        i = rng.choice(len(self.games), size=batch, p=self.weights)
+        syms = rng.integers(0, 8, size=batch)
+        return np.stack([self.get(int(self.games[j]), int(self.starts[j]), int(s)) for j, s in zip(i, syms)])
+
+    def get(self, g: int, t: int, s: int) -> np.ndarray:
+        win = window(self.cache, g, t, s, self.length)
+        if not self.context:
+            return win.astype(np.int64)
+        frames = self.cache.game_tokens(g)
+        idx = np.maximum(np.arange(t - self.context, t), 0)
+        ctx = frames[idx, s, t % 2]  # earlier frames, in the same (mover at t) view
+        return np.concatenate([ctx, win]).astype(np.int64)
+
+    def all(self, limit: int, seed: int = 0) -> list[tuple[int, int, int]]:
+        """A fixed evaluation set of (g, t, s)."""
+        rng = np.random.default_rng(seed)
+        pick = rng.permutation(len(self.games))[:limit]
+        return [(int(self.games[j]), int(self.starts[j]), int(rng.integers(0, 8))) for j in pick]
+
+
+def load_tokenizer(state_path: str, device: torch.device | str = "cpu") -> FrameTokenizer:
+    """The frozen tokenizer from its training state (weights_only load)."""
+    from models.checkpoint import load_training_state
+    import json
+
+    state = load_training_state(Path(state_path))
+    if state is None:
+        raise FileNotFoundError(f"no tokenizer state at {state_path}")
+    cfg_d = json.loads(state["config"])["model"]
+    model = FrameTokenizer(TokenizerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_d.items()}))
+    model.load_state_dict(state["model"])
+    return model.to(device).eval().requires_grad_(False)
+
+
+def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, size: int = 9,
+              progress: bool = True) -> TokenCache:
+    """The token cache of a split, built (once) with the given tokenizer if missing.
+
+    Keyed by the tokenizer's weights and the corpus manifest, so a retrained tokenizer
+    or a grown corpus never reuses stale tokens.
+    """
+    import hashlib
+
+    h = hashlib.sha256(Path(tokenizer_state).read_bytes())
+    manifest = Path(data_dir) / "manifest.json"
+    if manifest.exists():
+        h.update(manifest.read_bytes())
+    path = Path(cache_dir) / f"{split}{size}-{h.hexdigest()[:12]}.npz"
+    if path.exists():
+        return TokenCache.load(path)
+    cache = build_cache(load_tokenizer(tokenizer_state), data_dir, split, size, progress=progress)
+    cache.save(path)
+    return cache

@@ -1,0 +1,192 @@
+"""Llama-style autoregressive transformer over frame tokens and latent (LDM) codes.
+
+RMSNorm, rotary position embeddings (base 10000), SiLU-gated MLP, no biases, tied
+nothing; a KV cache for generation (generation itself lives in models/generate.py).
+
+Vocabulary (see models/vocab.py): special tokens, then the frame codes seen in the
+training video (+ one unknown-frame-code id), then the LDM codes seen (+ unknown).
+An output position of a given kind (frame token or LDM code) only competes within its
+own part of the vocabulary: ``kind_mask`` adds -inf elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelArgs:
+    vocab_size: int = 0  # set from the vocabulary when the model is built
+    dim: int = 256
+    n_layers: int = 6
+    n_heads: int = 8
+    mlp_ratio: float = 8 / 3  # SwiGLU hidden = ratio * dim, rounded up to a multiple of 32
+    max_seq_len: int = 128
+    rope_base: float = 10000.0
+    norm_eps: float = 1e-5
+    outcome_head: bool = True  # iVideoGPT-style head on the last frame token: P(side to move wins)
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.n_heads
+
+    @property
+    def hidden(self) -> int:
+        return int(math.ceil(self.mlp_ratio * self.dim / 32) * 32)
+
+    @classmethod
+    def from_name(cls, name: str, **kw) -> "ModelArgs":
+        return cls(**{**TRANSFORMER_SIZES[name], **kw})
+
+
+TRANSFORMER_SIZES = {
+    "tiny": dict(dim=32, n_layers=2, n_heads=2),  # tests
+    "small": dict(dim=192, n_layers=4, n_heads=6),  # ~2M + embeddings: CPU-trainable in an hour
+    "base": dict(dim=256, n_layers=6, n_heads=8),
+    "50M": dict(dim=512, n_layers=16, n_heads=8),  # the paper's smallest size (GPU)
+}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()
+        return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).type_as(x) * self.weight
+
+
+def rope_tables(args: ModelArgs, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(max_seq_len, head_dim/2) cos and sin."""
+    inv = 1.0 / (args.rope_base ** (torch.arange(0, args.head_dim, 2, device=device).float() / args.head_dim))
+    angles = torch.outer(torch.arange(args.max_seq_len, device=device).float(), inv)
+    return angles.cos(), angles.sin()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x (B, H, T, D); cos/sin (T, D/2): rotate pairs (even, odd)."""
+    x1, x2 = x.float()[..., 0::2], x.float()[..., 1::2]
+    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+    return out.type_as(x)
+
+
+class KVCache(nn.Module):
+    """Per-layer keys/values for batched incremental decoding: (B, H, max_len, D)."""
+
+    def __init__(self, batch: int, args: ModelArgs, device=None, dtype=torch.float32) -> None:
+        super().__init__()
+        shape = (batch, args.n_heads, args.max_seq_len, args.head_dim)
+        self.register_buffer("k", torch.zeros(shape, device=device, dtype=dtype), persistent=False)
+        self.register_buffer("v", torch.zeros(shape, device=device, dtype=dtype), persistent=False)
+
+    def update(self, pos: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        t = k.shape[2]
+        self.k[:, :, pos:pos + t] = k
+        self.v[:, :, pos:pos + t] = v
+        return self.k[:, :, :pos + t], self.v[:, :, :pos + t]
+
+
+class Attention(nn.Module):
+    def __init__(self, args: ModelArgs) -> None:
+        super().__init__()
+        self.args = args
+        self.wqkv = nn.Linear(args.dim, 3 * args.dim, bias=False)
+        self.wo = nn.Linear(args.dim, args.dim, bias=False)
+
+    def forward(self, x: torch.Tensor, cos, sin, cache: Optional[KVCache], pos: int) -> torch.Tensor:
+        b, t, _ = x.shape
+        h, d = self.args.n_heads, self.args.head_dim
+        q, k, v = self.wqkv(x).view(b, t, 3, h, d).permute(2, 0, 3, 1, 4)  # each (B, H, T, D)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if cache is not None:
+            k, v = cache.update(pos, k.to(cache.k.dtype), v.to(cache.v.dtype))
+            k, v = k.to(q.dtype), v.to(q.dtype)
+        if cache is None or t > 1:
+            # prefill (or training): causal within the new tokens, all of the cached past visible
+            mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=k.shape[2] - t)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v)  # one new token sees the whole cache
+        return self.wo(out.transpose(1, 2).reshape(b, t, h * d))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, args: ModelArgs) -> None:
+        super().__init__()
+        self.w13 = nn.Linear(args.dim, 2 * args.hidden, bias=False)
+        self.w2 = nn.Linear(args.hidden, args.dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = self.w13(x).chunk(2, dim=-1)
+        return self.w2(F.silu(gate) * up)
+
+
+class Block(nn.Module):
+    def __init__(self, args: ModelArgs) -> None:
+        super().__init__()
+        self.attn_norm = RMSNorm(args.dim, args.norm_eps)
+        self.attn = Attention(args)
+        self.ffn_norm = RMSNorm(args.dim, args.norm_eps)
+        self.ffn = FeedForward(args)
+
+    def forward(self, x, cos, sin, cache, pos):
+        x = x + self.attn(self.attn_norm(x), cos, sin, cache, pos)
+        return x + self.ffn(self.ffn_norm(x))
+
+
+class Transformer(nn.Module):
+    def __init__(self, args: ModelArgs) -> None:
+        super().__init__()
+        if args.vocab_size <= 0:
+            raise ValueError("ModelArgs.vocab_size must be set from the vocabulary")
+        self.args = args
+        self.tok_embeddings = nn.Embedding(args.vocab_size, args.dim)
+        self.layers = nn.ModuleList(Block(args) for _ in range(args.n_layers))
+        self.norm = RMSNorm(args.dim, args.norm_eps)
+        self.output = nn.Linear(args.dim, args.vocab_size, bias=False)
+        self.outcome = nn.Linear(args.dim, 1) if args.outcome_head else None
+        cos, sin = rope_tables(args)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        self.caches: Optional[nn.ModuleList] = None
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+
+    def setup_caches(self, batch: int, dtype=torch.float32) -> None:
+        dev = self.tok_embeddings.weight.device
+        self.caches = nn.ModuleList(KVCache(batch, self.args, dev, dtype) for _ in self.layers)
+
+    def hidden(self, tokens: torch.Tensor, pos: int = 0, use_cache: bool = False) -> torch.Tensor:
+        """(B, T) ids -> (B, T, dim) final-norm hidden states; with the cache, tokens start at ``pos``."""
+        t = tokens.shape[1]
+        if pos + t > self.args.max_seq_len:
+            raise ValueError(f"sequence of {pos + t} exceeds max_seq_len {self.args.max_seq_len}")
+        cos, sin = self.rope_cos[pos:pos + t], self.rope_sin[pos:pos + t]
+        x = self.tok_embeddings(tokens)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, cos, sin, self.caches[i] if use_cache and self.caches is not None else None, pos)
+        return self.norm(x)
+
+    def forward(self, tokens: torch.Tensor, pos: int = 0, use_cache: bool = False) -> torch.Tensor:
+        """(B, T) -> (B, T, vocab) logits for the next token at every position."""
+        return self.output(self.hidden(tokens, pos, use_cache))
+
+    def outcome_logit(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(..., dim) hidden states -> (...,) logit of P(the side to move wins)."""
+        if self.outcome is None:
+            raise RuntimeError("model built without an outcome head")
+        return self.outcome(hidden).squeeze(-1)
