@@ -76,3 +76,22 @@ class RandomPlayer:
         if not candidates:
             return PASS
         return from_flat(self._rng.choice(candidates), position.size)
+
+
+class BySizePlayer:
+    """A model trained for some board sizes, and a fallback player for the others.
+
+    The shipped network plays 9x9; on 13x13 or 19x19 (until they get a model) GTP and
+    REST still answer, with the fallback's moves.
+    """
+
+    def __init__(self, players: dict[int, Player], fallback: Player) -> None:
+        self.players = dict(players)
+        self.fallback = fallback
+        self.name = "+".join([p.name for p in self.players.values()] + [fallback.name])
+
+    def for_size(self, size: int) -> Player:
+        return self.players.get(size, self.fallback)
+
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
+        return self.for_size(game.size).genmove(game, color, cleanup=cleanup)

@@ -30,8 +30,10 @@ def add_parser(subparsers) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--player", choices=PLAYERS, default="random",
-                   help="who chooses the moves (neural: the shipped model, once there is one)")
+    p.add_argument("--player", choices=PLAYERS, default=None,
+                   help="who chooses the moves (default: neural when the shipped weights exist, else random)")
+    p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
+    p.add_argument("--temperature", type=float, default=0.0, help="neural move sampling temperature (0: greedy)")
     p.add_argument("--seed", type=int, default=None, help="seed of the random player (default: fresh)")
     p.add_argument("--size", type=_board_size, default=9, help="initial board size (2..25)")
     p.add_argument("--komi", type=_komi, default=7.0, help="initial komi")
@@ -54,17 +56,32 @@ def _komi(text: str) -> float:
     return komi
 
 
-def make_player(kind: str, seed: int | None) -> Player:
+def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0) -> Player:
+    """The random player, or the neural one (9x9 model, random fallback on other sizes)."""
+    from pathlib import Path
+
+    default_weights = Path(__file__).resolve().parent.parent / "weights" / "9x9"
+    folder = Path(weights) if weights else default_weights
+    if kind is None:
+        kind = "neural" if (folder / "manifest.json").exists() else "random"
     if kind == "random":
         return RandomPlayer(seed)
-    raise ValueError(f"--player {kind}: no shipped model yet; use --player random")
+    if not (folder / "manifest.json").exists():
+        raise ValueError(f"--player neural: no model bundle at {folder}")
+    from engine.player import BySizePlayer
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    bundle = load_bundle(folder)
+    neural = NeuralPlayer(bundle, temperature=temperature, seed=seed or 0)
+    return BySizePlayer({bundle.board_size: neural}, RandomPlayer(seed))
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        player = make_player(args.player, args.seed)
+        player = make_player(args.player, args.seed, args.weights, args.temperature)
     except ValueError as e:
         log.error("%s", e)
         return 2

@@ -101,9 +101,16 @@ class NeuralPlayer:
         n = game.size
         rules_mask = game.position.legal_mask(color)
         mask = rules_mask
-        if cleanup and mask[:-1].any():
+        if cleanup:
+            # cleanup: no pass while a move other than filling an own eye remains
+            from engine.player import is_true_eye
+
             mask = mask.copy()
-            mask[-1] = False  # cleanup: keep playing while any point is playable
+            for p in np.flatnonzero(mask[:-1]):
+                if is_true_eye(game.position, int(p), color):
+                    mask[p] = False
+            if mask[:-1].any():
+                mask[-1] = False
         raw_flat = int(np.argmax(probs))
         legal = np.where(mask, probs, 0.0)
         if legal.sum() <= 0:  # the network put no mass on any legal move: fall back to uniform legal

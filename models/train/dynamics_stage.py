@@ -63,6 +63,8 @@ def train(cfg: DynamicsTrainConfig) -> Path:
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
     sampler = WindowSampler(train_cache, cfg.model.horizon + 1)
     val = WindowSampler(val_cache, cfg.model.horizon + 1)
+    if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
+        val = sampler
     val_windows = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)]))
     model = LatentDynamics(cfg.model)
     trainer = Trainer(cfg.loop, model, {"stage": "dynamics", **config_dict(cfg)})

@@ -119,6 +119,8 @@ def train(cfg: IdmTrainConfig) -> Path:
     ldm = load_dynamics(cfg.dynamics_state)
     data = labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True)
     val = labelled_transitions(cfg, "val", tokenizer, ldm, labelled_only=False, max_games=cfg.max_eval_games)
+    if len(val["move"]) == 0:  # no validation game yet (tiny corpus): report on training pairs
+        val = data
     share = data["games"] / max(1, data["games_total"])
     model = InverseDynamics(cfg.model)
     trainer = Trainer(cfg.loop, model, {"stage": "idm", "labelled_games": data["games"],

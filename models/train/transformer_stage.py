@@ -102,6 +102,8 @@ def train(cfg: TransformerTrainConfig) -> Path:
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
     sampler = WindowSampler(train_cache, horizon + 1, cfg.context)
     val = WindowSampler(val_cache, horizon + 1, cfg.context)
+    if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
+        val = sampler
     vocab_path = Path(cfg.loop.run_dir) / "vocab.npz"
     if vocab_path.exists():  # resuming: the vocabulary is part of the run
         z = np.load(vocab_path)

@@ -1,0 +1,25 @@
+"""Shared fixtures: the repository on sys.path, a tiny trained model bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+if str(REPO / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory) -> Path:
+    """Every model stage trained for a few steps on random games, exported as a bundle."""
+    import torch
+
+    from tiny_pipeline import train_tiny
+
+    torch.manual_seed(0)
+    return train_tiny(tmp_path_factory.mktemp("tiny_model"))

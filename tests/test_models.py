@@ -1,0 +1,200 @@
+"""Model invariants: FSQ, tokenizer, LDM causality, KV cache, sequences, the tiny pipeline."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from models.dynamics import DYNAMICS_SIZES, LatentDynamics
+from models.fsq import FSQ
+from models.tokenizer import TOKENIZER_SIZES, FrameTokenizer
+from models.transformer import ModelArgs, Transformer
+from models.vocab import ACT_START, IGNORE, IM_END, IM_START, Layout, build_sequences
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_fsq_indices_codes_round_trip_over_the_whole_codebook():
+    fsq = FSQ((8, 8, 8, 5, 5, 5))
+    assert fsq.codebook_size == 64000
+    idx = torch.arange(64000)
+    codes = fsq.indices_to_codes(idx)
+    assert codes.min() >= -1 and codes.max() <= 1
+    assert torch.equal(fsq.codes_to_indices(codes), idx)
+    # quantizing an already-quantized code is the identity (up to the bound's tiny margin)
+    z = torch.randn(1000, 6) * 3
+    q = fsq(z)
+    assert torch.equal(fsq.codes_to_indices(q), fsq.codes_to_indices(fsq.indices_to_codes(fsq.codes_to_indices(q))))
+    assert len(torch.unique(fsq.indices_to_digits(idx)[:, 0])) == 8
+
+
+def test_fsq_passes_gradients_straight_through():
+    fsq = FSQ((8, 5))
+    z = torch.randn(10, 2, requires_grad=True)
+    fsq(z).sum().backward()
+    assert z.grad is not None and z.grad.abs().sum() > 0
+
+
+def test_tokenizer_maps_a_frame_to_16_tokens_and_back():
+    tok = FrameTokenizer(TOKENIZER_SIZES["tiny"])
+    frames = torch.rand(3, 3, 64, 64) * 2 - 1
+    ids = tok.encode(frames)
+    assert ids.shape == (3, 16) and ids.dtype == torch.long
+    assert int(ids.min()) >= 0 and int(ids.max()) < 64000
+    out = tok.decode(ids)
+    assert out.shape == (3, 3, 64, 64) and out.abs().max() <= 1
+
+
+def test_ldm_code_h_does_not_see_frames_after_t_plus_h():
+    torch.manual_seed(0)
+    ldm = LatentDynamics(DYNAMICS_SIZES["tiny"]).eval()
+    frames = torch.rand(2, 6, 16, 6) * 2 - 1
+    changed = frames.clone()
+    changed[:, 4:] = torch.rand(2, 2, 16, 6) * 2 - 1  # frames t+4, t+5
+    with torch.no_grad():
+        z_a = ldm.codes(ldm.features(frames))
+        z_b = ldm.codes(ldm.features(changed))
+    assert torch.allclose(z_a[:, :3], z_b[:, :3])  # z_1..z_3 see at most t+3
+    # and the decoder's frame t+1 depends on z_1 only, not z_2..
+    with torch.no_grad():
+        f0 = ldm.features(frames)[:, 0]
+        r_a = ldm.decode(f0, z_a)
+        z_mod = z_a.clone()
+        z_mod[:, 1:] = -z_mod[:, 1:]
+        r_b = ldm.decode(f0, z_mod)
+    assert torch.allclose(r_a[:, 0], r_b[:, 0], atol=1e-6)
+
+
+def test_kv_cache_decoding_equals_full_forward():
+    torch.manual_seed(0)
+    model = Transformer(ModelArgs.from_name("tiny", vocab_size=50, max_seq_len=32)).eval()
+    tokens = torch.randint(0, 50, (3, 20))
+    with torch.no_grad():
+        full = model(tokens)
+        model.setup_caches(3)
+        parts = [model(tokens[:, :12], 0, use_cache=True)]
+        for i in range(12, 20):
+            parts.append(model(tokens[:, i:i + 1], i, use_cache=True))
+        cached = torch.cat(parts, 1)
+    assert torch.allclose(full, cached, atol=1e-5)
+
+
+def test_sequence_layout_puts_the_loss_on_codes_and_next_frame_only():
+    layout = Layout(context=1, horizon=5)
+    frames = torch.arange(3 * 16).reshape(1, 3, 16) + 100
+    z = torch.arange(5).reshape(1, 5) + 1000
+    tokens, targets = build_sequences(frames, z, layout)
+    assert tokens.shape[1] == layout.length == 2 * 18 + 5 + 3 + 17
+    assert tokens[0, 0] == IM_START and tokens[0, 17] == IM_END and tokens[0, layout.act_start] == ACT_START
+    assert torch.equal(tokens[0, layout.z_pos(1):layout.z_pos(5) + 1], z[0])
+    assert torch.equal(tokens[0, layout.next_frame:layout.next_frame + 16], frames[0, 2])
+    predicted = targets[0] != IGNORE
+    assert int(predicted.sum()) == 5 + 16
+    # every target is the next token
+    idx = torch.nonzero(predicted).squeeze(1)
+    assert torch.equal(targets[0, idx], tokens[0, idx + 1])
+
+
+# ---------------------------------------------------------------- learning from video only
+VIDEO_LEARNERS = ["models/tokenizer.py", "models/dynamics.py", "models/transformer.py", "models/token_cache.py",
+                  "models/train/tokenizer_stage.py", "models/train/dynamics_stage.py",
+                  "models/train/transformer_stage.py", "models/train/windows.py"]
+# what carries move labels or the rules of Go; only the camera (models/video_data.py) replays games
+FORBIDDEN = {"engine.board", "engine.game", "engine.sgf", "engine.coords", "engine.player", "engine.corpus",
+             "models.idm", "models.train.idm_stage"}
+
+
+@pytest.mark.parametrize("path", VIDEO_LEARNERS)
+def test_video_learners_never_import_moves_rules_or_labels(path):
+    tree = ast.parse((REPO / path).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    assert not imported & FORBIDDEN, f"{path} imports {imported & FORBIDDEN}"
+
+
+def test_token_cache_and_windows_hold_frame_tokens_only(tiny_bundle):
+    from models.token_cache import TokenCache
+    from models.train.windows import WindowSampler
+
+    caches = list((tiny_bundle.parent / "cache").glob("*.npz"))
+    assert caches
+    for path in caches:
+        assert set(np.load(path).files) == {"tokens", "game_start", "source", "sources"}
+        cache = TokenCache.load(path)
+        assert cache.tokens.dtype == np.int32 and cache.tokens.shape[1:] == (8, 2, 16)
+        if not cache.games:
+            continue
+        batch = WindowSampler(cache, 6).sample(np.random.default_rng(0), 4)
+        assert batch.shape == (4, 6, 16) and batch.min() >= 0 and batch.max() < 64000
+
+
+def test_video_camera_yields_stone_arrays_without_moves(tiny_bundle):
+    from models.video_data import game_videos
+
+    for name, stones in game_videos(tiny_bundle.parent / "data", split="train", limit=3):
+        assert isinstance(name, str) and stones.dtype == np.uint8 and stones.ndim == 3
+        assert (stones[0] == 0).all()  # empty board first
+
+
+# ---------------------------------------------------------------- the tiny pipeline end to end
+def test_tiny_pipeline_trains_every_stage_and_plays_legal_moves(tiny_bundle):
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    bundle = load_bundle(tiny_bundle)
+    player = NeuralPlayer(bundle, top_k=3)
+    game = Game(9)
+    while not game.is_over() and game.move_number < 20:
+        a = player.analyze_many([(game, game.to_play)])[0]
+        assert a.probs.shape == (82,) and abs(a.probs.sum() - 1) < 1e-4
+        assert game.position.is_legal(a.move, game.to_play)
+        assert len(a.z_codes) == bundle.layout.horizon
+        assert a.imagined_board.shape == (9, 9) and a.imagined_frame.shape == (64, 64, 3)
+        assert a.winrate is not None and 0 <= a.winrate <= 1
+        game.play(a.move, game.to_play)
+    assert game.move_number >= 2
+
+
+def test_batched_analysis_equals_one_at_a_time(tiny_bundle):
+    from engine.game import Game
+    from engine.player import RandomPlayer
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    player = NeuralPlayer(load_bundle(tiny_bundle), top_k=2)
+    games = []
+    rnd = RandomPlayer(seed=3)
+    for n in (0, 3, 6):
+        g = Game(9)
+        for _ in range(n):
+            g.play(rnd.genmove(g, g.to_play), g.to_play)
+        games.append((g, g.to_play))
+    together = player.analyze_many(games)
+    for (g, c), a in zip(games, together):
+        alone = player.analyze_many([(g, c)])[0]
+        assert np.allclose(alone.probs, a.probs, atol=1e-4)
+        assert alone.move == a.move
+
+
+def test_bundle_refuses_weights_whose_hash_does_not_match(tiny_bundle, tmp_path):
+    import shutil
+
+    from models.bundle import load_bundle
+    from models.checkpoint import WeightsHashMismatch
+
+    copy = tmp_path / "b"
+    shutil.copytree(tiny_bundle, copy)
+    data = bytearray((copy / "idm.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (copy / "idm.safetensors").write_bytes(bytes(data))
+    with pytest.raises(WeightsHashMismatch):
+        load_bundle(copy)
