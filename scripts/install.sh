@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install videoworld-go on a fresh Debian machine (as root): system packages, a venv in .venv,
+# CPU PyTorch, the package itself. Idempotent. `--test` adds what the test suite needs.
+#   bash scripts/install.sh            # to play:  .venv/bin/videoworld-go gtp
+#   bash scripts/install.sh --test     # to test:  .venv/bin/python -m pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TEST=0
+[ "${1:-}" = "--test" ] && TEST=1
+
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+PKGS="gnugo"
+command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || PKGS="$PKGS python3"
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || PKGS="$PKGS python3-venv"
+if [ "$TEST" = 1 ]; then PKGS="$PKGS chromium"; fi
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+PY=$(command -v python3.11 || command -v python3)
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# torch first and pinned: a plain `torch` would pull a multi-GB CUDA build.
+.venv/bin/python -m pip install -q torch==2.13.0
+if [ "$TEST" = 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+echo "videoworld-go installed in $(pwd)/.venv" >&2
