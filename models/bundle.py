@@ -88,7 +88,11 @@ def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device 
 
 def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_size: int, context: int,
                   provenance: dict, metrics: Optional[dict] = None) -> dict:
-    """Training states (runs: stage -> state.pt) -> safetensors + manifest in ``out``."""
+    """Training states (runs: stage -> state.pt) -> safetensors + manifest in ``out``.
+
+    With an "outcome" run, the transformer weights come from it (the same transformer with
+    its trained outcome head); both stages' training records go into the manifest.
+    """
     import numpy as np
 
     out = Path(out)
@@ -99,16 +103,18 @@ def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_
     for stage, path in runs.items():
         state = load_training_state(Path(path))
         rec = json.loads(state["config"])
-        cfg = rec["model_args"] if stage == "transformer" else rec["model"]
-        manifest["configs"][stage] = cfg
         manifest["training"][stage] = {"steps": int(state["step"]), "seconds": round(float(state["elapsed"]), 1),
                                        "config": {k: v for k, v in rec.items() if k not in ("model", "model_args")}}
+        if stage == "transformer" and "outcome" in runs:
+            continue  # its weights are written from the outcome run, which holds them plus the head
+        target = "transformer" if stage == "outcome" else stage
+        manifest["configs"][target] = rec["model_args"] if target == "transformer" else rec["model"]
         tensors = {k: v.contiguous() for k, v in state["model"].items()}
-        if stage == "transformer":
+        if target == "transformer":
             z = np.load(vocab_path)
             tensors.update(CodeVocab(z["frame_codes"], z["ldm_codes"]).state())
             manifest["layout"] = {"context": context, "horizon": rec["horizon"]}
-        fname = FILES[stage]
+        fname = FILES[target]
         save_file(tensors, str(out / fname))
         manifest["files"][fname] = {"sha256": sha256_file(out / fname), "bytes": (out / fname).stat().st_size}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

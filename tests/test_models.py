@@ -198,3 +198,11 @@ def test_bundle_refuses_weights_whose_hash_does_not_match(tiny_bundle, tmp_path)
     (copy / "idm.safetensors").write_bytes(bytes(data))
     with pytest.raises(WeightsHashMismatch):
         load_bundle(copy)
+
+
+def test_outcome_head_is_calibrated_against_a_constant_and_reported(tiny_bundle):
+    import json
+
+    report = json.loads((tiny_bundle.parent / "outcome" / "calibration.json").read_text())
+    assert report["n"] == 32 and 0 <= report["brier"] <= 1
+    assert sum(row["n"] for row in report["reliability"]) == report["n"]

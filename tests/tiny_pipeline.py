@@ -32,6 +32,7 @@ def train_tiny(root: Path, steps: int = 10) -> Path:
     """Returns the exported bundle folder."""
     import models.train.dynamics_stage as ds
     import models.train.idm_stage as ids
+    import models.train.outcome_stage as ocs
     import models.train.tokenizer_stage as ts
     import models.train.transformer_stage as trs
     from models.bundle import export_bundle
@@ -57,8 +58,11 @@ def train_tiny(root: Path, steps: int = 10) -> Path:
                                     [c for c in common + up if not c.startswith("cache_dir")]
                                     + [f"loop.run_dir={root / 'idm'}", "batch=16", "max_eval_games=2",
                                        "label_share=0.3"]))
+    outcome = ocs.train(apply_overrides(ocs.OutcomeTrainConfig(), common[:3] + up[:2] + [
+        f"loop.run_dir={root / 'outcome'}", f"transformer_state={tr}", "batch=16", "eval_windows=32"]))
     out = root / "bundle"
-    export_bundle(out, {"tokenizer": str(tok), "dynamics": str(dyn), "transformer": str(tr), "idm": str(idm)},
+    export_bundle(out, {"tokenizer": str(tok), "dynamics": str(dyn), "transformer": str(tr), "idm": str(idm),
+                        "outcome": str(outcome)},
                   str(root / "tr" / "vocab.npz"), 9, 0, {"corpus": "rand9 (random player, tiny test)"})
     return out
 
