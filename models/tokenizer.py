@@ -11,7 +11,7 @@ convs all the way down (measured in benchmarks/bench_models.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F

@@ -66,8 +66,7 @@ def train(cfg: DynamicsTrainConfig) -> Path:
     if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
         val = sampler
     val_windows = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)]))
-    model = LatentDynamics(cfg.model)
-    trainer = Trainer(cfg.loop, model, {"stage": "dynamics", **config_dict(cfg)})
+    trainer = Trainer(cfg.loop, lambda: LatentDynamics(cfg.model), {"stage": "dynamics", **config_dict(cfg)})
     fsq = tokenizer.fsq.to(trainer.device)
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
@@ -79,6 +78,6 @@ def train(cfg: DynamicsTrainConfig) -> Path:
         gnorm = trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 6), grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
-            trainer.log(eval=True, **next_frame_recovery(model, val_windows.to(trainer.device), tokenizer, cfg.size))
+            trainer.log(eval=True, **next_frame_recovery(trainer.model, val_windows.to(trainer.device), tokenizer, cfg.size))
     trainer.close()
     return trainer.state_path

@@ -122,8 +122,7 @@ def train(cfg: IdmTrainConfig) -> Path:
     if len(val["move"]) == 0:  # no validation game yet (tiny corpus): report on training pairs
         val = data
     share = data["games"] / max(1, data["games_total"])
-    model = InverseDynamics(cfg.model)
-    trainer = Trainer(cfg.loop, model, {"stage": "idm", "labelled_games": data["games"],
+    trainer = Trainer(cfg.loop, lambda: InverseDynamics(cfg.model), {"stage": "idm", "labelled_games": data["games"],
                                         "train_games": data["games_total"], "labelled_share": share,
                                         **config_dict(cfg)})
     fsq = tokenizer.fsq
@@ -137,7 +136,7 @@ def train(cfg: IdmTrainConfig) -> Path:
         trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5))
         if trainer.is_main and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.loop.steps):
-            trainer.log(eval=True, labelled_share=round(share, 4), **evaluate_idm(model, val, fsq, tokenizer, cfg.size))
+            trainer.log(eval=True, labelled_share=round(share, 4), **evaluate_idm(trainer.model, val, fsq, tokenizer, cfg.size))
     trainer.close()
     return trainer.state_path
 

@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import torch
 import torch.distributed as dist
@@ -68,15 +68,16 @@ def lr_at(step: int, cfg: LoopConfig) -> float:
 class Trainer:
     """Owns the loop bookkeeping for one stage; the stage owns model, data and loss."""
 
-    def __init__(self, cfg: LoopConfig, model: torch.nn.Module, config_record: dict,
+    def __init__(self, cfg: LoopConfig, model: torch.nn.Module | Callable[[], torch.nn.Module], config_record: dict,
                  params: Optional[list] = None) -> None:
+        """``model``: a module, or a factory called after seeding (same initial weights on every run and rank)."""
         self.cfg = cfg
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.device = pick_device(cfg.device)
         self.rank, self.world = init_distributed(self.device)
-        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-        self.model = model.to(self.device)
+        torch.manual_seed(cfg.seed)  # identical initial weights on every rank and every run
+        self.model = (model if isinstance(model, torch.nn.Module) else model()).to(self.device)
         trainable = params if params is not None else [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
         self.wrapped: torch.nn.Module = self.model

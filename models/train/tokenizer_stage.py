@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
@@ -82,8 +81,7 @@ def board_recovery(model: FrameTokenizer, boards: np.ndarray, rcfg: RenderConfig
 
 def train(cfg: TokenizerTrainConfig) -> Path:
     rcfg = RenderConfig(resolution=cfg.model.resolution)
-    model = FrameTokenizer(cfg.model)
-    trainer = Trainer(cfg.loop, model, {"stage": "tokenizer", **config_dict(cfg)})
+    trainer = Trainer(cfg.loop, lambda: FrameTokenizer(cfg.model), {"stage": "tokenizer", **config_dict(cfg)})
     positions = load_positions(cfg.data_dir, cfg.size, "train", cfg.max_games)
     val = load_positions(cfg.data_dir, cfg.size, "val", 200)
     rng = np.random.default_rng(12345)
@@ -98,6 +96,6 @@ def train(cfg: TokenizerTrainConfig) -> Path:
         gnorm = trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5), grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
-            trainer.log(eval=True, **board_recovery(model, val, rcfg, trainer.device))
+            trainer.log(eval=True, **board_recovery(trainer.model, val, rcfg, trainer.device))
     trainer.close()
     return trainer.state_path

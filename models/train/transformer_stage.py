@@ -113,8 +113,7 @@ def train(cfg: TransformerTrainConfig) -> Path:
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(vocab_path, frame_codes=vocab.frame_codes, ldm_codes=vocab.ldm_codes)
     args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length)
-    model = Transformer(args)
-    trainer = Trainer(cfg.loop, model, {"stage": "transformer", "model_args": config_dict(args),
+    trainer = Trainer(cfg.loop, lambda: Transformer(args), {"stage": "transformer", "model_args": config_dict(args),
                                         "horizon": horizon, **config_dict(cfg)})
     ldm.to(trainer.device)
     batcher = Batcher(vocab, ldm, tokenizer.fsq.to(trainer.device), layout)
@@ -129,10 +128,10 @@ def train(cfg: TransformerTrainConfig) -> Path:
         gnorm = trainer.backward_step(parts["loss"])
         trainer.log(**{k: round(float(v.detach()), 5) for k, v in parts.items()}, grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
-            model.eval()
+            trainer.model.eval()
             with torch.no_grad(), trainer.autocast():
-                ev = masked_loss(model(val_tokens), val_targets, vocab, layout)
-            model.train()
+                ev = masked_loss(trainer.model(val_tokens), val_targets, vocab, layout)
+            trainer.model.train()
             trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()})
     trainer.close()
     return trainer.state_path
