@@ -8,12 +8,12 @@ rate metric) -> the engine's legal mask -> the move played.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
+from engine.analysis import Analysis  # the result type lives in engine/, which the torch-free batcher needs
 from engine.coords import WHITE, Move, from_flat
 from engine.game import Game
 from models.bundle import Bundle
@@ -22,21 +22,6 @@ from models.token_cache import encode_boards
 from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
-
-
-@dataclass
-class Analysis:
-    """What the model thinks of one position (for genmove, GUIs, REST)."""
-
-    probs: np.ndarray  # (N*N+1,) move distribution before the legal mask (pass last)
-    legal_probs: np.ndarray  # the same, masked by the rules and renormalised
-    raw_move: Move  # argmax of probs: what the network alone would play
-    raw_legal: bool
-    move: Move  # the move played (argmax or sample of legal_probs)
-    winrate: Optional[float]  # P(side to move wins), outcome head
-    z_codes: list[int]  # raw LDM code ids of the best branch, z_1..z_H
-    imagined_board: np.ndarray  # (N, N) board read from the best branch's imagined x_{t+1}, real colours
-    imagined_frame: np.ndarray  # (R, R, 3) uint8 decoded x_{t+1}, real colours
 
 
 class NeuralPlayer:

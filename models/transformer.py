@@ -47,7 +47,8 @@ class ModelArgs:
 
 TRANSFORMER_SIZES = {
     "tiny": dict(dim=32, n_layers=2, n_heads=2),  # tests
-    "small": dict(dim=192, n_layers=4, n_heads=6),  # ~2M + embeddings: CPU-trainable in an hour
+    "compact": dict(dim=128, n_layers=4, n_heads=4),  # ~0.8M + embeddings: the first shipped model (1 CPU core, <1 h)
+    "small": dict(dim=192, n_layers=4, n_heads=6),  # ~1.8M + embeddings
     "base": dict(dim=256, n_layers=6, n_heads=8),
     "50M": dict(dim=512, n_layers=16, n_heads=8),  # the paper's smallest size (GPU)
 }
@@ -181,9 +182,12 @@ class Transformer(nn.Module):
             x = layer(x, cos, sin, self.caches[i] if use_cache and self.caches is not None else None, pos)
         return self.norm(x)
 
-    def forward(self, tokens: torch.Tensor, pos: int = 0, use_cache: bool = False) -> torch.Tensor:
-        """(B, T) -> (B, T, vocab) logits for the next token at every position."""
-        return self.output(self.hidden(tokens, pos, use_cache))
+    def forward(self, tokens: torch.Tensor, pos: int = 0, use_cache: bool = False,
+                select: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, T) -> (B, T, vocab) logits for the next token at every position, or only at the
+        positions in ``select`` (K,) -> (B, K, vocab): training needs 21 of ~43."""
+        h = self.hidden(tokens, pos, use_cache)
+        return self.output(h if select is None else h[:, select])
 
     def outcome_logit(self, hidden: torch.Tensor) -> torch.Tensor:
         """(..., dim) hidden states -> (...,) logit of P(the side to move wins)."""

@@ -17,7 +17,7 @@ import torch
 from models.checkpoint import config_dict
 from models.dynamics import DynamicsConfig, LatentDynamics, dynamics_loss
 from models.fsq import FSQ
-from models.train.loop import LoopConfig, Trainer
+from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.train.windows import WindowSampler, get_cache, load_tokenizer
 from render.frame import RenderConfig
 from render.reader import read_boards
@@ -58,6 +58,7 @@ def next_frame_recovery(model: LatentDynamics, windows: torch.Tensor, tokenizer,
 
 
 def train(cfg: DynamicsTrainConfig) -> Path:
+    configure_torch(cfg.loop)
     tokenizer = load_tokenizer(cfg.tokenizer_state)
     train_cache = get_cache(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress)

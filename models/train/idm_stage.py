@@ -23,7 +23,7 @@ from engine.sgf import SgfError, record_to_game
 from models.checkpoint import config_dict
 from models.idm import IdmConfig, InverseDynamics, frame_diff_move
 from models.token_cache import encode_boards
-from models.train.loop import LoopConfig, Trainer
+from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.train.transformer_stage import ldm_codes, load_dynamics
 from models.train.windows import load_tokenizer
 from models.video_data import mover_view, symmetry
@@ -115,6 +115,7 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int) 
 
 
 def train(cfg: IdmTrainConfig) -> Path:
+    configure_torch(cfg.loop)
     tokenizer = load_tokenizer(cfg.tokenizer_state)
     ldm = load_dynamics(cfg.dynamics_state)
     data = labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True)

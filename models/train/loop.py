@@ -42,6 +42,13 @@ class LoopConfig:
     progress: bool = True
 
 
+def configure_torch(cfg: LoopConfig) -> None:
+    """Threads first: cache building before the trainer exists must already honour them
+    (on busy cores, OpenMP threads that spin-wait make torch many times slower)."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+
+
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -72,8 +79,7 @@ class Trainer:
                  params: Optional[list] = None) -> None:
         """``model``: a module, or a factory called after seeding (same initial weights on every run and rank)."""
         self.cfg = cfg
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
+        configure_torch(cfg)
         self.device = pick_device(cfg.device)
         self.rank, self.world = init_distributed(self.device)
         torch.manual_seed(cfg.seed)  # identical initial weights on every rank and every run

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from engine.corpus import iter_records
 from models.checkpoint import config_dict, load_training_state
-from models.train.loop import LoopConfig, Trainer
+from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.train.windows import WindowSampler, get_cache
 from models.transformer import ModelArgs, Transformer
 from models.vocab import ACT_START, CodeVocab, Layout, frame_block
@@ -100,6 +100,7 @@ def calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
 
 
 def train(cfg: OutcomeTrainConfig) -> Path:
+    configure_torch(cfg.loop)
     model, vocab, layout = load_transformer(cfg.transformer_state)
     model.requires_grad_(False)
     model.outcome.requires_grad_(True)

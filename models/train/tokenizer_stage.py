@@ -16,7 +16,7 @@ import torch
 
 from models.checkpoint import config_dict
 from models.tokenizer import FrameTokenizer, TokenizerConfig, reconstruction_loss
-from models.train.loop import LoopConfig, Trainer
+from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.video_data import game_videos, random_boards, swap_colours, symmetry
 from render.frame import RenderConfig, render_many, to_float
 from render.reader import read_boards
@@ -80,6 +80,7 @@ def board_recovery(model: FrameTokenizer, boards: np.ndarray, rcfg: RenderConfig
 
 
 def train(cfg: TokenizerTrainConfig) -> Path:
+    configure_torch(cfg.loop)
     rcfg = RenderConfig(resolution=cfg.model.resolution)
     trainer = Trainer(cfg.loop, lambda: FrameTokenizer(cfg.model), {"stage": "tokenizer", **config_dict(cfg)})
     positions = load_positions(cfg.data_dir, cfg.size, "train", cfg.max_games)

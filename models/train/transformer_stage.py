@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from models.checkpoint import config_dict, load_training_state
 from models.dynamics import DynamicsConfig, LatentDynamics
-from models.train.loop import LoopConfig, Trainer
+from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.train.windows import WindowSampler, get_cache, load_tokenizer
 from models.transformer import ModelArgs, Transformer
 from models.vocab import IGNORE, CodeVocab, Layout, build_sequences
@@ -25,7 +25,7 @@ from models.vocab import IGNORE, CodeVocab, Layout, build_sequences
 
 @dataclass(frozen=True)
 class TransformerTrainConfig:
-    size_name: str = "small"
+    size_name: str = "compact"
     context: int = 0  # earlier frames given as context
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(run_dir="runs/transformer", steps=3000, lr=1e-3))
     tokenizer_state: str = "runs/tokenizer/state.pt"
@@ -79,21 +79,32 @@ class Batcher:
         return build_sequences(frames, z, self.layout)
 
 
-def masked_loss(logits: torch.Tensor, targets: torch.Tensor, vocab: CodeVocab, layout: Layout) -> dict:
-    """Cross-entropy per kind: LDM-code positions and next-frame positions."""
-    frame_mask, ldm_mask = vocab.kind_masks(logits.device)
-    zs = slice(layout.z_pos(1) - 1, layout.z_pos(layout.horizon))
-    fs = slice(layout.next_frame - 1, layout.next_frame + 15)
-    lz = (logits[:, zs].float() + ldm_mask)
-    lf = (logits[:, fs].float() + frame_mask)
-    loss_z = F.cross_entropy(lz.reshape(-1, lz.shape[-1]), targets[:, zs].reshape(-1), ignore_index=IGNORE)
-    loss_f = F.cross_entropy(lf.reshape(-1, lf.shape[-1]), targets[:, fs].reshape(-1), ignore_index=IGNORE)
-    acc_z1 = (lz[:, 0].argmax(-1) == targets[:, zs.start]).float().mean()
-    acc_f = (lf.argmax(-1) == targets[:, fs]).all(-1).float().mean()  # whole next frame right
+def target_slices(layout: Layout) -> tuple[slice, slice]:
+    """Positions whose logits are trained: those predicting z_1..z_H, and those predicting x_{t+1}."""
+    return (slice(layout.z_pos(1) - 1, layout.z_pos(layout.horizon)),
+            slice(layout.next_frame - 1, layout.next_frame + 15))
+
+
+def masked_loss(model: torch.nn.Module, tokens: torch.Tensor, targets: torch.Tensor, vocab: CodeVocab,
+                layout: Layout) -> dict:
+    """Cross-entropy per kind; the output layer runs only where a target is (21 of ~43 positions).
+    ``model`` may be the DDP wrapper: the forward goes through it so gradients are synchronised."""
+    frame_mask, ldm_mask = vocab.kind_masks(tokens.device)
+    zs, fs = target_slices(layout)
+    select = torch.cat([torch.arange(zs.start, zs.stop), torch.arange(fs.start, fs.stop)]).to(tokens.device)
+    logits = model(tokens, select=select).float()  # (B, H + 16, V)
+    lz = logits[:, :layout.horizon] + ldm_mask  # (B, H, V)
+    lf = logits[:, layout.horizon:] + frame_mask  # (B, 16, V)
+    tz, tf = targets[:, zs], targets[:, fs]
+    loss_z = F.cross_entropy(lz.reshape(-1, lz.shape[-1]), tz.reshape(-1), ignore_index=IGNORE)
+    loss_f = F.cross_entropy(lf.reshape(-1, lf.shape[-1]), tf.reshape(-1), ignore_index=IGNORE)
+    acc_z1 = (lz[:, 0].argmax(-1) == tz[:, 0]).float().mean()
+    acc_f = (lf.argmax(-1) == tf).all(-1).float().mean()  # whole next frame right
     return {"loss": loss_z + loss_f, "loss_z": loss_z, "loss_frame": loss_f, "z1_acc": acc_z1, "frame_acc": acc_f}
 
 
 def train(cfg: TransformerTrainConfig) -> Path:
+    configure_torch(cfg.loop)
     tokenizer = load_tokenizer(cfg.tokenizer_state)
     ldm = load_dynamics(cfg.dynamics_state)
     horizon = ldm.cfg.horizon
@@ -123,14 +134,13 @@ def train(cfg: TransformerTrainConfig) -> Path:
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
         tokens, targets = batcher(torch.from_numpy(sampler.sample(rng, cfg.batch)).to(trainer.device))
         with trainer.autocast():
-            logits = trainer.wrapped(tokens)
-        parts = masked_loss(logits, targets, vocab, layout)
+            parts = masked_loss(trainer.wrapped, tokens, targets, vocab, layout)
         gnorm = trainer.backward_step(parts["loss"])
         trainer.log(**{k: round(float(v.detach()), 5) for k, v in parts.items()}, grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
             trainer.model.eval()
             with torch.no_grad(), trainer.autocast():
-                ev = masked_loss(trainer.model(val_tokens), val_targets, vocab, layout)
+                ev = masked_loss(trainer.model, val_tokens, val_targets, vocab, layout)
             trainer.model.train()
             trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()})
     trainer.close()

@@ -1,0 +1,100 @@
+"""genmove latency of the shipped model, next to GNU Go level 10 on the same positions.
+
+    .venv/bin/python benchmarks/bench_genmove.py [--positions 200] [--weights weights/9x9] [--threads 1]
+
+Positions: the first N positions (every 3rd move of each game) of the test split. Our
+model: ``NeuralPlayer.genmove`` in-process, one position at a time (no batching). GNU Go:
+through the GTP client, `genmove` after the moves are set up with `play` (only the
+genmove is timed). Prints a table (p50, p99, mean, and the ratio to GNU Go) and writes
+benchmarks/results/genmove.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_positions(n: int, size: int = 9) -> list:
+    from engine.corpus import iter_records
+    from engine.sgf import record_to_game
+
+    out = []
+    for _, rec in iter_records(REPO / "data", split="test", size=size):
+        for k in range(0, len(rec.moves), 3):
+            out.append(record_to_game(rec, upto=k))
+            if len(out) == n:
+                return out
+    return out
+
+
+def time_neural(games: list, weights: str) -> list[float]:
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    player = NeuralPlayer(load_bundle(weights))
+    player.genmove(games[0], games[0].to_play)  # warm-up
+    times = []
+    for g in games:
+        t0 = time.perf_counter()
+        player.genmove(g, g.to_play)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def time_gnugo(games: list, level: int = 10) -> list[float]:
+    from engine.coords import color_name, to_gtp
+    from engine.engines import gnugo_spec
+    from gtp.client import GtpClient
+
+    times = []
+    with GtpClient(gnugo_spec(level), timeout=120) as c:
+        for g in games:
+            c.send(f"boardsize {g.size}")
+            c.send("clear_board")
+            c.send(f"komi {g.komi:g}")
+            for colour, move in g.moves:
+                c.send(f"play {color_name(colour)} {to_gtp(move, g.size)}")
+            t0 = time.perf_counter()
+            c.send(f"genmove {color_name(g.to_play)}")
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def summary(times: list[float]) -> dict:
+    a = np.array(times) * 1000
+    return {"n": len(a), "p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99)),
+            "mean_ms": float(a.mean())}
+
+
+def main() -> None:
+    import torch
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--positions", type=int, default=200)
+    ap.add_argument("--weights", default=str(REPO / "weights" / "9x9"))
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    games = test_positions(args.positions)
+    ours = summary(time_neural(games, args.weights))
+    gnugo = summary(time_gnugo(games))
+    print(f"{len(games)} test positions, torch threads={args.threads}")
+    print("| player | p50 ms | p99 ms | mean ms | p50 / GNU Go p50 |")
+    print("|---|---|---|---|---|")
+    for name, s in (("videoworld (shipped)", ours), ("GNU Go 3.8 level 10", gnugo)):
+        print(f"| {name} | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['mean_ms']:.1f} | "
+              f"{s['p50_ms'] / gnugo['p50_ms']:.2f} |")
+    out = REPO / "benchmarks" / "results" / "genmove.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"threads": args.threads, "videoworld": ours, "gnugo10": gnugo}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
