@@ -17,8 +17,10 @@ SUBCOMMANDS = {
     "gtp": "gtp.cli",
     "render": "render.cli",
     "selfplay": "engine.selfplay",
+    "train": "models.train.cli",
     "arena": "engine.arena",
     "eval": "engine.evaluate",
+    "serve": "server.cli",
 }
 
 

@@ -151,6 +151,7 @@ def add_parser(sub) -> None:
     r.add_argument("--data-dir", default=str(REPO / "data"))
     r.add_argument("--size", type=int, default=9)
     r.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/test{size}.jsonl)")
+    r.add_argument("--corpora", default=None, help="only positions from these corpora (comma-separated)")
     r.add_argument("--limit", type=int, default=None, help="first N labels only")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--move-timeout", type=float, default=60.0)
@@ -201,6 +202,8 @@ def format_table(results: dict[str, dict]) -> str:
 def run_eval(args: argparse.Namespace) -> int:
     path = _labels_path(args)
     labels = list(load_labels(path).values())  # labelling order: any prefix is a uniform sample
+    if args.corpora:
+        labels = [lb for lb in labels if lb.source.get("corpus") in args.corpora.split(",")]
     if args.limit:
         labels = labels[:args.limit]
     if not labels:
@@ -208,13 +211,17 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out) if args.out else REPO / "runs" / "eval" / "eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    log_dir = REPO / "runs" / "eval" / "logs"  # engine stderr; never next to a results file in docs/
+    log_dir.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.player:
-        scores, seconds = evaluate(name, labels, args.seed, args.move_timeout, out.parent)
+        scores, seconds = evaluate(name, labels, args.seed, args.move_timeout, log_dir)
         results[name] = {**scores.to_dict(), "seconds": round(seconds, 1)}
         print(f"{name}: {len(labels)} positions in {seconds:.0f} s")
     n_search = sum(1 for lb in labels if lb.search)
-    report = {"labels": str(path), "positions": len(labels), "searched": n_search, "players": results}
+    corpora = sorted({str(lb.source.get("corpus")) for lb in labels})
+    report = {"labels": str(path), "corpora": corpora, "positions": len(labels), "searched": n_search,
+              "games": len({lb.source.get("game") for lb in labels}), "players": results}
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(format_table(results))
     print(f"(95 % intervals: Wilson for rates, normal for the Action-Value mean; wrote {out})")

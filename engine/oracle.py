@@ -68,7 +68,8 @@ class KataGoAnalysis:
             self._stderr.close()
             raise OracleError(f"cannot start KataGo {self.command[0]!r}: {e}") from None
         self._lines: "queue.Queue[object]" = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         try:
@@ -139,7 +140,10 @@ class KataGoAnalysis:
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.wait()
-        for f in (proc.stdin, proc.stdout):
+        # stdout is closed only after the reader saw EOF: closing it under the reader would free
+        # the fd number for the next subprocess, whose output the old reader would then steal.
+        self._reader.join(timeout=2.0)
+        for f in (proc.stdin,) + (() if self._reader.is_alive() else (proc.stdout,)):
             try:
                 f.close()
             except OSError:

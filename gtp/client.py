@@ -70,6 +70,7 @@ class GtpClient:
         self._lines: "queue.Queue[object]" = queue.Queue()
         self._next_id = 1
         self._stderr: Optional[IO[bytes]] = None
+        self._reader: Optional[threading.Thread] = None
         self.start()
 
     # -------------------------------------------------------------- lifecycle
@@ -85,8 +86,8 @@ class GtpClient:
             self._stderr.close()
             raise GtpCrash(f"{self.spec.name}: cannot start {self.spec.command[0]!r}: {e}") from None
         self._lines = queue.Queue()
-        reader = threading.Thread(target=self._read, args=(self._proc.stdout, self._lines), daemon=True)
-        reader.start()
+        self._reader = threading.Thread(target=self._read, args=(self._proc.stdout, self._lines), daemon=True)
+        self._reader.start()
         try:
             first = True
             for cmd in self.spec.setup:
@@ -130,7 +131,13 @@ class GtpClient:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for f in (proc.stdin, proc.stdout):
+        # Close stdout only once the reader thread has seen EOF: closing it under a reader that
+        # is between two read(1) calls frees the fd number, the next Popen reuses it, and the
+        # old reader then steals bytes from the new engine (seen as a lost "=").
+        if self._reader is not None:
+            self._reader.join(timeout=2.0)
+        reading = self._reader is not None and self._reader.is_alive()
+        for f in (proc.stdin,) + (() if reading else (proc.stdout,)):
             try:
                 f.close()
             except OSError:
