@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Iterator, Optional
 
-from engine.coords import PASS, color_name, to_sgf
+from engine.coords import PASS, RESIGN, color_name, to_sgf
 from engine.game import Game
 from engine.sgf import SgfRecord, parse_collection
 
@@ -32,7 +32,8 @@ def record_key(size: int, moves) -> str:
 
 
 def game_key(game: Game) -> str:
-    return record_key(game.size, [(c, m) for c, m in game.moves if m is not None])
+    """Key of a game's moves; a resignation is not a board move (the SGF records it in RE only)."""
+    return record_key(game.size, [(c, m) for c, m in game.moves if m is not RESIGN])
 
 
 def split_of(key: str) -> str:

@@ -51,7 +51,20 @@ def _client(preset: str, cfg: SelfPlayConfig, log_dir: str):
 
 
 def play_one(cfg: SelfPlayConfig, pair: tuple[str, str], seed: int, log_dir: str) -> dict:
-    """Play one game in a worker; returns the SGF and what the parent needs to file it."""
+    """Play one game in a worker; returns the SGF and what the parent needs to file it.
+
+    Never raises: an unexpected error drops this game (reported) instead of the whole job."""
+    try:
+        return _play_one(cfg, pair, seed, log_dir)
+    except Exception as e:  # noqa: BLE001 - one bad game must not stop a night of self-play
+        for p in set(pair):
+            c = _clients.pop(p, None)
+            if c:
+                c.close(grace=1.0)
+        return {"ok": False, "reason": f"error: {type(e).__name__}: {e}", "seed": seed}
+
+
+def _play_one(cfg: SelfPlayConfig, pair: tuple[str, str], seed: int, log_dir: str) -> dict:
     from gtp.client import GtpClientError
 
     rng = random.Random(seed)

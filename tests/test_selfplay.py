@@ -80,3 +80,17 @@ def test_duplicate_append_is_refused(tmp_path: Path) -> None:
     key = keys_of(out)[0]
     assert cf.append(line, key, 10) is False
     assert CorpusFile(out).count == 1
+
+
+def test_a_resigned_game_gets_the_key_its_reloaded_sgf_gets():
+    from engine.coords import RESIGN
+    from engine.corpus import game_key, record_key
+    from engine.game import Game
+    from engine.sgf import dump_game, parse_collection
+
+    g = Game(9)
+    g.play((2, 2))
+    g.play(RESIGN)
+    rec = parse_collection(dump_game(g))[0]
+    assert rec.result == "B+R"
+    assert game_key(g) == record_key(9, rec.moves)
