@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "render": "render.cli",
     "selfplay": "engine.selfplay",
     "train": "models.train.cli",
+    "export": "models.train.export",
     "arena": "engine.arena",
     "eval": "engine.evaluate",
     "serve": "server.cli",
