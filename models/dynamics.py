@@ -11,6 +11,13 @@ For frames x_t .. x_{t+H}:
   3. a causal decoder over [f_t, z_1, .., z_H] predicts the latents of x_{t+h} from
      f_t and z_1..z_h, so everything new about x_{t+h} must pass through the codes
      (the quantization stops copy-paste shortcuts).
+
+The decoder classifies each FSQ digit of each of the 16 tokens of x_{t+h} (8 or 5
+classes), with a learned bias towards the digit x_t has there. Two earlier versions
+regressed the latents with L2 (the paper's pixel L2, moved to latent space): predicting
+absolute latents did worse than copying x_t (validation MSE 0.025 vs 0.013), predicting
+the change plateaued at the copy baseline (0.034 vs 0.036 over H frames, 10 % of next
+frames exact); the digits are discrete, so cross-entropy gives the codes a usable signal.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.fsq import FSQ
+
+TOKEN_LEVELS = (8, 8, 8, 5, 5, 5)  # the frame tokenizer's FSQ levels, whose digits the decoder predicts
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,13 @@ class LatentDynamics(nn.Module):
         self.fsq = FSQ(cfg.levels)
         self.code_in = nn.Linear(len(cfg.levels), d)
         self.decoder = nn.TransformerEncoder(layer(), cfg.decoder_layers, enable_nested_tensor=False)
-        self.frame_out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, cfg.frame_dim))
+        self.tok_levels = max(TOKEN_LEVELS)
+        self.frame_out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(),
+                                       nn.Linear(d, cfg.frame_dim * self.tok_levels))
+        self.copy_bias = nn.Parameter(torch.tensor(2.0))  # prior: a digit stays what it was in x_t
+        self.token_fsq = FSQ(TOKEN_LEVELS)
+        valid = torch.arange(self.tok_levels)[None, :] < torch.tensor(TOKEN_LEVELS)[:, None]  # (6, 8)
+        self.register_buffer("digit_mask", torch.where(valid, 0.0, float("-inf")), persistent=False)
 
     def features(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, H+1, 16, 6) frame latents -> (B, H+1, dim) causal features f_t..f_{t+H}."""
@@ -103,19 +118,28 @@ class LatentDynamics(nn.Module):
             q = layer(q, feats, self_block, cross_block)
         return self.fsq(self.to_code(q))
 
-    def decode(self, f0: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """f_t (B, dim) and codes (B, H, 6) -> predicted latents of x_{t+1..t+H}: (B, H, 16, 6)."""
+    def decode(self, x0: torch.Tensor, f0: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """x_t latents (B, 16, 6), f_t (B, dim), codes (B, H, 6) -> digit logits of x_{t+1..t+H}:
+        (B, H, 16, 6, 8) (classes beyond a digit's level are -inf)."""
         b, h = codes.shape[:2]
         seq = torch.cat([f0.unsqueeze(1), self.code_in(codes)], dim=1) + self.time_pos[: h + 1]
         out = self.decoder(seq, mask=_causal_mask(h + 1, seq.device), is_causal=True)[:, 1:]
         # position h+1 has seen f_t and z_1..z_{h+1}: it predicts frame t+h+1
-        return torch.tanh(self.frame_out(out)).reshape(b, h, self.cfg.frame_tokens, self.cfg.token_dim)
+        logits = self.frame_out(out).reshape(b, h, self.cfg.frame_tokens, self.cfg.token_dim, self.tok_levels)
+        x0_digits = self.token_fsq.indices_to_digits(self.token_fsq.codes_to_indices(x0))  # (B, 16, 6)
+        prior = F.one_hot(x0_digits, self.tok_levels).to(logits.dtype) * self.copy_bias
+        return logits.float() + prior.unsqueeze(1) + self.digit_mask
+
+    def predicted_tokens(self, logits: torch.Tensor) -> torch.Tensor:
+        """Digit logits (..., 16, 6, 8) -> (..., 16) token ids (argmax digit by digit)."""
+        digits = logits.argmax(-1)
+        return (digits * self.token_fsq.basis).sum(-1)
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, H+1, 16, 6) -> (codes (B, H, 6), reconstruction of frames 1..H (B, H, 16, 6))."""
+        """(B, H+1, 16, 6) -> (codes (B, H, 6), digit logits of frames 1..H (B, H, 16, 6, 8))."""
         feats = self.features(frames)
         z = self.codes(feats)
-        return z, self.decode(feats[:, 0], z)
+        return z, self.decode(frames[:, 0], feats[:, 0], z)
 
     @torch.no_grad()
     def code_indices(self, frames: torch.Tensor) -> torch.Tensor:
@@ -123,6 +147,8 @@ class LatentDynamics(nn.Module):
         return self.fsq.codes_to_indices(self.codes(self.features(frames)))
 
 
-def dynamics_loss(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """L2 on the tokenizer latents of the future frames (the paper's pixel L2, in latent space)."""
-    return F.mse_loss(recon, target)
+def dynamics_loss(logits: torch.Tensor, target_ids: torch.Tensor, token_fsq: FSQ) -> torch.Tensor:
+    """Cross-entropy of every FSQ digit of the future frames' tokens: logits (B, H, 16, 6, 8),
+    target_ids (B, H, 16) token ids."""
+    digits = token_fsq.indices_to_digits(target_ids)  # (B, H, 16, 6)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), digits.reshape(-1))
