@@ -11,7 +11,8 @@ import argparse
 import logging
 import math
 import sys
-from typing import BinaryIO
+import threading
+from typing import BinaryIO, Optional
 
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.game import Game
@@ -57,7 +58,12 @@ def _komi(text: str) -> float:
 
 
 def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0) -> Player:
-    """The random player, or the neural one (9x9 model, random fallback on other sizes)."""
+    """The random player, or the neural one (9x9 model, random fallback on other sizes).
+
+    The neural player is served through a ``Batcher`` (with no wait: one game has nobody
+    to wait for), the same path REST and arena games take; it can analyze, so GUI
+    analysis commands (lz-analyze ...) are offered with it and not with the random player.
+    """
     from pathlib import Path
 
     default_weights = Path(__file__).resolve().parent.parent / "weights" / "9x9"
@@ -68,13 +74,15 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         return RandomPlayer(seed)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
-    from engine.player import BySizePlayer
+    from engine.analysis import BySizeAnalyzer, UniformAnalyzer
+    from engine.batcher import Batcher, BatchedPlayer
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, seed=seed or 0)
-    return BySizePlayer({bundle.board_size: neural}, RandomPlayer(seed))
+    analyzer = BySizeAnalyzer({bundle.board_size: neural}, UniformAnalyzer(RandomPlayer(seed)))
+    return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,23 +98,74 @@ def run(args: argparse.Namespace) -> int:
         serve(engine, sys.stdin.buffer, sys.stdout.buffer)
     except (BrokenPipeError, KeyboardInterrupt):  # the controller went away: nothing to answer
         return 0
+    finally:
+        batcher = getattr(player, "batcher", None)
+        if batcher is not None:
+            batcher.close()
     return 0
 
 
 def serve(engine: GtpEngine, instream: BinaryIO, outstream: BinaryIO) -> None:
-    """Answer lines until ``quit`` or end of input."""
-    while not engine.quit_requested:
-        raw = instream.readline(protocol.MAX_LINE + 1)
-        if not raw:
-            return
-        if len(raw) > protocol.MAX_LINE and not raw.endswith(b"\n"):
-            _discard_rest_of_line(instream)
-            answer = protocol.line_too_long(raw.decode("utf-8", "replace"))
-        else:
-            answer = engine.handle(raw.decode("utf-8", "replace"))
-        if answer is not None:
-            outstream.write(answer.encode("utf-8", "replace"))
-            outstream.flush()
+    """Answer lines until ``quit`` or end of input.
+
+    A streamed answer (``lz-analyze``) stays open while the next line is awaited: a
+    ``Repeater`` thread prints its line at the requested interval meanwhile, and the next
+    input line (or the end of input) closes it before that line is answered.
+    """
+    open_stream: Optional[Repeater] = None
+    try:
+        while not engine.quit_requested:
+            raw = instream.readline(protocol.MAX_LINE + 1)
+            if open_stream is not None:
+                open_stream.close()
+                open_stream = None
+            if not raw:
+                return
+            if len(raw) > protocol.MAX_LINE and not raw.endswith(b"\n"):
+                _discard_rest_of_line(instream)
+                answer = protocol.line_too_long(raw.decode("utf-8", "replace"))
+            else:
+                answer = engine.handle(raw.decode("utf-8", "replace"))
+            if isinstance(answer, protocol.Streamed) and answer.until_input:
+                open_stream = Repeater(answer, outstream)
+            elif answer is not None:
+                _write(outstream, answer)
+    finally:
+        if open_stream is not None:
+            open_stream.close()
+
+
+def _write(outstream: BinaryIO, text: str) -> None:
+    outstream.write(text.encode("utf-8", "replace"))
+    outstream.flush()
+
+
+class Repeater:
+    """Prints a streamed answer's opening now, its repeat line every interval on a thread, its closing on ``close()``."""
+
+    def __init__(self, answer: protocol.Streamed, outstream: BinaryIO) -> None:
+        self.answer = answer
+        self.outstream = outstream
+        self._stop = threading.Event()
+        _write(outstream, answer.opening)
+        self._thread: Optional[threading.Thread] = None
+        if answer.repeat is not None and answer.interval > 0:
+            self._thread = threading.Thread(target=self._run, name="gtp-analyze", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.answer.interval):
+                _write(self.outstream, self.answer.repeat)  # type: ignore[arg-type]
+        except (OSError, ValueError):  # the controller went away; the main loop will notice too
+            log.info("analysis output closed", exc_info=True)
+
+    def close(self) -> None:
+        """Stop repeating (joined: no line may follow the closing), then end the answer."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        _write(self.outstream, self.answer.closing)
 
 
 def _discard_rest_of_line(instream: BinaryIO) -> None:

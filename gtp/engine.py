@@ -22,6 +22,7 @@ import math
 import re
 from typing import Callable, Optional
 
+from engine.analysis import can_analyze
 from engine.board import IllegalMove, neighbours
 from engine.coords import (
     GTP_COLUMNS,
@@ -49,7 +50,7 @@ MAX_SGF_BYTES = 16 * 1024 * 1024  # loadsgf refuses larger files instead of read
 _INT = re.compile(r"[+-]?\d+", re.ASCII)
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
-Handler = Callable[[tuple[str, ...]], str]
+Handler = Callable[[tuple[str, ...]], "str | protocol.Stream"]
 
 
 class GtpError(Exception):
@@ -100,6 +101,10 @@ class GtpEngine:
             "kgs-time_settings": self._kgs_time_settings,
             "time_left": self._time_left,
         }
+        if can_analyze(player):  # GUI analysis only for players that can say what they think
+            from gtp.analyze import analysis_commands
+
+            self.commands.update(analysis_commands(self))
 
     # -------------------------------------------------------------- dispatch
     def handle(self, line: str) -> Optional[str]:
@@ -115,7 +120,10 @@ class GtpEngine:
             return protocol.failure(cmd.id, "unknown command" if cmd.name else "syntax error")
         saved = self._snapshot()
         try:
-            return protocol.success(cmd.id, handler(cmd.args))
+            result = handler(cmd.args)
+            if isinstance(result, protocol.Stream):  # lz-analyze & co.: serve() prints it in pieces
+                return protocol.Streamed(cmd.id, result)
+            return protocol.success(cmd.id, result)
         except GtpError as e:
             self._restore(saved)
             return protocol.failure(cmd.id, str(e))

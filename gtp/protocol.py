@@ -81,3 +81,49 @@ def failure(cid: Optional[str], message: str) -> str:
 
 def line_too_long(line: str) -> str:
     return failure(leading_id(_CONTROL.sub("", line[:64])), "line too long")
+
+
+# ------------------------------------------------------------------ streamed answers
+@dataclass(frozen=True)
+class Stream:
+    """What a streaming handler (``lz-analyze`` & co.) answers, before framing.
+
+    ``lines`` are printed at once; if ``repeat`` is set it is printed again every
+    ``interval`` seconds until the next input line arrives (Leela Zero's analysis: the
+    command runs until the controller sends anything else); then ``tail`` lines and the
+    empty line that ends every GTP answer.
+    """
+
+    lines: tuple[str, ...]
+    tail: tuple[str, ...] = ()
+    repeat: Optional[str] = None
+    interval: float = 0.0  # seconds between repeats; 0: print once, still wait for input
+    until_input: bool = False  # False: the answer ends at once (genmove_analyze)
+
+
+class Streamed(str):
+    """A framed streamed answer. As a string it is the whole answer as printed when the next
+    input line is already waiting (so ``GtpEngine.handle`` still returns text, and
+    transcripts compare byte for byte); ``opening``/``repeat``/``closing`` are its pieces."""
+
+    opening: str
+    closing: str
+    repeat: Optional[str]
+    interval: float
+    until_input: bool
+
+    def __new__(cls, cid: Optional[str], stream: Stream) -> "Streamed":
+        # "=5\n" then one line each, as Leela Zero and KataGo frame their analysis output.
+        opening = f"={cid or ''}\n" + "".join(_line(ln) for ln in stream.lines)
+        closing = "".join(_line(ln) for ln in stream.tail) + "\n"
+        self = super().__new__(cls, opening + closing)
+        self.opening, self.closing = opening, closing
+        self.repeat = None if stream.repeat is None else _line(stream.repeat)
+        self.interval, self.until_input = stream.interval, stream.until_input
+        return self
+
+
+def _line(text: str) -> str:
+    """One non-empty output line: an empty line would end the answer early."""
+    cleaned = " ".join(_clean(text).split("\n")).strip()
+    return (cleaned or " ") + "\n"

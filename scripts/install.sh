@@ -12,7 +12,10 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 PKGS="gnugo"
 command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || PKGS="$PKGS python3"
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || PKGS="$PKGS python3-venv"
-if [ "$TEST" = 1 ]; then PKGS="$PKGS chromium"; fi
+if [ "$TEST" = 1 ]; then
+  PKGS="$PKGS chromium"                                  # the web board's browser test (Playwright)
+  command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"     # the @sabaki/gtp client test
+fi
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -27,6 +30,7 @@ PY=$(command -v python3.11 || command -v python3)
 .venv/bin/python -m pip install -q torch==2.13.0
 if [ "$TEST" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
+  (cd tests/js && npm ci --no-audit --no-fund --silent)  # pinned by tests/js/package-lock.json
 else
   .venv/bin/python -m pip install -q -e .
 fi

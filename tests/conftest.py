@@ -21,5 +21,8 @@ def tiny_bundle(tmp_path_factory) -> Path:
 
     from tiny_pipeline import train_tiny
 
+    # One thread: with the cores busy (training, self-play), torch's default thread pool
+    # oversubscribes them and these few steps take ~10x longer.
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     return train_tiny(tmp_path_factory.mktemp("tiny_model"))

@@ -554,11 +554,11 @@ def test_python_m_gtp_survives_junk_and_huge_lines_then_exits_at_eof():
     assert b"Traceback" not in err
 
 
-def test_neural_player_is_a_clear_error_for_now():
-    proc = gtp_process("--player", "neural")
+def test_neural_player_without_weights_is_a_clear_error(tmp_path):
+    proc = gtp_process("--player", "neural", "--weights", str(tmp_path / "nothing-here"))
     out, err = proc.communicate(b"name\n", timeout=60)
     assert proc.returncode == 2 and out == b""
-    assert b"no shipped model yet" in err
+    assert b"no model bundle at" in err and b"Traceback" not in err
 
 
 @pytest.mark.skipif(shutil.which("videoworld-go") is None, reason="package not installed (pip install -e .)")

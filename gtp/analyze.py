@@ -1,0 +1,198 @@
+"""GTP analysis for GUIs: Leela Zero / KataGo analysis commands and GoGui analyze commands.
+
+Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
+
+- ``lz-analyze [color] [interval] [key value ...]`` and ``kata-analyze`` (same arguments):
+  ``=`` then one line of ``info move D4 visits N winrate W prior P order I pv D4`` per
+  candidate, repeated every ``interval`` centiseconds until the next input line, then an
+  empty line. Leela Zero's numbers are integers x10000, KataGo's floats in 0..1; ``pv`` is
+  last because Sabaki reads the variation as the vertices at the end of each ``info``.
+- ``lz-genmove_analyze`` / ``kata-genmove_analyze``: one ``info`` line, then ``play D4``;
+  the move is played, like ``genmove``.
+- ``gogui-analyze_commands``: a ``dboard`` of the move distribution (legal and raw) and a
+  ``gfx`` overlay of the stones the model imagines on the next frame.
+
+What the numbers mean here, since the model does no search: ``prior`` is the model's
+probability of the move (among legal moves), ``winrate`` the outcome head's probability
+that the side to move wins (the same for every candidate: there is no per-move lookahead;
+0.5 when the model has no outcome head), ``visits`` the prior in thousandths (GUIs size
+their heat maps by visits), the ``pv`` just the move itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+import numpy as np
+
+from engine.analysis import Analysis, top_moves
+from engine.coords import BLACK, EMPTY, RESIGN, WHITE, CoordError, from_flat, parse_color, to_gtp
+from gtp.protocol import Stream
+
+if TYPE_CHECKING:
+    from gtp.engine import GtpEngine
+
+PSEUDO_VISITS = 1000  # visits reported per unit of prior
+DEFAULT_MAX_MOVES = 10
+# KataGo's boolean options: accepted so GUIs that send them still get an answer, ignored
+# because the model has no ownership head and no search tree.
+_IGNORED_FLAGS = ("ownership", "ownershipStdev", "movesOwnership", "pvVisits", "pvEdgeVisits", "rootInfo")
+
+
+@dataclass(frozen=True)
+class AnalyzeArgs:
+    color: int
+    interval: float  # seconds; 0: print once
+    max_moves: int
+
+
+def parse_args(args: tuple[str, ...], default_color: int) -> AnalyzeArgs:
+    """``[color] [interval] [interval N] [maxmoves N] [minmoves N] [<kata flag> true|false] ...``."""
+    from gtp.engine import GtpError
+
+    color, interval, max_moves, i = default_color, 0.0, DEFAULT_MAX_MOVES, 0
+    if i < len(args):
+        try:
+            color, i = parse_color(args[i]), i + 1
+        except CoordError:
+            pass
+    if i < len(args) and (bare := _number(args[i])) is not None:
+        interval, i = bare, i + 1
+    while i < len(args):
+        if i + 1 >= len(args):
+            raise GtpError("syntax error")
+        key, value = args[i], args[i + 1]
+        if key == "interval" and (x := _number(value)) is not None:
+            interval = x
+        elif key == "maxmoves" and _is_count(value):
+            max_moves = int(value)
+        elif key == "minmoves" and _is_count(value):
+            pass  # every move we list has a prior; nothing to pad
+        elif key in _IGNORED_FLAGS and value in ("true", "false"):
+            pass
+        else:
+            raise GtpError("syntax error")
+        i += 2
+    return AnalyzeArgs(color, interval / 100.0, max(1, max_moves))
+
+
+def _is_count(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²".isdigit() is True, but int() refuses it
+
+
+def _number(text: str) -> Optional[float]:
+    """A finite non-negative number (interval in centiseconds), or None."""
+    if not text.isascii():
+        return None
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) and x >= 0 else None
+
+
+# ------------------------------------------------------------------ output formats
+def info_line(analysis: Analysis, size: int, kata: bool, max_moves: int) -> str:
+    """All candidates on one line, best first, as Leela Zero (integers) or KataGo (floats) print them."""
+    wr = 0.5 if analysis.winrate is None else float(analysis.winrate)
+    parts = []
+    for order, (flat, p) in enumerate(top_moves(analysis, max_moves)):
+        vertex = to_gtp(from_flat(flat, size), size)
+        visits = max(1, round(p * PSEUDO_VISITS))
+        if kata:
+            parts.append(f"info move {vertex} visits {visits} winrate {wr:.6f} prior {p:.6f} order {order} pv {vertex}")
+        else:
+            parts.append(f"info move {vertex} visits {visits} winrate {round(wr * 10000)} "
+                         f"prior {round(p * 10000)} order {order} pv {vertex}")
+    return " ".join(parts)
+
+
+def dboard(values: np.ndarray, size: int) -> str:
+    """GoGui ``dboard``: N rows of N numbers, the top row first (a leading LF, as for showboard)."""
+    grid = np.asarray(values[: size * size], dtype=np.float64).reshape(size, size)
+    return "\n" + "\n".join(" ".join(f"{v:.4f}" for v in row) for row in grid)
+
+
+def imagined_gfx(analysis: Analysis, board: np.ndarray, size: int) -> str:
+    """GoGui ``gfx``: shadow stones where the imagined next frame differs from the board, MARK where it empties one."""
+    imagined = np.asarray(analysis.imagined_board)
+    changed = imagined != board
+
+    def points(where: np.ndarray) -> list[str]:
+        return [to_gtp((int(r), int(c)), size) for r, c in zip(*np.nonzero(where))]
+
+    lines = []
+    for command, where in (("BLACK", changed & (imagined == BLACK)), ("WHITE", changed & (imagined == WHITE)),
+                           ("MARK", changed & (imagined == EMPTY))):
+        pts = points(where)
+        if pts:
+            lines.append(command + " " + " ".join(pts))
+    wr = "?" if analysis.winrate is None else f"{100 * analysis.winrate:.1f}%"
+    k = int(changed.sum())
+    lines.append(f"TEXT imagined next frame: {k} changed point{'' if k == 1 else 's'}; winrate {wr}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ handlers
+def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
+    """Handlers bound to ``engine``, in list_commands order."""
+    from gtp.engine import GtpError
+
+    def analyze(color: int) -> Analysis:
+        return engine.player.analyze_many([(engine.game, color)])[0]  # type: ignore[attr-defined]
+
+    def stream(kata: bool) -> Callable:
+        def handler(args: tuple[str, ...]) -> Stream:
+            a = parse_args(args, engine.game.to_play)
+            line = info_line(analyze(a.color), engine.game.size, kata, a.max_moves)
+            return Stream(lines=(line,), repeat=line if a.interval > 0 else None, interval=a.interval,
+                          until_input=True)
+        return handler
+
+    def genmove_stream(kata: bool) -> Callable:
+        def handler(args: tuple[str, ...]) -> Stream:
+            a = parse_args(args, engine.game.to_play)
+            result = analyze(a.color)
+            move = result.move
+            if move is not RESIGN and not engine.game.position.is_legal(move, a.color):
+                raise GtpError(f"internal error: player {engine.player.name} chose an illegal move {move!r}")
+            engine.game.play(move, a.color)
+            line = info_line(result, engine.game.size, kata, a.max_moves)
+            return Stream(lines=(line,), tail=(f"play {to_gtp(move, engine.game.size)}",))
+        return handler
+
+    def color_arg(args: tuple[str, ...]) -> int:
+        if len(args) > 1:
+            raise GtpError("syntax error")
+        return engine._color(args[0]) if args else engine.game.to_play
+
+    def policy(args: tuple[str, ...]) -> str:
+        return dboard(analyze(color_arg(args)).legal_probs, engine.game.size)
+
+    def raw_policy(args: tuple[str, ...]) -> str:
+        return dboard(analyze(color_arg(args)).probs, engine.game.size)
+
+    def imagined(args: tuple[str, ...]) -> str:
+        return imagined_gfx(analyze(color_arg(args)), engine.game.position.array(), engine.game.size)
+
+    def gogui_commands(args: tuple[str, ...]) -> str:
+        engine._arity(args, 0)
+        return "\n".join(["dboard/Move Probabilities/videoworld-policy %c",
+                          "dboard/Raw Move Probabilities (before the rules)/videoworld-raw_policy %c",
+                          "gfx/Imagined Next Stones/videoworld-imagined %c"])
+
+    return {
+        "lz-analyze": stream(kata=False),
+        "kata-analyze": stream(kata=True),
+        "lz-genmove_analyze": genmove_stream(kata=False),
+        "kata-genmove_analyze": genmove_stream(kata=True),
+        "gogui-analyze_commands": gogui_commands,
+        "videoworld-policy": policy,
+        "videoworld-raw_policy": raw_policy,
+        "videoworld-imagined": imagined,
+    }
+
+
+__all__ = ["AnalyzeArgs", "analysis_commands", "dboard", "imagined_gfx", "info_line", "parse_args"]

@@ -1,0 +1,70 @@
+"""`videoworld-go serve`: the REST API and the web board, on one uvicorn worker.
+
+The host defaults to 127.0.0.1 (not exposed by accident); the environment variable
+VIDEOWORLD_HOST overrides the default, which the Docker image sets to 0.0.0.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from server.settings import RANDOM, Settings
+
+log = logging.getLogger("server")
+
+SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "9x9"
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("serve", help="serve the REST API and the web board over HTTP")
+    p.add_argument("--host", default=None, help="bind address (default: $VIDEOWORLD_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default: $VIDEOWORLD_PORT or 8000)")
+    p.add_argument("--player", choices=("random", "neural"), default=None,
+                   help="random everywhere, or the network on its board size (default: neural if weights exist)")
+    p.add_argument("--weights", default=None, help=f"model bundle folder (default: {SHIPPED})")
+    p.add_argument("--max-batch", type=int, default=32, help="largest batch the model is given")
+    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a batch waits to fill")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds a request may wait for the model (504)")
+    p.add_argument("--max-concurrency", type=int, default=64, help="requests in flight before 503s")
+    p.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger request bodies get a 413")
+    p.add_argument("--max-games", type=int, default=1000, help="games kept in memory (least recently used go)")
+    p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.set_defaults(func=run)
+
+
+def weights_from(args: argparse.Namespace) -> str:
+    folder = Path(args.weights) if args.weights else SHIPPED
+    kind = args.player or ("neural" if (folder / "manifest.json").exists() else "random")
+    if kind == "random":
+        return RANDOM
+    if not (folder / "manifest.json").exists():
+        raise ValueError(f"--player neural: no model bundle at {folder}")
+    return str(folder)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    logging.basicConfig(stream=sys.stderr, level=args.log_level,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        settings = Settings(weights=weights_from(args), max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+                            request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
+                            max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
+                            threads=args.threads)
+    except ValueError as e:  # pydantic's ValidationError is a ValueError
+        log.error("%s", e)
+        return 2
+    host = args.host or os.environ.get("VIDEOWORLD_HOST", "127.0.0.1")
+    port = args.port if args.port is not None else int(os.environ.get("VIDEOWORLD_PORT", "8000"))
+    log.info("serving %s on http://%s:%d", settings.weights, host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, workers=1, log_level=args.log_level.lower())
+    return 0

@@ -1,0 +1,32 @@
+"""The analyzer the server's batcher owns: the network for its board size, the random player for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from engine.analysis import Analyzer, BySizeAnalyzer, UniformAnalyzer
+from engine.player import RandomPlayer
+from server.settings import RANDOM, Settings
+
+
+def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
+    """(analyzer, the bundle's manifest or None). Imports torch only when a bundle is asked for."""
+    fallback = UniformAnalyzer(RandomPlayer(settings.seed))
+    if settings.weights == RANDOM:
+        return fallback, None
+    folder = Path(settings.weights)
+    if not (folder / "manifest.json").exists():
+        raise FileNotFoundError(f"no model bundle at {folder} (manifest.json missing)")
+    import torch
+
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # chosen once, at start
+    bundle = load_bundle(folder, device=device)
+    # Greedy: a request's temperature re-samples from the returned distribution instead.
+    neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0)
+    return BySizeAnalyzer({bundle.board_size: neural}, fallback), bundle.manifest

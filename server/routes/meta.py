@@ -1,0 +1,42 @@
+"""Health, version (the model's manifest), and the web board's page."""
+
+from __future__ import annotations
+
+import time
+from importlib import metadata
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from server.state import Server
+
+router = APIRouter(tags=["meta"])
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("videoworld-go")
+    except metadata.PackageNotFoundError:  # run from a checkout without `pip install`
+        return "0+unknown"
+
+
+@router.get("/healthz")
+async def healthz(request: Request, server: Server) -> dict:
+    """Liveness plus load: requests in flight, stored games, and the batcher's batch-size statistics."""
+    return {"status": "ok", "uptime_s": round(time.time() - server.started, 1),
+            "in_flight": request.app.state.in_flight.count, "games": len(server.games),
+            "batcher": server.batcher.stats().as_dict()}
+
+
+@router.get("/version")
+async def version(server: Server) -> dict:
+    """Package version, who plays which board size, and the model bundle's manifest (null for the random player)."""
+    s = server.settings
+    return {"name": "videoworld-go", "version": package_version(), "player": server.batcher.name,
+            "player_9x9": server.player_for(9), "weights": s.weights,
+            "batching": {"max_batch": s.max_batch, "max_wait_ms": s.max_wait_ms}, "manifest": server.manifest}
+
+
+@router.get("/", include_in_schema=False)
+async def index() -> RedirectResponse:
+    return RedirectResponse("/static/index.html")

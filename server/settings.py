@@ -1,0 +1,34 @@
+"""Server settings: one frozen, validated dataclass; only the entry point (server/cli.py) fills it from argv."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+RANDOM = "random"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # A model bundle folder (its board size is played by the network, the others by the
+    # random player), or "random" for the random player on every size.
+    weights: str = RANDOM
+    # Batching: a batch closes at max_batch requests or max_wait_ms after its first one.
+    # 32 / 5 ms: 5 ms is small next to one forward pass on CPU, and long enough to
+    # gather a burst of concurrent requests.
+    max_batch: int = Field(32, ge=1, le=1024)
+    max_wait_ms: float = Field(5.0, ge=0, le=1000)
+    # Seconds a request may wait for the model (queue + forward pass) before a 504.
+    request_timeout_s: float = Field(30.0, gt=0, le=3600)
+    # Requests in flight on /v1 at once; more get a 503 instead of queueing without bound.
+    max_concurrency: int = Field(64, ge=1, le=100_000)
+    # Request bodies above this get a 413 before they are parsed (an SGF of a long game is ~10 kB).
+    max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000)
+    # Games kept in memory; creating one more forgets the least recently used.
+    max_games: int = Field(1000, ge=1, le=1_000_000)
+    # Branches the neural player imagines per position (models/player.py ``top_k``).
+    branches: int = Field(4, ge=1, le=64)
+    seed: Optional[int] = None  # of the random player and of temperature sampling
+    threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default

@@ -1,0 +1,258 @@
+"""GTP analysis for GUIs: lz-/kata-analyze, genmove_analyze, GoGui analyze commands; streaming over pipes."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine.analysis import Analysis, next_board
+from engine.coords import from_flat, from_gtp, to_flat
+from engine.game import Game
+from engine.player import RandomPlayer
+from gtp.cli import serve
+from gtp.engine import GtpEngine
+
+REPO = Path(__file__).resolve().parents[1]
+ANALYSIS_COMMANDS = ["lz-analyze", "kata-analyze", "lz-genmove_analyze", "kata-genmove_analyze",
+                     "gogui-analyze_commands", "videoworld-policy", "videoworld-raw_policy", "videoworld-imagined"]
+
+
+class FixedAnalyzer:
+    """Always the same opinion: C3 .5, E5 .3, pass .15, A1 .05; winrate .625 (numbers easy to check by hand)."""
+
+    name = "fixed"
+
+    def analyze_many(self, requests, cleanup=False):
+        out = []
+        for g, c in requests:
+            n = g.size
+            probs = np.zeros(n * n + 1)
+            for v, p in (("C3", 0.5), ("E5", 0.3), ("pass", 0.15), ("A1", 0.05)):
+                probs[to_flat(from_gtp(v, n), n)] = p
+            mask = g.position.legal_mask(c)
+            legal = probs * mask / (probs * mask).sum()
+            move = from_flat(int(np.argmax(legal)), n)
+            out.append(Analysis(probs, legal, from_gtp("C3", n), bool(mask[to_flat(from_gtp("C3", n), n)]), move,
+                                0.625, [1, 2, 3], next_board(g.position, move, c), None))
+        return out
+
+    def genmove(self, game, color, *, cleanup=False):
+        return self.analyze_many([(game, color)])[0].move
+
+
+def run(engine: GtpEngine, script: str) -> str:
+    answers = (engine.handle(line) for line in script.split("\n"))
+    return "".join(a for a in answers if a is not None)
+
+
+def parse_sabaki(line: str) -> list[dict]:
+    """Sabaki's ``parseAnalysis`` (src/modules/enginesyncer.js), rule for rule: split at ``info``;
+    the pv is the run of vertices at the end; the words before ``pv`` are key/value pairs;
+    only moves like "D4" are kept (not pass); a winrate with a "." is a 0..1 float (KataGo),
+    without one an integer x10000 (Leela Zero); both become percent."""
+    out = []
+    for x in [s.strip() for s in re.split(r"\s*info\s+", line)[1:]]:
+        m = re.search(r"(pass|[A-Za-z]\d+)(\s+(pass|[A-Za-z]\d+))*$", x)
+        if m is None:
+            continue
+        pass_index = m.group(0).find("pass")
+        pv_text = m.group(0) if pass_index < 0 else m.group(0)[:pass_index]
+        tokens = x[: m.start()].strip().split()[:-1]
+        info = dict(zip(tokens[0::2], tokens[1::2]))
+        info["pv"] = [v for v in pv_text.split() if len(v) >= 2]
+        if not re.fullmatch(r"[A-Za-z]\d+", info["move"]):
+            continue
+        w = info["winrate"]
+        out.append({"move": info["move"], "visits": float(info["visits"]), "pv": info["pv"],
+                    "winrate": float(w) * 100 if "." in w else float(w) / 100,
+                    "prior": float(info["prior"]) * 100 if "." in info["prior"] else float(info["prior"]) / 100})
+    return out
+
+
+# ------------------------------------------------------------------ transcripts
+def test_analysis_transcript_byte_for_byte():
+    engine = GtpEngine(lambda: Game(size=5, komi=7), FixedAnalyzer())
+    script = ("1 lz-analyze B 50\n"
+              "2 kata-analyze W interval 10 maxmoves 2\n"
+              "3 videoworld-imagined b\n"
+              "4 lz-genmove_analyze b\n"
+              "5 kata-genmove_analyze W 25\n"
+              "6 gogui-analyze_commands\n"
+              "7 videoworld-policy b\n"
+              "8 videoworld-raw_policy\n"
+              "9 lz-analyze B 50 bogus\n"
+              "10 kata-analyze purple\n"
+              "11 videoworld-policy b w\n"
+              "12 kata-analyze b 10 ownership true pvVisits false minmoves 2\n"
+              "lz-analyze 1e999\n")
+    z = "0.0000 0.0000 0.0000 0.0000 0.0000"
+    expected = (
+        "=1\n"
+        "info move C3 visits 500 winrate 6250 prior 5000 order 0 pv C3 "
+        "info move E5 visits 300 winrate 6250 prior 3000 order 1 pv E5 "
+        "info move pass visits 150 winrate 6250 prior 1500 order 2 pv pass "
+        "info move A1 visits 50 winrate 6250 prior 500 order 3 pv A1\n\n"
+        "=2\n"
+        "info move C3 visits 500 winrate 0.625000 prior 0.500000 order 0 pv C3 "
+        "info move E5 visits 300 winrate 0.625000 prior 0.300000 order 1 pv E5\n\n"
+        "=3 BLACK C3\nTEXT imagined next frame: 1 changed point; winrate 62.5%\n\n"
+        "=4\n"
+        "info move C3 visits 500 winrate 6250 prior 5000 order 0 pv C3 "
+        "info move E5 visits 300 winrate 6250 prior 3000 order 1 pv E5 "
+        "info move pass visits 150 winrate 6250 prior 1500 order 2 pv pass "
+        "info move A1 visits 50 winrate 6250 prior 500 order 3 pv A1\n"
+        "play C3\n\n"
+        "=5\n"
+        "info move E5 visits 600 winrate 0.625000 prior 0.600000 order 0 pv E5 "
+        "info move pass visits 300 winrate 0.625000 prior 0.300000 order 1 pv pass "
+        "info move A1 visits 100 winrate 0.625000 prior 0.100000 order 2 pv A1\n"
+        "play E5\n\n"
+        "=6 dboard/Move Probabilities/videoworld-policy %c\n"
+        "dboard/Raw Move Probabilities (before the rules)/videoworld-raw_policy %c\n"
+        "gfx/Imagined Next Stones/videoworld-imagined %c\n\n"
+        f"=7 \n{z}\n{z}\n{z}\n{z}\n0.2500 0.0000 0.0000 0.0000 0.0000\n\n"
+        f"=8 \n0.0000 0.0000 0.0000 0.0000 0.3000\n{z}\n0.0000 0.0000 0.5000 0.0000 0.0000\n{z}\n"
+        "0.0500 0.0000 0.0000 0.0000 0.0000\n\n"
+        "?9 syntax error\n\n"
+        "?10 syntax error\n\n"
+        "?11 syntax error\n\n"
+        "=12\n"
+        "info move pass visits 750 winrate 0.625000 prior 0.750000 order 0 pv pass "  # A1: the one point left
+        "info move A1 visits 250 winrate 0.625000 prior 0.250000 order 1 pv A1\n\n"
+        "? syntax error\n\n"
+    )
+    assert run(engine, script) == expected
+    assert engine.game.moves == [(1, (2, 2)), (2, (0, 4))]  # the two genmove_analyze moves were played
+
+
+def test_analysis_commands_are_listed_only_for_players_that_can_analyze():
+    analyzing = GtpEngine(lambda: Game(9), FixedAnalyzer())
+    listed = run(analyzing, "list_commands")[2:-2].split("\n")
+    assert listed[-len(ANALYSIS_COMMANDS):] == ANALYSIS_COMMANDS
+    # Sabaki takes the first of analyze / kata-analyze / lz-analyze it finds: ours is kata-analyze.
+    assert [c for c in ("analyze", "kata-analyze", "lz-analyze") if c in listed][0] == "kata-analyze"
+    plain = GtpEngine(lambda: Game(9), RandomPlayer(0))
+    assert not set(ANALYSIS_COMMANDS) & set(run(plain, "list_commands").split())
+    assert run(plain, "1 lz-analyze B 50\n2 known_command kata-analyze") == "?1 unknown command\n\n=2 false\n\n"
+
+
+def test_fuzzed_analysis_arguments_get_answers_never_internal_errors():
+    rng = random.Random(3)
+    words = ["B", "w", "black", "10", "0", "-5", "1e9", "nan", "inf", "\u00b2", "interval", "maxmoves", "minmoves",
+             "ownership", "true", "false", "pvVisits", "x", "#", "0x10"]
+    engine = GtpEngine(lambda: Game(size=5), FixedAnalyzer())
+    for _ in range(400):
+        line = " ".join([rng.choice(ANALYSIS_COMMANDS)] + [rng.choice(words) for _ in range(rng.randint(0, 5))])
+        answer = engine.handle(line)
+        assert answer is not None and answer.endswith("\n\n") and "internal error" not in answer, (line, answer)
+        if engine.game.move_number > 6:
+            engine.game.clear()
+
+
+def test_sabaki_reads_our_lz_and_kata_lines_as_the_same_numbers():
+    engine = GtpEngine(lambda: Game(size=5), FixedAnalyzer())
+    lz = parse_sabaki(run(engine, "lz-analyze B").split("\n")[1])
+    kata = parse_sabaki(run(engine, "kata-analyze B").split("\n")[1])
+    assert [v["move"] for v in lz] == ["C3", "E5", "A1"]  # pass is dropped by Sabaki
+    for a, b in zip(lz, kata):
+        assert a["move"] == b["move"] and a["pv"] == [a["move"]]
+        assert a["winrate"] == b["winrate"] == 62.5 and a["visits"] == b["visits"]
+        assert abs(a["prior"] - b["prior"]) < 1e-9
+
+
+# ------------------------------------------------------------------ streaming
+class _Pipe:
+    """serve() reading from a real pipe, writing to a buffer; lines fed with delays between them."""
+
+    def __init__(self, engine: GtpEngine) -> None:
+        r, self._w = os.pipe()
+        self._in = os.fdopen(r, "rb")
+        self.out = io.BytesIO()
+        self.thread = threading.Thread(target=serve, args=(engine, self._in, self.out), daemon=True)
+        self.thread.start()
+
+    def send(self, text: str) -> None:
+        os.write(self._w, text.encode())
+
+    def close(self) -> bytes:
+        os.close(self._w)
+        self.thread.join(30)
+        assert not self.thread.is_alive()
+        self._in.close()
+        return self.out.getvalue()
+
+
+def test_lz_analyze_repeats_its_line_until_the_next_command_arrives():
+    pipe = _Pipe(GtpEngine(lambda: Game(size=5), FixedAnalyzer()))
+    pipe.send("1 lz-analyze B 5 maxmoves 1\n")
+    time.sleep(0.5)
+    pipe.send("2 name\n")
+    out = pipe.close().decode()
+    line = "info move C3 visits 500 winrate 6250 prior 5000 order 0 pv C3\n"
+    m = re.fullmatch(rf"=1\n((?:{line})+)\n=2 videoworld-go\n\n", out)
+    assert m, out
+    assert m.group(1).count("\n") >= 3  # 0.5 s at 50 ms: several repeats even on a busy machine
+
+
+def test_analyze_without_interval_prints_once_and_end_of_input_closes_the_stream():
+    pipe = _Pipe(GtpEngine(lambda: Game(size=5), FixedAnalyzer()))
+    pipe.send("kata-analyze W maxmoves 1\n")
+    time.sleep(0.3)
+    out = pipe.close().decode()
+    assert out == "=\ninfo move C3 visits 500 winrate 0.625000 prior 0.500000 order 0 pv C3\n\n"
+
+
+def read_until(proc: subprocess.Popen, pattern: bytes, timeout: float = 60.0) -> bytes:
+    out, fd, deadline = b"", proc.stdout.fileno(), time.monotonic() + timeout
+    while not re.search(pattern, out):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"timed out waiting for {pattern!r}; got {out[-500:]!r}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"engine exited; got {out[-500:]!r}"
+        out += chunk
+    return out
+
+
+def test_python_m_gtp_streams_neural_analysis_that_sabaki_parses(tiny_bundle):
+    proc = subprocess.Popen([sys.executable, "-m", "gtp", "--player", "neural", "--weights", str(tiny_bundle)],
+                            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        proc.stdin.write(b"1 play B E5\n2 lz-analyze W 10\n")
+        proc.stdin.flush()
+        lz = read_until(proc, rb"=1 \n\n=2\n(info [^\n]*\n){3}")
+        proc.stdin.write(b"3 kata-analyze W 10\n")
+        proc.stdin.flush()
+        kata = read_until(proc, rb"=3\n(info [^\n]*\n){2}")
+        proc.stdin.write(b"4 lz-genmove_analyze W\n")
+        proc.stdin.flush()
+        genmove = read_until(proc, rb"=4\ninfo [^\n]*\nplay [A-HJ]\d\n\n")
+        proc.stdin.write(b"5 quit\n")
+        proc.stdin.flush()
+        read_until(proc, rb"=5 \n\n")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.communicate()
+    lz_lines = re.findall(rb"info [^\n]*", lz.split(b"=2\n")[1])
+    assert len(set(lz_lines)) == 1  # the same analysis, repeated
+    lz_vars = parse_sabaki(lz_lines[0].decode())
+    kata_vars = parse_sabaki(re.findall(rb"info [^\n]*", kata.split(b"=3\n", 1)[1])[0].decode())
+    assert lz_vars and [v["move"] for v in lz_vars] == [v["move"] for v in kata_vars]
+    for a, b in zip(lz_vars, kata_vars):
+        assert 0 <= a["winrate"] <= 100 and abs(a["winrate"] - b["winrate"]) <= 0.01
+        assert "E5" not in a["pv"] and a["visits"] >= 1
+    priors = [v["prior"] for v in kata_vars]
+    assert priors == sorted(priors, reverse=True)
+    played = re.search(rb"play ([A-HJ]\d)", genmove).group(1).decode()
+    assert played != "E5"
