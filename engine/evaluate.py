@@ -39,6 +39,12 @@ def _legal(label: Label, move: Optional[Move]) -> Optional[bool]:
 # ---------------------------------------------------------------- Player-protocol players
 def answers_player(player, labels: list[Label]) -> Iterator[Answer]:
     """Ask a Player for each position; also its raw (unmasked) move when it offers ``raw_move``."""
+    if hasattr(player, "analyze_many"):  # one batched pass gives the move and the raw move together
+        for i in range(0, len(labels), 64):
+            chunk = labels[i:i + 64]
+            for lb, a in zip(chunk, player.analyze_many([(lb.game(), lb.to_play) for lb in chunk])):
+                yield Answer(lb.id, a.move, a.raw_move, _legal(lb, a.raw_move), _legal(lb, a.move))
+        return
     raw_fn: Optional[Callable] = getattr(player, "raw_move", None)
     for lb in labels:
         move = player.genmove(lb.game(), lb.to_play)

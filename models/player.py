@@ -8,7 +8,7 @@ rate metric) -> the engine's legal mask -> the move played.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -102,7 +102,10 @@ class NeuralPlayer:
             legal = mask.astype(np.float64)
         legal = legal / legal.sum()
         if self.temperature > 0:
-            p = legal ** (1.0 / self.temperature)
+            # in log space: legal ** (1/T) underflows to all zeros at small T
+            with np.errstate(divide="ignore"):
+                logp = np.log(legal) / self.temperature
+            p = np.exp(logp - logp.max())
             flat = int(self.rng.choice(len(p), p=p / p.sum()))
         else:
             flat = int(np.argmax(legal))
@@ -114,3 +117,10 @@ class NeuralPlayer:
                         move=from_flat(flat, n), winrate=None if first.outcome is None else float(first.outcome[i]),
                         z_codes=[int(v) for v in z], imagined_board=board, imagined_frame=render(board, self.rcfg))
 
+
+
+def shipped(weights: Optional[str] = None, temperature: float = 0.0) -> NeuralPlayer:
+    """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``)."""
+    from models.bundle import DEFAULT_BUNDLE, load_bundle
+
+    return NeuralPlayer(load_bundle(weights or DEFAULT_BUNDLE), temperature=temperature)

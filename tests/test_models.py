@@ -207,3 +207,14 @@ def test_outcome_head_is_calibrated_against_a_constant_and_reported(tiny_bundle)
     report = json.loads((tiny_bundle.parent / "outcome" / "calibration.json").read_text())
     assert report["n"] == 32 and 0 <= report["brier"] <= 1
     assert sum(row["n"] for row in report["reliability"]) == report["n"]
+
+
+def test_sampling_at_a_tiny_temperature_still_plays_a_legal_move(tiny_bundle):
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    player = NeuralPlayer(load_bundle(tiny_bundle), temperature=1e-4, seed=1)
+    game = Game(9)
+    move = player.genmove(game, game.to_play)
+    assert game.position.is_legal(move, game.to_play)

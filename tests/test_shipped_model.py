@@ -1,0 +1,46 @@
+"""The shipped 9x9 weights: they load, match their manifest, and play a legal game against GNU Go."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+WEIGHTS = REPO / "weights" / "9x9"
+GNUGO = shutil.which("gnugo") or "/usr/games/gnugo"
+
+
+def test_shipped_bundle_has_a_complete_manifest_and_small_files():
+    from models.checkpoint import sha256_file
+
+    manifest = json.loads((WEIGHTS / "manifest.json").read_text())
+    for key in ("configs", "training", "files", "provenance", "metrics", "layout", "board_size"):
+        assert key in manifest, key
+    assert manifest["board_size"] == 9
+    assert set(manifest["configs"]) == {"tokenizer", "dynamics", "transformer", "idm"}
+    assert manifest["provenance"]["corpora"], "data provenance missing"
+    for name, info in manifest["files"].items():
+        path = WEIGHTS / name
+        assert path.stat().st_size == info["bytes"] < 50_000_000
+        assert sha256_file(path) == info["sha256"]
+
+
+@pytest.mark.skipif(not Path(GNUGO).exists(), reason="GNU Go not installed (apt-get install gnugo)")
+def test_shipped_model_plays_a_legal_game_against_gnugo_through_gtp(tmp_path):
+    from engine.engines import gnugo_spec
+    from engine.match import MatchConfig, play_match
+    from gtp.client import EngineSpec, GtpClient
+
+    ours = EngineSpec(name="videoworld", command=[sys.executable, "-m", "gtp", "--player", "neural"], cwd=str(REPO),
+                      env={"OMP_NUM_THREADS": "1"})
+    with GtpClient(ours, timeout=120, stderr_path=str(tmp_path / "ours.log")) as a, \
+            GtpClient(gnugo_spec(1), timeout=120) as b:
+        assert a.send("name") == "videoworld-go"
+        for black, white in ((a, b), (b, a)):
+            res = play_match(black, white, MatchConfig(size=9, komi=7.0, max_moves=200))
+            assert res.reason != "fault", res.fault  # every move of ours was legal, accepted by GNU Go
+            assert res.game.move_number >= 10
