@@ -16,7 +16,7 @@ from typing import Optional
 import torch
 from safetensors.torch import load_file, save_file
 
-from models.checkpoint import WeightsHashMismatch, load_training_state, sha256_file
+from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_training_state, sha256_file
 from models.dynamics import DynamicsConfig, LatentDynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
@@ -26,10 +26,6 @@ from models.vocab import CodeVocab, Layout
 FILES = {"tokenizer": "tokenizer.safetensors", "dynamics": "dynamics.safetensors",
          "transformer": "transformer.safetensors", "idm": "idm.safetensors"}
 DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "weights" / "9x9"
-
-
-def _cfg(cls, d: dict):
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 @dataclass
@@ -55,10 +51,10 @@ class Bundle:
 
 def _build(manifest: dict) -> tuple:
     c = manifest["configs"]
-    tok = FrameTokenizer(_cfg(TokenizerConfig, c["tokenizer"]))
-    dyn = LatentDynamics(_cfg(DynamicsConfig, c["dynamics"]))
-    tr = Transformer(_cfg(ModelArgs, c["transformer"]))
-    idm = InverseDynamics(_cfg(IdmConfig, c["idm"]))
+    tok = FrameTokenizer(dataclass_from_dict(TokenizerConfig, c["tokenizer"]))
+    dyn = LatentDynamics(dataclass_from_dict(DynamicsConfig, c["dynamics"]))
+    tr = Transformer(dataclass_from_dict(ModelArgs, c["transformer"]))
+    idm = InverseDynamics(dataclass_from_dict(IdmConfig, c["idm"]))
     return tok, dyn, tr, idm
 
 

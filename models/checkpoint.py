@@ -9,7 +9,6 @@ each model's config, data provenance, metrics and the SHA-256 of every file.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any, Optional
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from engine.corpus import sha256_file  # noqa: F401  (re-exported: one implementation of file hashing)
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
@@ -35,12 +36,19 @@ def load_training_state(path: Path) -> Optional[dict]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def dataclass_from_dict(cls, d: dict):
+    """A (frozen) config dataclass from its JSON form (JSON lists back to tuples)."""
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def frozen_model_from_state(state_path: Path | str, build, what: str, device="cpu") -> torch.nn.Module:
+    """A frozen model from a training state: ``build(config record) -> module``, then its weights."""
+    state = load_training_state(Path(state_path))
+    if state is None:
+        raise FileNotFoundError(f"no {what} state at {state_path}")
+    model = build(json.loads(state["config"]))
+    model.load_state_dict(state["model"])
+    return model.to(device).eval().requires_grad_(False)
 
 
 def config_dict(cfg: Any) -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.checkpoint import config_dict, load_training_state
+from models.checkpoint import config_dict, dataclass_from_dict, frozen_model_from_state
 from models.dynamics import DynamicsConfig, LatentDynamics
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.train.windows import WindowSampler, get_cache, load_tokenizer
@@ -40,15 +40,9 @@ class TransformerTrainConfig:
 
 
 def load_dynamics(state_path: str, device="cpu") -> LatentDynamics:
-    import json
-
-    state = load_training_state(Path(state_path))
-    if state is None:
-        raise FileNotFoundError(f"no dynamics state at {state_path}")
-    d = json.loads(state["config"])["model"]
-    model = LatentDynamics(DynamicsConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}))
-    model.load_state_dict(state["model"])
-    return model.to(device).eval().requires_grad_(False)
+    """The frozen LDM from its training state (weights_only load)."""
+    return frozen_model_from_state(
+        state_path, lambda rec: LatentDynamics(dataclass_from_dict(DynamicsConfig, rec["model"])), "dynamics", device)
 
 
 @torch.no_grad()

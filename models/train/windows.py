@@ -55,16 +55,10 @@ class WindowSampler:
 
 def load_tokenizer(state_path: str, device: torch.device | str = "cpu") -> FrameTokenizer:
     """The frozen tokenizer from its training state (weights_only load)."""
-    from models.checkpoint import load_training_state
-    import json
+    from models.checkpoint import dataclass_from_dict, frozen_model_from_state
 
-    state = load_training_state(Path(state_path))
-    if state is None:
-        raise FileNotFoundError(f"no tokenizer state at {state_path}")
-    cfg_d = json.loads(state["config"])["model"]
-    model = FrameTokenizer(TokenizerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_d.items()}))
-    model.load_state_dict(state["model"])
-    return model.to(device).eval().requires_grad_(False)
+    return frozen_model_from_state(
+        state_path, lambda rec: FrameTokenizer(dataclass_from_dict(TokenizerConfig, rec["model"])), "tokenizer", device)
 
 
 def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, size: int = 9,
