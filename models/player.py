@@ -27,7 +27,13 @@ from render.frame import RenderConfig
 class NeuralPlayer:
     name = "videoworld"
 
-    def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: int = 4, seed: int = 0) -> None:
+    def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: int = 4, seed: int = 0,
+                 move_reader: str = "idm") -> None:
+        """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
+        code's baseline: decode the imagined frame, read the board, take the new stone)."""
+        if move_reader not in ("idm", "frame_diff"):
+            raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
+        self.move_reader = move_reader
         self.bundle = bundle
         self.temperature = temperature
         self.top_k = top_k
@@ -71,12 +77,29 @@ class NeuralPlayer:
         fsq = b.tokenizer.fsq
         x_t = fsq.indices_to_codes(raw.reshape(B, F, -1)[:, -1].to(dev)).repeat_interleave(k, 0)
         x_next_raw = b.vocab.frame_raw(branches.frame)
-        logits = b.idm(x_t, fsq.indices_to_codes(x_next_raw), fsq.indices_to_codes(b.vocab.ldm_raw(branches.z)))
+        if self.move_reader == "idm":
+            logits = b.idm(x_t, fsq.indices_to_codes(x_next_raw), fsq.indices_to_codes(b.vocab.ldm_raw(branches.z)))
+            per_branch = torch.softmax(logits.float(), -1)  # (B*k, N*N+1)
+        else:
+            per_branch = self._frame_diff(raw.reshape(B, F, -1)[:, -1].repeat_interleave(k, 0), x_next_raw, n)
         weights = torch.softmax(top_lp, -1).reshape(-1, 1)  # renormalised over the k branches
-        probs = (torch.softmax(logits.float(), -1) * weights).reshape(B, k, -1).sum(1).cpu().numpy()
+        probs = (per_branch.to(weights.device) * weights).reshape(B, k, -1).sum(1).cpu().numpy()
         frames = b.tokenizer.decode(x_next_raw.reshape(B, k, -1)[:, 0].cpu())
         return [self._finish(g, c, probs[i], first, branches, frames[i], i, k, cleanup)
                 for i, (g, c) in enumerate(requests)]
+
+    def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:
+        """(M, 16) token ids of x_t and imagined x_{t+1} -> (M, N*N+1) one-hot of the new black stone."""
+        from models.idm import frame_diff_move
+        from render.reader import read_boards
+
+        tok = self.bundle.tokenizer
+        now = read_boards(tok.decode(x_t.cpu()).permute(0, 2, 3, 1).numpy(), n, self.rcfg)
+        nxt = read_boards(tok.decode(x_next.cpu()).permute(0, 2, 3, 1).numpy(), n, self.rcfg)
+        out = torch.zeros(len(now), n * n + 1)
+        for i, (a, b) in enumerate(zip(now, nxt)):
+            out[i, frame_diff_move(a, b)] = 1.0  # mover's view: the mover's stones look black
+        return out
 
     def _finish(self, game: Game, color: int, probs: np.ndarray, first, branches, frame, i: int, k: int,
                 cleanup: bool) -> Analysis:
@@ -124,3 +147,10 @@ def shipped(weights: Optional[str] = None, temperature: float = 0.0) -> NeuralPl
     from models.bundle import DEFAULT_BUNDLE, load_bundle
 
     return NeuralPlayer(load_bundle(weights or DEFAULT_BUNDLE), temperature=temperature)
+
+
+def shipped_frame_diff() -> NeuralPlayer:
+    """The shipped model with the frame-difference move reader instead of the IDM (the baseline)."""
+    from models.bundle import DEFAULT_BUNDLE, load_bundle
+
+    return NeuralPlayer(load_bundle(DEFAULT_BUNDLE), move_reader="frame_diff")
