@@ -24,6 +24,31 @@ from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
 
 
+def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray, cleanup: bool) -> np.ndarray:
+    """The moves the engine lets the network choose from (the rules' mask, narrowed).
+
+    Like the released VideoWorld code (which never passes), the engine does not let the
+    network pass early: an imagined "nothing changes" frame reads as a pass, and passing
+    while points remain loses the game. Pass is allowed when the opponent has just passed
+    and pass is the network's first choice (ending the game), or when nothing but filling
+    one's own true eyes is left; own true eyes are never filled while anything else is
+    legal. ``cleanup`` (kgs-genmove_cleanup) forbids the early-end pass too.
+    """
+    from engine.coords import PASS
+    from engine.player import is_true_eye
+
+    mask = rules_mask.copy()
+    for p in np.flatnonzero(mask[:-1]):
+        if is_true_eye(game.position, int(p), color):
+            mask[p] = False
+    if not mask[:-1].any():
+        mask[-1] = True  # only eyes (or nothing) left: pass
+        return mask
+    opponent_passed = bool(game.moves) and game.moves[-1][1] is PASS
+    mask[-1] = opponent_passed and not cleanup and int(np.argmax(probs)) == len(probs) - 1
+    return mask
+
+
 class NeuralPlayer:
     name = "videoworld"
 
@@ -108,17 +133,7 @@ class NeuralPlayer:
 
         n = game.size
         rules_mask = game.position.legal_mask(color)
-        mask = rules_mask
-        if cleanup:
-            # cleanup: no pass while a move other than filling an own eye remains
-            from engine.player import is_true_eye
-
-            mask = mask.copy()
-            for p in np.flatnonzero(mask[:-1]):
-                if is_true_eye(game.position, int(p), color):
-                    mask[p] = False
-            if mask[:-1].any():
-                mask[-1] = False
+        mask = play_mask(game, color, rules_mask, probs, cleanup)
         raw_flat = int(np.argmax(probs))
         legal = np.where(mask, probs, 0.0)
         if legal.sum() <= 0:  # the network put no mass on any legal move: fall back to uniform legal

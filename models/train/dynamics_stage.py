@@ -18,7 +18,7 @@ from models.checkpoint import config_dict
 from models.dynamics import DynamicsConfig, LatentDynamics, dynamics_loss
 from models.fsq import FSQ
 from models.train.loop import LoopConfig, Trainer, configure_torch
-from models.train.windows import WindowSampler, get_cache, load_tokenizer
+from models.train.windows import WindowSampler, cache_summary, get_cache, load_tokenizer
 from render.frame import RenderConfig
 from render.reader import read_boards
 
@@ -69,7 +69,8 @@ def train(cfg: DynamicsTrainConfig) -> Path:
     if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
         val = sampler
     val_windows = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)]))
-    trainer = Trainer(cfg.loop, lambda: LatentDynamics(cfg.model), {"stage": "dynamics", **config_dict(cfg)})
+    trainer = Trainer(cfg.loop, lambda: LatentDynamics(cfg.model), {"stage": "dynamics", "data": cache_summary(train_cache),
+                                                                 **config_dict(cfg)})
     fsq = tokenizer.fsq.to(trainer.device)
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))

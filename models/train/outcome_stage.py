@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from engine.corpus import iter_records
 from models.checkpoint import config_dict, load_training_state
 from models.train.loop import LoopConfig, Trainer, configure_torch
-from models.train.windows import WindowSampler, get_cache
+from models.train.windows import WindowSampler, cache_summary, get_cache
 from models.transformer import ModelArgs, Transformer
 from models.vocab import ACT_START, CodeVocab, Layout, frame_block
 
@@ -110,7 +110,8 @@ def train(cfg: OutcomeTrainConfig) -> Path:
     ev_s = WindowSampler(ev_cache, 1, layout.context) if ev_cache.games else tr_s
     tr_res = results_in_cache_order(cfg.data_dir, "train", cfg.size, train_cache.games)
     ev_res = results_in_cache_order(cfg.data_dir, cfg.eval_split, cfg.size, ev_cache.games) if ev_cache.games else tr_res
-    trainer = Trainer(cfg.loop, model, {"stage": "outcome", "model_args": config_dict(model.args),
+    trainer = Trainer(cfg.loop, model, {"stage": "outcome", "data": cache_summary(train_cache),
+                                        "model_args": config_dict(model.args),
                                         "context": layout.context, "horizon": layout.horizon, **config_dict(cfg)},
                       params=list(model.outcome.parameters()))
     ev_raw, ev_y = sample(ev_s, ev_res, np.random.default_rng(7), cfg.eval_windows, layout)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from models.checkpoint import config_dict, dataclass_from_dict, frozen_model_from_state
 from models.dynamics import DynamicsConfig, LatentDynamics
 from models.train.loop import LoopConfig, Trainer, configure_torch
-from models.train.windows import WindowSampler, get_cache, load_tokenizer
+from models.train.windows import WindowSampler, cache_summary, get_cache, load_tokenizer
 from models.transformer import ModelArgs, Transformer
 from models.vocab import IGNORE, CodeVocab, Layout, build_sequences
 
@@ -118,7 +118,8 @@ def train(cfg: TransformerTrainConfig) -> Path:
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(vocab_path, frame_codes=vocab.frame_codes, ldm_codes=vocab.ldm_codes)
     args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length)
-    trainer = Trainer(cfg.loop, lambda: Transformer(args), {"stage": "transformer", "model_args": config_dict(args),
+    trainer = Trainer(cfg.loop, lambda: Transformer(args), {"stage": "transformer", "data": cache_summary(train_cache),
+                                                            "model_args": config_dict(args),
                                         "horizon": horizon, **config_dict(cfg)})
     ldm.to(trainer.device)
     batcher = Batcher(vocab, ldm, tokenizer.fsq.to(trainer.device), layout)

@@ -61,6 +61,13 @@ def load_tokenizer(state_path: str, device: torch.device | str = "cpu") -> Frame
         state_path, lambda rec: FrameTokenizer(dataclass_from_dict(TokenizerConfig, rec["model"])), "tokenizer", device)
 
 
+def cache_summary(cache: TokenCache) -> dict:
+    """What a stage trained on, for the manifest: games and frames per corpus."""
+    counts = np.bincount(cache.source, minlength=len(cache.sources)) if cache.games else []
+    return {"games": cache.games, "frames": int(len(cache.tokens)),
+            "games_by_corpus": {name: int(c) for name, c in zip(cache.sources, counts)}}
+
+
 def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, size: int = 9,
               progress: bool = True) -> TokenCache:
     """The token cache of a split, built (once) with the given tokenizer if missing.
