@@ -244,14 +244,12 @@ class Position:
         return board, len(captured), h, ko
 
     # -------------------------------------------------------------- scoring
-    def area(self) -> tuple[int, int]:
-        """Tromp-Taylor area: (black, white) stones plus empty regions reaching one colour only."""
+    def empty_regions(self) -> list[tuple[int, int]]:
+        """(points, border colours) of every empty region; borders is a bit set of BLACK|WHITE."""
         n2 = self.size * self.size
         nbrs = neighbours(self.size)
-        counts = [0, 0, 0]
-        for v in self.stones:
-            counts[v] += 1
         seen = bytearray(n2)
+        regions = []
         for start in range(n2):
             if self.stones[start] != EMPTY or seen[start]:
                 continue
@@ -268,9 +266,23 @@ class Position:
                             stack.append(q)
                     else:
                         borders |= v  # bit 1 black, bit 2 white
+            regions.append((region, borders))
+        return regions
+
+    def area(self) -> tuple[int, int]:
+        """Tromp-Taylor area: (black, white) stones plus empty regions reaching one colour only."""
+        counts = [0, 0, 0]
+        for v in self.stones:
+            counts[v] += 1
+        for region, borders in self.empty_regions():
             if borders == BLACK or borders == WHITE:
                 counts[borders] += region
         return counts[BLACK], counts[WHITE]
+
+    def unsettled_points(self) -> int:
+        """Empty points in regions that touch both colours or none: 0 when every empty point is
+        someone's area (a finished game, dame aside)."""
+        return sum(region for region, borders in self.empty_regions() if borders not in (BLACK, WHITE))
 
     def score(self, komi: float) -> float:
         """Black's area minus White's area minus komi (positive: Black wins)."""

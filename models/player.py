@@ -24,15 +24,19 @@ from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
 
 
+SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
+
+
 def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray, cleanup: bool) -> np.ndarray:
     """The moves the engine lets the network choose from (the rules' mask, narrowed).
 
     Like the released VideoWorld code (which never passes), the engine does not let the
     network pass early: an imagined "nothing changes" frame reads as a pass, and passing
-    while points remain loses the game. Pass is allowed when the opponent has just passed
-    and pass is the network's first choice (ending the game), or when nothing but filling
-    one's own true eyes is left; own true eyes are never filled while anything else is
-    legal. ``cleanup`` (kgs-genmove_cleanup) forbids the early-end pass too.
+    while points remain loses the game. Pass is allowed when it is the network's first
+    choice and either the opponent has just passed or the board is settled (every empty
+    region touches one colour only, at most ``SETTLED_DAME`` dame points), or when nothing
+    but filling one's own true eyes is left; own true eyes are never filled while anything
+    else is legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass.
     """
     from engine.coords import PASS
     from engine.player import is_true_eye
@@ -44,8 +48,10 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
     if not mask[:-1].any():
         mask[-1] = True  # only eyes (or nothing) left: pass
         return mask
+    wants_pass = int(np.argmax(probs)) == len(probs) - 1
     opponent_passed = bool(game.moves) and game.moves[-1][1] is PASS
-    mask[-1] = opponent_passed and not cleanup and int(np.argmax(probs)) == len(probs) - 1
+    settled = game.position.unsettled_points() <= SETTLED_DAME
+    mask[-1] = wants_pass and not cleanup and (opponent_passed or settled)
     return mask
 
 

@@ -372,3 +372,24 @@ def test_sgf_collection_with_several_games():
 def test_broken_sgf_raises_sgf_error(broken):
     with pytest.raises(SgfError):
         load_game(broken)
+
+
+def test_unsettled_points_count_empty_regions_touching_both_colours_or_none():
+    from engine.board import Position, from_ascii
+
+    assert Position(9).unsettled_points() == 81  # an empty board touches no colour
+    settled = from_ascii("""
+        . X O .
+        X X O O
+        X X O .
+        . X O O
+    """)
+    assert settled.unsettled_points() == 0
+    open_board = from_ascii("""
+        . . . .
+        . X . .
+        . . O .
+        . . . .
+    """)
+    assert open_board.unsettled_points() == 14
+    assert open_board.area() == (1, 1)
