@@ -561,9 +561,12 @@ def test_neural_player_without_weights_is_a_clear_error(tmp_path):
     assert b"no model bundle at" in err and b"Traceback" not in err
 
 
-@pytest.mark.skipif(shutil.which("videoworld-go") is None, reason="package not installed (pip install -e .)")
+CONSOLE_SCRIPT = shutil.which("videoworld-go", path=str(Path(sys.executable).parent)) or shutil.which("videoworld-go")
+
+
+@pytest.mark.skipif(CONSOLE_SCRIPT is None, reason="package not installed (pip install -e .)")
 def test_console_script_speaks_gtp():
-    proc = subprocess.Popen(["videoworld-go", "gtp", "--seed", "1"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([CONSOLE_SCRIPT, "gtp", "--seed", "1", "--player", "random"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate(b"1 protocol_version\n2 boardsize 19\n3 play w Q16\n4 quit\n5 name\n", timeout=60)
     assert proc.returncode == 0, err
