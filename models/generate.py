@@ -33,8 +33,12 @@ def _choose(logits: torch.Tensor, temperature: float, generator: Optional[torch.
 
 @torch.no_grad()
 def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int, temperature: float = 0.0,
-            force_z1: Optional[torch.Tensor] = None, generator: Optional[torch.Generator] = None) -> Imagined:
-    """prefix (B, P) ids ending with <act_start> -> Imagined (one KV-cached pass per token)."""
+            force_z1: Optional[torch.Tensor] = None, generator: Optional[torch.Generator] = None,
+            prefill_only: bool = False) -> Imagined:
+    """prefix (B, P) ids ending with <act_start> -> Imagined (one KV-cached pass per token).
+
+    ``prefill_only``: stop after the prefix (z_1's distribution and the outcome); z and frame
+    come back empty. The player uses it to choose which z_1 branches to imagine."""
     b, p = prefix.shape
     frame_mask, ldm_mask = vocab.kind_masks(prefix.device)
     model.setup_caches(b)
@@ -42,6 +46,10 @@ def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon:
     outcome = torch.sigmoid(model.outcome_logit(h_all[:, p - 2])) if model.outcome is not None else None
     logits = model.output(h_all[:, -1]).float() + ldm_mask
     z1_logprobs = torch.log_softmax(logits, -1)
+    if prefill_only:
+        model.caches = None
+        empty = prefix.new_zeros((b, 0))
+        return Imagined(empty, empty, z1_logprobs, outcome)
     z = [force_z1 if force_z1 is not None else _choose(logits, temperature, generator)]
     pos = p
     for _ in range(horizon - 1):

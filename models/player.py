@@ -100,7 +100,7 @@ class NeuralPlayer:
         raw = torch.from_numpy(encode_boards(b.tokenizer, views.reshape(-1, n, n), self.rcfg).astype(np.int64))
         ids = b.vocab.frame_ids(raw.reshape(B, F, -1)).to(dev)
         prefix = torch.cat([frame_block(ids[:, i]) for i in range(F)] + [ids.new_full((B, 1), ACT_START)], 1)
-        first = imagine(b.transformer, b.vocab, prefix, b.layout.horizon)
+        first = imagine(b.transformer, b.vocab, prefix, b.layout.horizon, prefill_only=True)
         k = self.top_k
         top_lp, top_z = first.z1_logprobs.topk(k, dim=-1)  # (B, k)
         branches = imagine(b.transformer, b.vocab, prefix.repeat_interleave(k, 0), b.layout.horizon,
