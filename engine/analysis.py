@@ -30,11 +30,17 @@ class Analysis:
     legal_probs: np.ndarray  # the same, masked by the rules and renormalised
     raw_move: Move  # argmax of probs: what the network alone would play
     raw_legal: bool
-    move: Move  # the move played (argmax or sample of legal_probs)
+    move: Move  # the move played (argmax or sample of ``playable``)
     winrate: Optional[float]  # P(side to move wins), outcome head
     z_codes: list[int]  # raw LDM code ids of the best branch, z_1..z_H
     imagined_board: np.ndarray  # (N, N) board read from the best branch's imagined x_{t+1}, real colours
     imagined_frame: Optional[np.ndarray]  # (R, R, 3) uint8 decoded x_{t+1}, real colours; None: not a video model
+    play_probs: Optional[np.ndarray] = None  # what the engine lets the player choose from, if narrower than the rules
+
+    @property
+    def playable(self) -> np.ndarray:
+        """The distribution a move is drawn from (at any temperature)."""
+        return self.legal_probs if self.play_probs is None else self.play_probs
 
 
 @runtime_checkable

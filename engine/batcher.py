@@ -247,4 +247,4 @@ class BatchedPlayer:
     def pick(self, analysis: Analysis, size: int) -> Move:
         if self.temperature is None:
             return analysis.move
-        return from_flat(choose_move(analysis.legal_probs, self.temperature, self._rng), size)
+        return from_flat(choose_move(analysis.playable, self.temperature, self._rng), size)

@@ -24,6 +24,14 @@ from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
 
 
+def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """probs restricted to mask, summing to 1 (uniform over the mask if the network gave it no mass)."""
+    out = np.where(mask, probs, 0.0)
+    if out.sum() <= 0:
+        out = mask.astype(np.float64)
+    return out / out.sum()
+
+
 SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
 
 
@@ -141,25 +149,24 @@ class NeuralPlayer:
         rules_mask = game.position.legal_mask(color)
         mask = play_mask(game, color, rules_mask, probs, cleanup)
         raw_flat = int(np.argmax(probs))
-        legal = np.where(mask, probs, 0.0)
-        if legal.sum() <= 0:  # the network put no mass on any legal move: fall back to uniform legal
-            legal = mask.astype(np.float64)
-        legal = legal / legal.sum()
+        legal = _renormalised(probs, rules_mask)  # what GUIs and REST show: the network under the rules
+        playable = _renormalised(probs, mask)  # what the engine lets it play
         if self.temperature > 0:
-            # in log space: legal ** (1/T) underflows to all zeros at small T
+            # in log space: playable ** (1/T) underflows to all zeros at small T
             with np.errstate(divide="ignore"):
-                logp = np.log(legal) / self.temperature
+                logp = np.log(playable) / self.temperature
             p = np.exp(logp - logp.max())
             flat = int(self.rng.choice(len(p), p=p / p.sum()))
         else:
-            flat = int(np.argmax(legal))
+            flat = int(np.argmax(playable))
         board = read_board(to_uint8(frame.permute(1, 2, 0).numpy()), n, self.rcfg)
         if color == WHITE:
             board = swap_colours(board)  # back from the mover's view to real colours
         z = self.bundle.vocab.ldm_raw(branches.z[i * k]).tolist()
         return Analysis(probs=probs, legal_probs=legal, raw_move=from_flat(raw_flat, n), raw_legal=bool(rules_mask[raw_flat]),
                         move=from_flat(flat, n), winrate=None if first.outcome is None else float(first.outcome[i]),
-                        z_codes=[int(v) for v in z], imagined_board=board, imagined_frame=render(board, self.rcfg))
+                        z_codes=[int(v) for v in z], imagined_board=board, imagined_frame=render(board, self.rcfg),
+                        play_probs=playable)
 
 
 

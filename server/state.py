@@ -110,7 +110,7 @@ class ServerState:
         """The analyzer's own move, or one re-chosen at the request's temperature."""
         if temperature is None:
             return analysis.move
-        return from_flat(choose_move(analysis.legal_probs, temperature, self._rng), size)
+        return from_flat(choose_move(analysis.playable, temperature, self._rng), size)
 
 
 def get_state(request: Request) -> ServerState:

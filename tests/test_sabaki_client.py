@@ -58,15 +58,22 @@ def test_sabaki_controller_plays_a_full_game_against_gnugo_and_parses_our_analys
         assert re.fullmatch(r"[BW]\+\d+(\.\d+)?|0", score), score
 
     assert len(out["analyses"]) >= 2
+    with_moves = 0
     for a in out["analyses"]:
         assert not a["error"] and len(a["lines"]) >= 2 and len(set(a["lines"])) == 1
         variations = a["variations"][0]
+        if set(re.findall(r"info move (\S+)", a["lines"][0])) == {"pass"}:
+            # at the end of the game the model may put all its mass on pass: Sabaki shows no variation
+            assert variations == [], a["lines"][0]
+            continue
+        with_moves += 1
         assert variations, a["lines"][0]
         for v in variations:
             assert v["vertex"] is not None and v["pv"] == [v["move"]]
             assert 0 <= v["winrate"] <= 100 and v["visits"] >= 1 and 0 < v["prior"] <= 100
         priors = [v["prior"] for v in variations]
         assert priors == sorted(priors, reverse=True)
+    assert with_moves >= 2
     lz, kata = out["analyses"][0]["variations"][0], out["analyses"][1]["variations"][0]
     assert [v["move"] for v in lz] == [v["move"] for v in kata]
     assert all(abs(x["winrate"] - y["winrate"]) <= 0.01 for x, y in zip(lz, kata))  # x10000 ints vs floats
