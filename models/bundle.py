@@ -17,7 +17,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_training_state, sha256_file
-from models.dynamics import DynamicsConfig, LatentDynamics
+from models.dynamics import DynamicsConfig
+from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
 from models.transformer import ModelArgs, Transformer
@@ -31,7 +32,7 @@ DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "weights" / "9x9"
 @dataclass
 class Bundle:
     tokenizer: FrameTokenizer
-    dynamics: LatentDynamics
+    dynamics: torch.nn.Module  # LatentDynamics or PixelDynamics
     transformer: Transformer
     vocab: CodeVocab
     idm: InverseDynamics
@@ -52,7 +53,7 @@ class Bundle:
 def _build(manifest: dict) -> tuple:
     c = manifest["configs"]
     tok = FrameTokenizer(dataclass_from_dict(TokenizerConfig, c["tokenizer"]))
-    dyn = LatentDynamics(dataclass_from_dict(DynamicsConfig, c["dynamics"]))
+    dyn = build_dynamics(dataclass_from_dict(DynamicsConfig, c["dynamics"]))
     tr = Transformer(dataclass_from_dict(ModelArgs, c["transformer"]))
     idm = InverseDynamics(dataclass_from_dict(IdmConfig, c["idm"]))
     return tok, dyn, tr, idm

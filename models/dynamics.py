@@ -44,6 +44,11 @@ class DynamicsConfig:
     qformer_layers: int = 2  # the paper's depth 2, 4 heads
     decoder_layers: int = 2
     levels: tuple[int, ...] = (8, 8, 8, 5, 5, 5)  # 64,000 codes (paper ablation: best)
+    kind: str = "latent"  # "latent": on the tokenizer's codes (this file); "pixel": models/dynamics_pixel.py
+    resolution: int = 64  # pixel LDM: frame side
+    channels: int = 48  # pixel LDM: conv width
+    code_channels: int = 16  # pixel LDM: channels of a code's 8x8 map
+    diff_gain: float = 10.0  # pixel LDM: scale of the temporal-difference input channels
 
     @property
     def frame_dim(self) -> int:
@@ -53,6 +58,10 @@ class DynamicsConfig:
 DYNAMICS_SIZES = {
     "tiny": DynamicsConfig(dim=32, heads=2, encoder_layers=1, qformer_layers=1, decoder_layers=1),
     "base": DynamicsConfig(),
+    # pixel space; 320 codes: the codes should name a move (82 on 9x9) plus what it captures
+    "pixel": DynamicsConfig(kind="pixel", dim=128, levels=(8, 8, 5)),
+    "pixel-tiny": DynamicsConfig(kind="pixel", dim=32, heads=2, qformer_layers=1, channels=8, code_channels=4,
+                                 levels=(8, 8, 5)),
 }
 
 
@@ -79,6 +88,8 @@ class QFormerLayer(nn.Module):
 
 
 class LatentDynamics(nn.Module):
+    kind = "latent"
+
     def __init__(self, cfg: DynamicsConfig) -> None:
         super().__init__()
         self.cfg = cfg

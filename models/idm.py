@@ -24,6 +24,7 @@ class IdmConfig:
     frame_tokens: int = 16
     token_dim: int = 6
     horizon: int = 5  # LDM codes given (0: frames only)
+    code_dim: int = 6  # FSQ dims of one LDM code (len of the LDM's levels)
     hidden: int = 512
     layers: int = 3
 
@@ -34,7 +35,7 @@ class IdmConfig:
     @property
     def in_dim(self) -> int:
         frame = self.frame_tokens * self.token_dim
-        return 3 * frame + self.horizon * self.token_dim  # x_t, x_{t+1}, their difference, codes
+        return 3 * frame + self.horizon * self.code_dim  # x_t, x_{t+1}, their difference, codes
 
 
 IDM_SIZES = {"tiny": IdmConfig(hidden=64, layers=2), "base": IdmConfig()}
@@ -53,7 +54,7 @@ class InverseDynamics(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x_t: torch.Tensor, x_next: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """x_t, x_next (B, 16, 6); z (B, H, 6) -> (B, N*N+1) move logits."""
+        """x_t, x_next (B, 16, 6); z (B, H, code_dim) -> (B, N*N+1) move logits."""
         b = x_t.shape[0]
         parts = [x_t.reshape(b, -1), x_next.reshape(b, -1), (x_next - x_t).reshape(b, -1)]
         if self.cfg.horizon:

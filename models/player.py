@@ -117,7 +117,7 @@ class NeuralPlayer:
         x_t = fsq.indices_to_codes(raw.reshape(B, F, -1)[:, -1].to(dev)).repeat_interleave(k, 0)
         x_next_raw = b.vocab.frame_raw(branches.frame)
         if self.move_reader == "idm":
-            logits = b.idm(x_t, fsq.indices_to_codes(x_next_raw), fsq.indices_to_codes(b.vocab.ldm_raw(branches.z)))
+            logits = b.idm(x_t, fsq.indices_to_codes(x_next_raw), b.dynamics.fsq.indices_to_codes(b.vocab.ldm_raw(branches.z)))
             per_branch = torch.softmax(logits.float(), -1)  # (B*k, N*N+1)
         else:
             per_branch = self._frame_diff(raw.reshape(B, F, -1)[:, -1].repeat_interleave(k, 0), x_next_raw, n)

@@ -49,6 +49,56 @@ def test_tokenizer_maps_a_frame_to_16_tokens_and_back():
     assert out.shape == (3, 3, 64, 64) and out.abs().max() <= 1
 
 
+def test_pixel_ldm_code_h_does_not_see_frames_after_t_plus_h():
+    from models.ldm import build_dynamics
+
+    torch.manual_seed(0)
+    ldm = build_dynamics(DYNAMICS_SIZES["pixel-tiny"]).eval()
+    frames = torch.rand(2, 6, 3, 64, 64) * 2 - 1
+    changed = frames.clone()
+    changed[:, 4:] = torch.rand(2, 2, 3, 64, 64) * 2 - 1  # frames t+4, t+5
+    with torch.no_grad():
+        f_a, f_b = ldm.features(frames), ldm.features(changed)
+        q_a = ldm.codes(f_a)
+        # before quantization: the pre-FSQ values of z_1..z_3 are identical, z_4 differs
+        assert torch.allclose(q_a[:, :3], ldm.codes(f_b)[:, :3])
+        r_a = ldm.decode(frames[:, 0], f_a[:, 0], q_a)
+        z_mod = q_a.clone()
+        z_mod[:, 1:] = -z_mod[:, 1:]
+        r_b = ldm.decode(frames[:, 0], f_a[:, 0], z_mod)
+    assert r_a.shape == (2, 5, 3, 64, 64)
+    assert torch.allclose(r_a[:, 0], r_b[:, 0], atol=1e-5)  # frame t+1 depends on z_1 only
+    assert not torch.allclose(r_a[:, 1], r_b[:, 1], atol=1e-5)
+
+
+def test_pixel_ldm_frame_features_are_causal_in_time():
+    from models.ldm import build_dynamics
+
+    torch.manual_seed(0)
+    ldm = build_dynamics(DYNAMICS_SIZES["pixel-tiny"]).eval()
+    frames = torch.rand(1, 6, 3, 64, 64)
+    changed = frames.clone()
+    changed[:, 3] = 0.0
+    with torch.no_grad():
+        a, b = ldm.features(frames), ldm.features(changed)
+    assert torch.allclose(a[:, :3], b[:, :3])  # frames before t+3 do not see it
+    assert not torch.allclose(a[:, 3:5], b[:, 3:5])  # t+3 and t+4 (its temporal difference) do
+    assert torch.allclose(a[:, 5], b[:, 5])
+
+
+def test_code_probe_scores_a_code_that_names_the_change():
+    from models.train.dynamics_stage import change_point, code_probe
+
+    b0 = np.zeros((3, 9, 9), np.uint8)
+    b1 = b0.copy()
+    b1[0, 2, 3] = 1
+    b1[1, 0, 0] = 1  # window 2: nothing changes (a pass)
+    assert change_point(b0, b1).tolist() == [21, 0, 81]
+    train_z, train_c = np.array([5, 5, 7, 9]), np.array([21, 21, 0, 81])
+    assert code_probe(train_z, train_c, np.array([5, 7, 9]), np.array([21, 0, 81])) == 1.0
+    assert code_probe(train_z, train_c, np.array([7, 5, 4]), np.array([21, 0, 81])) == 0.0  # wrong, wrong, unseen
+
+
 def test_ldm_code_h_does_not_see_frames_after_t_plus_h():
     torch.manual_seed(0)
     ldm = LatentDynamics(DYNAMICS_SIZES["tiny"]).eval()
@@ -101,7 +151,8 @@ def test_sequence_layout_puts_the_loss_on_codes_and_next_frame_only():
 
 
 # ---------------------------------------------------------------- learning from video only
-VIDEO_LEARNERS = ["models/tokenizer.py", "models/dynamics.py", "models/transformer.py", "models/token_cache.py",
+VIDEO_LEARNERS = ["models/tokenizer.py", "models/dynamics.py", "models/dynamics_pixel.py", "models/ldm.py",
+                  "models/transformer.py", "models/token_cache.py",
                   "models/train/tokenizer_stage.py", "models/train/dynamics_stage.py",
                   "models/train/transformer_stage.py", "models/train/windows.py"]
 # what carries move labels or the rules of Go; only the camera (models/video_data.py) replays games

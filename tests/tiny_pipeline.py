@@ -48,7 +48,7 @@ def train_tiny(root: Path, steps: int = 10) -> Path:
     tok = ts.train(apply_overrides(ts.TokenizerTrainConfig(model=TOKENIZER_SIZES["tiny"]),
                                    common + [f"loop.run_dir={root / 'tok'}", "batch=8", "eval_boards=20"]))
     up.append(f"tokenizer_state={tok}")
-    dyn = ds.train(apply_overrides(ds.DynamicsTrainConfig(model=DYNAMICS_SIZES["tiny"]),
+    dyn = ds.train(apply_overrides(ds.DynamicsTrainConfig(model=DYNAMICS_SIZES["pixel-tiny"]),
                                    common + up + [f"loop.run_dir={root / 'dyn'}", "batch=8", "eval_windows=16"]))
     up.append(f"dynamics_state={dyn}")
     tr = trs.train(apply_overrides(trs.TransformerTrainConfig(size_name="tiny"),

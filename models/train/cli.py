@@ -46,8 +46,22 @@ def _replace(obj: Any, keys: list[str], value: str) -> Any:
     if keys[0] not in names:
         raise ValueError(f"{type(obj).__name__} has no field {keys[0]!r} (fields: {sorted(names)})")
     current = getattr(obj, keys[0])
-    new = _coerce(value, current) if len(keys) == 1 else _replace(current, keys[1:], value)
+    if len(keys) == 1 and dataclasses.is_dataclass(current):
+        new = _named_config(type(current), value)  # e.g. model=pixel: a named size of that config
+    else:
+        new = _coerce(value, current) if len(keys) == 1 else _replace(current, keys[1:], value)
     return dataclasses.replace(obj, **{keys[0]: new})
+
+
+def _named_config(kind: type, name: str) -> Any:
+    from models.dynamics import DYNAMICS_SIZES
+    from models.idm import IDM_SIZES
+    from models.tokenizer import TOKENIZER_SIZES
+
+    for table in (TOKENIZER_SIZES, DYNAMICS_SIZES, IDM_SIZES):
+        if name in table and isinstance(table[name], kind):
+            return table[name]
+    raise ValueError(f"no {kind.__name__} named {name!r}")
 
 
 def add_parser(sub) -> None:

@@ -10,6 +10,8 @@ ground-truth frame pairs, and the frame-difference baseline on the same pairs.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,8 @@ from models.checkpoint import config_dict
 from models.idm import IdmConfig, InverseDynamics, frame_diff_move
 from models.token_cache import encode_boards
 from models.train.loop import LoopConfig, Trainer, configure_torch
-from models.train.transformer_stage import ldm_codes, load_dynamics
+from models.ldm import ldm_codes
+from models.train.transformer_stage import load_dynamics
 from models.train.windows import load_tokenizer
 from models.video_data import mover_view, symmetry
 from render.frame import RenderConfig
@@ -83,7 +86,7 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             wins = np.stack([mover_view(sym[idx[t]], t) for t in range(n_t)])  # (T, H+1, N, N)
             ids = encode_boards(tokenizer, wins.reshape(-1, cfg.size, cfg.size), rcfg).reshape(n_t, h + 1, -1)
             ids_t = torch.from_numpy(ids.astype(np.int64))
-            zs.append(ldm_codes(ldm, tokenizer.fsq, ids_t).numpy())
+            zs.append(ldm_codes(ldm, tokenizer, ids_t).numpy())
             xs.append(ids[:, 0])
             ns.append(ids[:, 1])
             mv.append([move_under_symmetry(to_flat(m, cfg.size), k, cfg.size) for _, m in game.moves])
@@ -96,7 +99,7 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
 
 
 @torch.no_grad()
-def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int) -> dict:
+def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, code_fsq=None) -> dict:
     """IDM accuracy on ground-truth (x_t, x_{t+1}, z) and the frame-difference baseline."""
     from render.reader import read_boards
 
@@ -104,7 +107,8 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int) 
     x = torch.from_numpy(data["x"].astype(np.int64))
     nxt = torch.from_numpy(data["nxt"].astype(np.int64))
     z = torch.from_numpy(data["z"].astype(np.int64))
-    pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), fsq.indices_to_codes(z)).argmax(-1).numpy()
+    code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
+    pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z)).argmax(-1).numpy()
     rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
     b0 = read_boards(tokenizer.decode(x).permute(0, 2, 3, 1).numpy(), size, rcfg)
     b1 = read_boards(tokenizer.decode(nxt).permute(0, 2, 3, 1).numpy(), size, rcfg)
@@ -123,11 +127,13 @@ def train(cfg: IdmTrainConfig) -> Path:
     if len(val["move"]) == 0:  # no validation game yet (tiny corpus): report on training pairs
         val = data
     share = data["games"] / max(1, data["games_total"])
-    trainer = Trainer(cfg.loop, lambda: InverseDynamics(cfg.model), {"stage": "idm", "labelled_games": data["games"],
+    model_cfg = dataclasses.replace(cfg.model, code_dim=len(ldm.cfg.levels))
+    trainer = Trainer(cfg.loop, lambda: InverseDynamics(model_cfg), {"stage": "idm", "labelled_games": data["games"],
                                         "train_games": data["games_total"], "labelled_share": share,
-                                        **config_dict(cfg)})
+                                        **config_dict(dataclasses.replace(cfg, model=model_cfg))})
     fsq = tokenizer.fsq
-    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt", "z")}
+    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt")}
+    codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     moves = torch.from_numpy(data["move"].astype(np.int64))
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
@@ -137,7 +143,8 @@ def train(cfg: IdmTrainConfig) -> Path:
         trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5))
         if trainer.is_main and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.loop.steps):
-            trainer.log(eval=True, labelled_share=round(share, 4), **evaluate_idm(trainer.model, val, fsq, tokenizer, cfg.size))
+            trainer.log(eval=True, labelled_share=round(share, 4), **evaluate_idm(trainer.model, val, fsq, tokenizer, cfg.size,
+                                                                                 ldm.fsq))
     trainer.close()
     return trainer.state_path
 

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from models.checkpoint import config_dict, dataclass_from_dict, frozen_model_from_state
-from models.dynamics import DynamicsConfig, LatentDynamics
+from models.dynamics import DynamicsConfig
+from models.ldm import build_dynamics, ldm_codes
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.train.windows import WindowSampler, cache_summary, get_cache, load_tokenizer
 from models.transformer import ModelArgs, Transformer
@@ -39,36 +40,29 @@ class TransformerTrainConfig:
     eval_windows: int = 1024
 
 
-def load_dynamics(state_path: str, device="cpu") -> LatentDynamics:
-    """The frozen LDM from its training state (weights_only load)."""
+def load_dynamics(state_path: str, device="cpu") -> torch.nn.Module:
+    """The frozen LDM (latent or pixel) from its training state (weights_only load)."""
     return frozen_model_from_state(
-        state_path, lambda rec: LatentDynamics(dataclass_from_dict(DynamicsConfig, rec["model"])), "dynamics", device)
+        state_path, lambda rec: build_dynamics(dataclass_from_dict(DynamicsConfig, rec["model"])), "dynamics", device)
 
 
-@torch.no_grad()
-def ldm_codes(ldm: LatentDynamics, fsq, windows: torch.Tensor, batch: int = 1024) -> torch.Tensor:
-    """(B, H+1, 16) raw token ids -> (B, H) raw LDM code ids."""
-    out = [ldm.code_indices(fsq.indices_to_codes(windows[i:i + batch])) for i in range(0, len(windows), batch)]
-    return torch.cat(out)
-
-
-def build_vocab(sampler: WindowSampler, ldm: LatentDynamics, fsq, n: int, horizon: int) -> CodeVocab:
+def build_vocab(sampler: WindowSampler, ldm: torch.nn.Module, tokenizer, n: int, horizon: int) -> CodeVocab:
     frame_codes = np.unique(sampler.cache.tokens)
     rng = np.random.default_rng(0)
     wins = torch.from_numpy(sampler.sample(rng, n))[:, -(horizon + 1):]
-    z = ldm_codes(ldm, fsq, wins).numpy()
+    z = ldm_codes(ldm, tokenizer, wins).numpy()
     return CodeVocab(frame_codes.astype(np.int64), np.unique(z).astype(np.int64))
 
 
 class Batcher:
     """Raw windows -> (tokens, targets) in vocabulary ids, with the LDM run on the fly."""
 
-    def __init__(self, vocab: CodeVocab, ldm: LatentDynamics, fsq, layout: Layout) -> None:
-        self.vocab, self.ldm, self.fsq, self.layout = vocab, ldm, fsq, layout
+    def __init__(self, vocab: CodeVocab, ldm: torch.nn.Module, tokenizer, layout: Layout) -> None:
+        self.vocab, self.ldm, self.tokenizer, self.layout = vocab, ldm, tokenizer, layout
 
     def __call__(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         c, h = self.layout.context, self.layout.horizon
-        z = self.vocab.ldm_ids(ldm_codes(self.ldm, self.fsq, raw[:, c:c + h + 1]))
+        z = self.vocab.ldm_ids(ldm_codes(self.ldm, self.tokenizer, raw[:, c:c + h + 1]))
         frames = self.vocab.frame_ids(raw[:, :c + 2])
         return build_sequences(frames, z, self.layout)
 
@@ -114,7 +108,7 @@ def train(cfg: TransformerTrainConfig) -> Path:
         z = np.load(vocab_path)
         vocab = CodeVocab(z["frame_codes"], z["ldm_codes"])
     else:
-        vocab = build_vocab(sampler, ldm, tokenizer.fsq, cfg.vocab_windows, horizon)
+        vocab = build_vocab(sampler, ldm, tokenizer, cfg.vocab_windows, horizon)
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(vocab_path, frame_codes=vocab.frame_codes, ldm_codes=vocab.ldm_codes)
     args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length)
@@ -122,7 +116,7 @@ def train(cfg: TransformerTrainConfig) -> Path:
                                                             "model_args": config_dict(args),
                                         "horizon": horizon, **config_dict(cfg)})
     ldm.to(trainer.device)
-    batcher = Batcher(vocab, ldm, tokenizer.fsq.to(trainer.device), layout)
+    batcher = Batcher(vocab, ldm, tokenizer.to(trainer.device), layout)
     val_raw = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)])).to(trainer.device)
     val_tokens, val_targets = batcher(val_raw)
     for step in trainer.steps():
