@@ -171,14 +171,20 @@ class NeuralPlayer:
 
 
 def shipped(weights: Optional[str] = None, temperature: float = 0.0) -> NeuralPlayer:
-    """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``)."""
+    """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``).
+    ``VIDEOWORLD_WEIGHTS`` names another bundle folder (to grade a candidate before shipping it)."""
+    import os
+
     from models.bundle import DEFAULT_BUNDLE, load_bundle
 
-    return NeuralPlayer(load_bundle(weights or DEFAULT_BUNDLE), temperature=temperature)
+    return NeuralPlayer(load_bundle(weights or os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE),
+                        temperature=temperature)
 
 
 def shipped_frame_diff() -> NeuralPlayer:
     """The shipped model with the frame-difference move reader instead of the IDM (the baseline)."""
+    import os
+
     from models.bundle import DEFAULT_BUNDLE, load_bundle
 
-    return NeuralPlayer(load_bundle(DEFAULT_BUNDLE), move_reader="frame_diff")
+    return NeuralPlayer(load_bundle(os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE), move_reader="frame_diff")

@@ -31,6 +31,11 @@ class ModelArgs:
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
     outcome_head: bool = True  # iVideoGPT-style head on the last frame token: P(side to move wins)
+    # Factorised code embeddings (0: off): a token's input embedding also sums one embedding per
+    # FSQ digit of its code (models/vocab.py digit_table), so a frame code seen rarely still shares
+    # what its digits mean with frequent ones. Output logits stay over whole codes.
+    digit_vocab: int = 0
+    digit_slots: int = 6
 
     @property
     def head_dim(self) -> int:
@@ -144,12 +149,21 @@ class Block(nn.Module):
 
 
 class Transformer(nn.Module):
-    def __init__(self, args: ModelArgs) -> None:
+    def __init__(self, args: ModelArgs, digit_table: Optional[torch.Tensor] = None) -> None:
+        """``digit_table`` (vocab_size, digit_slots) long, from ``CodeVocab.digit_table``; needed when
+        ``args.digit_vocab`` > 0 (a loaded state dict brings its own)."""
         super().__init__()
         if args.vocab_size <= 0:
             raise ValueError("ModelArgs.vocab_size must be set from the vocabulary")
         self.args = args
         self.tok_embeddings = nn.Embedding(args.vocab_size, args.dim)
+        self.digit_embeddings = None
+        if args.digit_vocab:
+            self.digit_embeddings = nn.Embedding(args.digit_vocab, args.dim, padding_idx=0)
+            table = torch.zeros(args.vocab_size, args.digit_slots, dtype=torch.long) if digit_table is None else digit_table
+            if tuple(table.shape) != (args.vocab_size, args.digit_slots) or int(table.max()) >= args.digit_vocab:
+                raise ValueError(f"digit table {tuple(table.shape)} does not fit the model's arguments")
+            self.register_buffer("digit_table", table.long().clone())
         self.layers = nn.ModuleList(Block(args) for _ in range(args.n_layers))
         self.norm = RMSNorm(args.dim, args.norm_eps)
         self.output = nn.Linear(args.dim, args.vocab_size, bias=False)
@@ -166,6 +180,8 @@ class Transformer(nn.Module):
             nn.init.normal_(m.weight, std=0.02)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
+            if getattr(m, "padding_idx", None) is not None:
+                nn.init.zeros_(m.weight[m.padding_idx])
 
     def setup_caches(self, batch: int, dtype=torch.float32) -> None:
         dev = self.tok_embeddings.weight.device
@@ -178,6 +194,8 @@ class Transformer(nn.Module):
             raise ValueError(f"sequence of {pos + t} exceeds max_seq_len {self.args.max_seq_len}")
         cos, sin = self.rope_cos[pos:pos + t], self.rope_sin[pos:pos + t]
         x = self.tok_embeddings(tokens)
+        if self.digit_embeddings is not None:
+            x = x + self.digit_embeddings(self.digit_table[tokens]).sum(-2)  # (B, T, slots, dim) -> (B, T, dim)
         for i, layer in enumerate(self.layers):
             x = layer(x, cos, sin, self.caches[i] if use_cache and self.caches is not None else None, pos)
         return self.norm(x)

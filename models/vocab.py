@@ -81,6 +81,24 @@ class CodeVocab:
         ldm[self.ldm_offset:self.ldm_unk + 1] = 0
         return frame, ldm
 
+    def digit_table(self, frame_levels: tuple[int, ...], ldm_levels: tuple[int, ...]) -> tuple[torch.Tensor, int]:
+        """(vocab, slots) long table of per-digit embedding ids (0 = none) and the digit vocabulary size.
+
+        Frame codes and LDM codes get separate digit ids (their FSQ digits mean different things);
+        special and unknown tokens get none.
+        """
+        slots = max(len(frame_levels), len(ldm_levels))
+        table = np.zeros((self.size, slots), np.int64)
+        nxt = 1
+        for codes, offset, levels in ((self.frame_codes, self.frame_offset, frame_levels),
+                                      (self.ldm_codes, self.ldm_offset, ldm_levels)):
+            basis = np.cumprod([1, *levels[:-1]])
+            digits = (codes[:, None] // basis) % np.array(levels)  # (K, len(levels))
+            base = nxt + np.concatenate([[0], np.cumsum(levels[:-1])])  # first id of every digit slot
+            table[offset:offset + len(codes), :len(levels)] = base + digits
+            nxt += int(sum(levels))
+        return torch.from_numpy(table), nxt
+
     def state(self) -> dict[str, torch.Tensor]:
         return {"vocab.frame_codes": torch.from_numpy(self.frame_codes.astype(np.int64)),
                 "vocab.ldm_codes": torch.from_numpy(self.ldm_codes.astype(np.int64))}

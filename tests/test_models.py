@@ -120,10 +120,34 @@ def test_ldm_code_h_does_not_see_frames_after_t_plus_h():
     assert not torch.allclose(r_a[:, 1], r_b[:, 1], atol=1e-5)  # while frame t+2 does depend on z_2
 
 
-def test_kv_cache_decoding_equals_full_forward():
+def _digit_model() -> Transformer:
+    from models.vocab import CodeVocab
+
+    vocab = CodeVocab(np.array([0, 7, 63999]), np.array([3, 319]))
+    table, n = vocab.digit_table((8, 8, 8, 5, 5, 5), (8, 8, 5))
+    args = ModelArgs.from_name("tiny", vocab_size=vocab.size, max_seq_len=32, digit_vocab=n, digit_slots=6)
+    return Transformer(args, table)
+
+
+def test_digit_table_gives_each_code_its_fsq_digits():
+    from models.vocab import N_SPECIAL, CodeVocab
+
+    vocab = CodeVocab(np.array([0, 7, 63999]), np.array([3, 319]))
+    table, n = vocab.digit_table((8, 8, 8, 5, 5, 5), (8, 8, 5))
+    assert n == 1 + 39 + 21 and table.shape == (vocab.size, 6)
+    assert (table[:N_SPECIAL] == 0).all() and (table[vocab.frame_unk] == 0).all() and (table[vocab.ldm_unk] == 0).all()
+    # frame code 7: digits (7, 0, 0, 0, 0, 0); slot bases 1, 9, 17, 25, 30, 35
+    assert table[vocab.frame_ids(np.array([7]))[0]].tolist() == [8, 9, 17, 25, 30, 35]
+    assert table[vocab.frame_ids(np.array([63999]))[0]].tolist() == [8, 16, 24, 29, 34, 39]
+    # LDM code 319 = digits (7, 7, 4), after the 39 frame-digit ids; 3 slots only
+    assert table[vocab.ldm_ids(np.array([319]))[0]].tolist() == [40 + 7, 48 + 7, 56 + 4, 0, 0, 0]
+
+
+@pytest.mark.parametrize("digits", [False, True])
+def test_kv_cache_decoding_equals_full_forward(digits):
     torch.manual_seed(0)
-    model = Transformer(ModelArgs.from_name("tiny", vocab_size=50, max_seq_len=32)).eval()
-    tokens = torch.randint(0, 50, (3, 20))
+    model = (_digit_model() if digits else Transformer(ModelArgs.from_name("tiny", vocab_size=50, max_seq_len=32))).eval()
+    tokens = torch.randint(0, model.args.vocab_size, (3, 20))
     with torch.no_grad():
         full = model(tokens)
         model.setup_caches(3)

@@ -28,6 +28,7 @@ from models.vocab import IGNORE, CodeVocab, Layout, build_sequences
 class TransformerTrainConfig:
     size_name: str = "compact"
     context: int = 0  # earlier frames given as context
+    digit_embeddings: bool = True  # factorised code embeddings (models/transformer.py ModelArgs.digit_vocab)
     loop: LoopConfig = field(default_factory=lambda: LoopConfig(run_dir="runs/transformer", steps=3000, lr=1e-3))
     tokenizer_state: str = "runs/tokenizer/state.pt"
     dynamics_state: str = "runs/dynamics/state.pt"
@@ -111,8 +112,10 @@ def train(cfg: TransformerTrainConfig) -> Path:
         vocab = build_vocab(sampler, ldm, tokenizer, cfg.vocab_windows, horizon)
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(vocab_path, frame_codes=vocab.frame_codes, ldm_codes=vocab.ldm_codes)
-    args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length)
-    trainer = Trainer(cfg.loop, lambda: Transformer(args), {"stage": "transformer", "data": cache_summary(train_cache),
+    table, digit_vocab = vocab.digit_table(tuple(tokenizer.cfg.levels), tuple(ldm.cfg.levels))
+    args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length,
+                               digit_vocab=digit_vocab if cfg.digit_embeddings else 0, digit_slots=table.shape[1])
+    trainer = Trainer(cfg.loop, lambda: Transformer(args, table if cfg.digit_embeddings else None), {"stage": "transformer", "data": cache_summary(train_cache),
                                                             "model_args": config_dict(args),
                                         "horizon": horizon, **config_dict(cfg)})
     ldm.to(trainer.device)
