@@ -40,29 +40,37 @@ def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon:
     ``prefill_only``: stop after the prefix (z_1's distribution and the outcome); z and frame
     come back empty. The player uses it to choose which z_1 branches to imagine."""
     b, p = prefix.shape
-    frame_mask, ldm_mask = vocab.kind_masks(prefix.device)
+    # only the rows of the kind that comes next are computed (ids = row + start)
+    ldm_rows = slice(vocab.ldm_offset, vocab.ldm_unk + 1)
+    frame_rows = slice(vocab.frame_offset, vocab.frame_unk + 1)
+
+    def step(tokens: torch.Tensor, pos: int, rows: slice) -> torch.Tensor:
+        h = model.hidden(tokens, pos, use_cache=True)[:, -1]  # (B, dim)
+        return model.logits_rows(h, rows).float()  # (B, rows)
+
     model.setup_caches(b)
     h_all = model.hidden(prefix, 0, use_cache=True)  # (B, P, dim)
     outcome = torch.sigmoid(model.outcome_logit(h_all[:, p - 2])) if model.outcome is not None else None
-    logits = model.output(h_all[:, -1]).float() + ldm_mask
-    z1_logprobs = torch.log_softmax(logits, -1)
+    logits = model.logits_rows(h_all[:, -1], ldm_rows).float()
+    z1_logprobs = torch.full((b, vocab.size), float("-inf"), device=prefix.device)
+    z1_logprobs[:, ldm_rows] = torch.log_softmax(logits, -1)
     if prefill_only:
         model.caches = None
         empty = prefix.new_zeros((b, 0))
         return Imagined(empty, empty, z1_logprobs, outcome)
-    z = [force_z1 if force_z1 is not None else _choose(logits, temperature, generator)]
+    z = [force_z1 if force_z1 is not None else _choose(logits, temperature, generator) + ldm_rows.start]
     pos = p
     for _ in range(horizon - 1):
-        logits = model(z[-1][:, None], pos, use_cache=True)[:, -1].float() + ldm_mask
-        z.append(_choose(logits, temperature, generator))
+        logits = step(z[-1][:, None], pos, ldm_rows)
+        z.append(_choose(logits, temperature, generator) + ldm_rows.start)
         pos += 1
     bridge = torch.tensor([ACT_END, IM_START], device=prefix.device).expand(b, 2)
-    logits = model(torch.cat([z[-1][:, None], bridge], 1), pos, use_cache=True)[:, -1].float() + frame_mask
+    logits = step(torch.cat([z[-1][:, None], bridge], 1), pos, frame_rows)
     pos += 3
-    frame = [_choose(logits, temperature, generator)]
+    frame = [_choose(logits, temperature, generator) + frame_rows.start]
     for _ in range(FRAME_TOKENS - 1):
-        logits = model(frame[-1][:, None], pos, use_cache=True)[:, -1].float() + frame_mask
-        frame.append(_choose(logits, temperature, generator))
+        logits = step(frame[-1][:, None], pos, frame_rows)
+        frame.append(_choose(logits, temperature, generator) + frame_rows.start)
         pos += 1
     model.caches = None
     return Imagined(torch.stack(z, 1), torch.stack(frame, 1), z1_logprobs, outcome)

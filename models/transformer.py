@@ -207,6 +207,11 @@ class Transformer(nn.Module):
         h = self.hidden(tokens, pos, use_cache)
         return self.output(h if select is None else h[:, select])
 
+    def logits_rows(self, hidden: torch.Tensor, rows: slice) -> torch.Tensor:
+        """(..., dim) -> (..., rows) logits of the vocabulary ids ``rows`` only: generation knows
+        which kind of token comes next, so it skips the rest of the output layer."""
+        return F.linear(hidden, self.output.weight[rows])
+
     def outcome_logit(self, hidden: torch.Tensor) -> torch.Tensor:
         """(..., dim) hidden states -> (...,) logit of P(the side to move wins)."""
         if self.outcome is None:
