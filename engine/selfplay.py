@@ -98,8 +98,10 @@ def pairs_of(engines: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, seed: Optional[int] = None,
-                 data_dir: Optional[Path] = None, log_dir: Optional[Path] = None, progress: bool = True) -> dict:
-    """Grow ``out/games.sgf`` until it holds ``games`` games; returns counters."""
+                 data_dir: Optional[Path] = None, log_dir: Optional[Path] = None, progress: bool = True,
+                 max_stale: int = 200) -> dict:
+    """Grow ``out/games.sgf`` until it holds ``games`` games; returns counters. Stops early (with
+    ``stats["stopped"]`` saying why) after ``max_stale`` games in a row that added nothing."""
     from tqdm import tqdm
 
     corpus = CorpusFile(out)
@@ -113,6 +115,7 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
     metrics = open(log_dir / "metrics.jsonl", "a")
     bar = tqdm(total=games, initial=corpus.count, desc=out.name, unit="game", disable=not progress, smoothing=0.1)
     t0 = time.monotonic()
+    stale = 0  # games in a row that added nothing
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             inflight = {}
@@ -132,11 +135,14 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
                     r = fut.result()
                     if r["ok"] and corpus.append(r["sgf"], r["key"], r["moves"]):
                         stats["stored"] += 1
+                        stale = 0
                         bar.update(1)
                     elif r["ok"]:
                         stats["duplicates"] += 1
+                        stale += 1
                     else:
                         stats["dropped"][r["reason"]] = stats["dropped"].get(r["reason"], 0) + 1
+                        stale += 1
                     rate = stats["stored"] / max(time.monotonic() - t0, 1e-9) * 3600
                     bar.set_postfix(games_per_h=f"{rate:.0f}", dup=stats["duplicates"], drop=sum(stats["dropped"].values()))
                     metrics.write(json.dumps({"t": time.time(), "count": corpus.count, "games_per_h": rate,
@@ -144,7 +150,10 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
                     metrics.flush()
                     if data_dir and stats["stored"] and stats["stored"] % 50 == 0:
                         update_manifest(data_dir)
-                    if corpus.count + len(inflight) < games:
+                    if stale >= max_stale:
+                        # deterministic engines without opening randomness replay the same games
+                        stats["stopped"] = f"{stale} games in a row were duplicates or dropped"
+                    elif corpus.count + len(inflight) < games:
                         submit()
     finally:
         bar.close()

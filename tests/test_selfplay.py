@@ -57,6 +57,17 @@ def test_rerun_drops_games_it_already_has(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(keys) == 3 and len(set(keys)) == 3
 
 
+def test_a_run_that_only_replays_known_games_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = selfplay.spec_from_preset
+    monkeypatch.setattr(selfplay, "spec_from_preset", lambda preset, *a, **kw: real(preset, *a, **{**kw, "seed": 1}))
+    cfg = SelfPlayConfig(engines=("gnugo:0",), opening_min=0, opening_max=0, move_timeout=30)
+    out = tmp_path / "det"
+    run_selfplay(cfg, out, 2, workers=1, seed=0, log_dir=tmp_path / "logs", progress=False)
+    again = run_selfplay(cfg, out, 50, workers=1, seed=0, log_dir=tmp_path / "logs", progress=False, max_stale=2)
+    assert again["duplicates"] == 2 and again["count"] == 2  # two replays in a row: stop, not loop forever
+    assert "in a row" in again["stopped"]
+
+
 def test_torn_last_line_is_cut_off_and_the_corpus_keeps_growing(tmp_path: Path) -> None:
     out = tmp_path / "gnugo9"
     grow(out, 2, seed=5, log_dir=tmp_path / "logs")
