@@ -105,6 +105,20 @@ def answers_gtp(spec: EngineSpec, labels: list[Label], move_timeout: float = 60.
 
 
 # ---------------------------------------------------------------- which player
+def _kwargs(options: str) -> dict:
+    """"top_k=16,temperature=0.5" -> {"top_k": 16, "temperature": 0.5} (values read as JSON, else strings)."""
+    out = {}
+    for item in filter(None, options.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not key.isidentifier():
+            raise ValueError(f"player option {item!r}: expected name=value")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
     """("player", Player) or ("gtp", EngineSpec) for a --player value."""
     kind = name.partition(":")[0]
@@ -117,8 +131,9 @@ def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
     if kind == "gtp":
         return "gtp", EngineSpec(name=name, command=shlex.split(name[4:]))
     if kind == "py":
-        module, _, attr = name[3:].partition(":")
-        return "player", getattr(importlib.import_module(module), attr)()
+        module, _, rest = name[3:].partition(":")
+        attr, _, options = rest.partition(":")
+        return "player", getattr(importlib.import_module(module), attr)(**_kwargs(options))
     raise ValueError(f"unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, py:MODULE:FACTORY")
 
 
@@ -140,11 +155,13 @@ def evaluate(name: str, labels: list[Label], seed: int = 0, move_timeout: float 
 def add_parser(sub) -> None:
     p = sub.add_parser("eval", help="oracle labels (KataGo) and the paper's metrics for any player")
     ev = p.add_subparsers(dest="eval_command", required=True)
-    lab = ev.add_parser("label", help="label test-split positions with KataGo's analysis engine (resumable)")
+    lab = ev.add_parser("label", help="label held-out positions with KataGo's analysis engine (resumable)")
     lab.add_argument("--data-dir", default=str(REPO / "data"))
+    lab.add_argument("--split", choices=("test", "val"), default="test",
+                     help="test: the reported metrics; val: for tuning players (never tune on test)")
     lab.add_argument("--corpora", default=None, help="comma-separated corpus folders (default: all)")
     lab.add_argument("--size", type=int, default=9)
-    lab.add_argument("--labels", default=None, help="cache file (default DATA_DIR/oracle/test{size}.jsonl)")
+    lab.add_argument("--labels", default=None, help="cache file (default DATA_DIR/oracle/{split}{size}.jsonl)")
     lab.add_argument("--positions", type=int, default=LabelConfig.positions, help="policy labels wanted in total")
     lab.add_argument("--searched", type=int, default=LabelConfig.searched, help="searched labels wanted in total")
     lab.add_argument("--search-visits", type=int, default=LabelConfig.search_visits)
@@ -153,10 +170,11 @@ def add_parser(sub) -> None:
     lab.set_defaults(func=run_label)
     r = ev.add_parser("run", help="metrics (legal rate, Best-Action Acc, Action-Value) with 95 %% intervals")
     r.add_argument("--player", action="append", required=True,
-                   help="random | gnugo:L | katago:V | katago-greedy:V | gtp:CMD | py:MODULE:FACTORY (repeatable)")
+                   help="random | gnugo:L | katago:V | katago-greedy:V | gtp:CMD | py:MODULE:FACTORY[:k=v,...] (repeatable)")
     r.add_argument("--data-dir", default=str(REPO / "data"))
     r.add_argument("--size", type=int, default=9)
-    r.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/test{size}.jsonl)")
+    r.add_argument("--split", choices=("test", "val"), default="test", help="which label cache (see eval label)")
+    r.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/{split}{size}.jsonl)")
     r.add_argument("--corpora", default=None, help="only positions from these corpora (comma-separated)")
     r.add_argument("--limit", type=int, default=None, help="first N labels only")
     r.add_argument("--seed", type=int, default=0)
@@ -166,7 +184,7 @@ def add_parser(sub) -> None:
 
 
 def _labels_path(args: argparse.Namespace) -> Path:
-    return Path(args.labels) if args.labels else Path(args.data_dir) / "oracle" / f"test{args.size}.jsonl"
+    return Path(args.labels) if args.labels else Path(args.data_dir) / "oracle" / f"{args.split}{args.size}.jsonl"
 
 
 def run_label(args: argparse.Namespace) -> int:
@@ -174,8 +192,8 @@ def run_label(args: argparse.Namespace) -> int:
 
     path = _labels_path(args)
     cands = candidates(Path(args.data_dir), args.size, args.seed,
-                       args.corpora.split(",") if args.corpora else None)
-    print(f"{len(cands)} test-split positions available; labelling into {path}")
+                       args.corpora.split(",") if args.corpora else None, split=args.split)
+    print(f"{len(cands)} {args.split}-split positions available; labelling into {path}")
     cfg = LabelConfig(positions=args.positions, searched=args.searched, search_visits=args.search_visits,
                       seed=args.seed)
     log = REPO / "runs" / "eval" / "katago-analysis.stderr.log"

@@ -84,8 +84,11 @@ def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device 
 
 
 def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_size: int, context: int,
-                  provenance: dict, metrics: Optional[dict] = None) -> dict:
+                  provenance: dict, metrics: Optional[dict] = None, player: Optional[dict] = None) -> dict:
     """Training states (runs: stage -> state.pt) -> safetensors + manifest in ``out``.
+
+    ``player``: play-time settings chosen on validation data (e.g. {"branches": 16, "chosen_on": ...}),
+    read by NeuralPlayer as its defaults.
 
     With an "outcome" run, the transformer weights come from it (the same transformer with
     its trained outcome head); both stages' training records go into the manifest.
@@ -97,6 +100,8 @@ def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_
     manifest: dict = {"format": "videoworld-go bundle v1", "board_size": board_size,
                       "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                       "configs": {}, "training": {}, "files": {}, "provenance": provenance, "metrics": metrics or {}}
+    if player:
+        manifest["player"] = player
     for stage, path in runs.items():
         state = load_training_state(Path(path))
         rec = json.loads(state["config"])

@@ -32,6 +32,7 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out / out.sum()
 
 
+DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
 SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
 
 
@@ -66,16 +67,20 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
 class NeuralPlayer:
     name = "videoworld"
 
-    def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: int = 4, seed: int = 0,
+    def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: Optional[int] = None, seed: int = 0,
                  move_reader: str = "idm") -> None:
         """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
-        code's baseline: decode the imagined frame, read the board, take the new stone)."""
+        code's baseline: decode the imagined frame, read the board, take the new stone).
+        ``top_k``: first codes z_1 imagined per position (branches); None: the bundle's tuned value
+        (manifest ``player.branches``, chosen on validation labels), else DEFAULT_BRANCHES."""
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
         self.bundle = bundle
         self.temperature = temperature
-        self.top_k = top_k
+        self.top_k = top_k if top_k is not None else int(bundle.manifest.get("player", {}).get("branches", DEFAULT_BRANCHES))
+        if self.top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
 
@@ -109,7 +114,7 @@ class NeuralPlayer:
         ids = b.vocab.frame_ids(raw.reshape(B, F, -1)).to(dev)
         prefix = torch.cat([frame_block(ids[:, i]) for i in range(F)] + [ids.new_full((B, 1), ACT_START)], 1)
         first = imagine(b.transformer, b.vocab, prefix, b.layout.horizon, prefill_only=True)
-        k = self.top_k
+        k = min(self.top_k, first.z1_logprobs.shape[-1])  # no more branches than first codes
         top_lp, top_z = first.z1_logprobs.topk(k, dim=-1)  # (B, k)
         branches = imagine(b.transformer, b.vocab, prefix.repeat_interleave(k, 0), b.layout.horizon,
                            force_z1=top_z.reshape(-1))
@@ -170,21 +175,19 @@ class NeuralPlayer:
 
 
 
-def shipped(weights: Optional[str] = None, temperature: float = 0.0) -> NeuralPlayer:
-    """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``).
-    ``VIDEOWORLD_WEIGHTS`` names another bundle folder (to grade a candidate before shipping it)."""
+def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Optional[int] = None,
+            move_reader: str = "idm") -> NeuralPlayer:
+    """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``,
+    options as ``py:models.player:shipped:top_k=16``). ``VIDEOWORLD_WEIGHTS`` names another bundle
+    folder (to grade a candidate before shipping it)."""
     import os
 
     from models.bundle import DEFAULT_BUNDLE, load_bundle
 
     return NeuralPlayer(load_bundle(weights or os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE),
-                        temperature=temperature)
+                        temperature=temperature, top_k=top_k, move_reader=move_reader)
 
 
-def shipped_frame_diff() -> NeuralPlayer:
+def shipped_frame_diff(top_k: Optional[int] = None) -> NeuralPlayer:
     """The shipped model with the frame-difference move reader instead of the IDM (the baseline)."""
-    import os
-
-    from models.bundle import DEFAULT_BUNDLE, load_bundle
-
-    return NeuralPlayer(load_bundle(os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE), move_reader="frame_diff")
+    return shipped(top_k=top_k, move_reader="frame_diff")

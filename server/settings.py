@@ -28,7 +28,8 @@ class Settings:
     max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000)
     # Games kept in memory; creating one more forgets the least recently used.
     max_games: int = Field(1000, ge=1, le=1_000_000)
-    # Branches the neural player imagines per position (models/player.py ``top_k``).
-    branches: int = Field(4, ge=1, le=64)
+    # Branches the neural player imagines per position (models/player.py ``top_k``);
+    # None: the bundle's tuned value (manifest ``player.branches``).
+    branches: Optional[int] = Field(None, ge=1, le=64)
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default

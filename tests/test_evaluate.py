@@ -16,6 +16,7 @@ from engine.corpus import CorpusFile, game_key
 from engine.engines import gnugo_available, gnugo_spec, katago_available
 from engine.evaluate import answers_gtp, answers_player
 from engine.game import Game
+from engine.player import RandomPlayer
 from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
 from engine.metrics import Answer, action_value, score, wilson
 from engine.sgf import dump_game
@@ -185,6 +186,22 @@ def test_eval_cli_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     assert report["positions"] == 2 and report["searched"] == 1
     assert report["players"]["random"]["legal"]["value"] == 1.0
     assert "Action-Value" in capsys.readouterr().out
+
+
+def test_eval_cli_reads_the_split_cache_and_passes_player_options(tmp_path: Path, capsys) -> None:
+    from engine.evaluate import resolve
+
+    (tmp_path / "oracle").mkdir()
+    write_cache(tmp_path / "oracle" / "val9.jsonl")
+    rc = cli_main(["eval", "run", "--player", "random", "--data-dir", str(tmp_path), "--split", "val",
+                   "--out", str(tmp_path / "r.json")])
+    assert rc == 0 and json.loads((tmp_path / "r.json").read_text())["positions"] == 2
+    # the test cache is a different file: absent here
+    assert cli_main(["eval", "run", "--player", "random", "--data-dir", str(tmp_path)]) == 2
+    kind, player = resolve("py:engine.player:RandomPlayer:seed=5", 9, 0)
+    assert kind == "player" and player.genmove(Game(9), BLACK) == RandomPlayer(5).genmove(Game(9), BLACK)
+    with pytest.raises(ValueError, match="name=value"):
+        resolve("py:engine.player:RandomPlayer:5", 9, 0)
 
 
 # ---------------------------------------------------------------- KataGo (when installed)

@@ -240,6 +240,25 @@ def test_tiny_pipeline_trains_every_stage_and_plays_legal_moves(tiny_bundle):
     assert game.move_number >= 2
 
 
+def test_player_takes_its_branches_from_the_bundle_manifest(tiny_bundle, tmp_path):
+    import json
+    import shutil
+
+    from models.bundle import load_bundle
+    from models.player import DEFAULT_BRANCHES, NeuralPlayer
+
+    assert NeuralPlayer(load_bundle(tiny_bundle)).top_k == DEFAULT_BRANCHES
+    tuned = tmp_path / "tuned"
+    shutil.copytree(tiny_bundle, tuned)
+    m = json.loads((tuned / "manifest.json").read_text())
+    m["player"] = {"branches": 7, "chosen_on": "a test"}
+    (tuned / "manifest.json").write_text(json.dumps(m))
+    bundle = load_bundle(tuned)
+    assert NeuralPlayer(bundle).top_k == 7 and NeuralPlayer(bundle, top_k=2).top_k == 2
+    with pytest.raises(ValueError):
+        NeuralPlayer(bundle, top_k=0)
+
+
 def test_batched_analysis_equals_one_at_a_time(tiny_bundle):
     from engine.game import Game
     from engine.player import RandomPlayer

@@ -23,6 +23,9 @@ def add_parser(sub) -> None:
     p.add_argument("--data-dir", default="data")
     p.add_argument("--size", type=int, default=9)
     p.add_argument("--metrics", default=None, help="JSON file of held-out metrics to embed in the manifest")
+    p.add_argument("--branches", type=int, default=None,
+                   help="the player's default number of imagined branches (chosen on validation labels)")
+    p.add_argument("--branches-note", default="", help="how --branches was chosen (goes into the manifest)")
     p.set_defaults(func=run)
 
 
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     for f in FILES.values():  # replace, don't pile up
         (out / f).unlink(missing_ok=True)
     manifest = export_bundle(out, stages, str(runs / "transformer" / "vocab.npz"), args.size,
-                             _context(stages["transformer"]), provenance, metrics)
+                             _context(stages["transformer"]), provenance, metrics,
+                             {"branches": args.branches, "chosen_on": args.branches_note} if args.branches else None)
     total = sum(f["bytes"] for f in manifest["files"].values())
     print(f"exported {len(manifest['files'])} files ({total / 1e6:.1f} MB) to {out}")
     return 0
