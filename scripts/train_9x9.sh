@@ -20,7 +20,7 @@ dyn="--set dynamics_state=$RUNS/dynamics/state.pt"
 $VG train --stage dynamics    $common $tok --set loop.run_dir=$RUNS/dynamics --set model=pixel \
   --set loop.steps=${DYNAMICS_STEPS:-2500} --set batch=32 --set eval_windows=256
 $VG train --stage transformer $common $tok $dyn --set loop.run_dir=$RUNS/transformer \
-  --set loop.steps=${TRANSFORMER_STEPS:-2500} --set size_name=${TRANSFORMER_SIZE:-compact}
+  --set loop.steps=${TRANSFORMER_STEPS:-6000} --set size_name=${TRANSFORMER_SIZE:-compact}
 $VG train --stage idm         --set loop.threads=$T --set data_dir=$SNAP $tok $dyn --set loop.run_dir=$RUNS/idm \
   --set loop.steps=${IDM_STEPS:-3000}
 $VG train --stage outcome     --set loop.threads=$T --set data_dir=$SNAP $tok \
