@@ -571,3 +571,17 @@ def test_console_script_speaks_gtp():
     out, err = proc.communicate(b"1 protocol_version\n2 boardsize 19\n3 play w Q16\n4 quit\n5 name\n", timeout=60)
     assert proc.returncode == 0, err
     assert out == b"=1 2\n\n=2 \n\n=3 \n\n=4 \n\n"  # nothing after quit
+
+
+def test_branches_option_is_checked_and_reaches_the_neural_player(tiny_bundle):
+    from gtp.cli import make_player
+
+    proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--branches", "0")
+    out, err = proc.communicate(b"name\n", timeout=60)
+    assert proc.returncode == 2 and b"branches must be 1..256" in err and out == b""
+    for branches, expected in ((3, 3), (None, 4)):  # None: the bundle's default
+        player = make_player("neural", 0, str(tiny_bundle), branches=branches)
+        try:
+            assert player.batcher.analyzer.for_size(9).top_k == expected
+        finally:
+            player.batcher.close()
