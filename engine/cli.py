@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "selfplay": "engine.selfplay",
     "train": "models.train.cli",
     "export": "models.train.export",
+    "unpack": "models.train.unpack",
     "arena": "engine.arena",
     "eval": "engine.evaluate",
     "serve": "server.cli",

@@ -40,6 +40,9 @@ class LoopConfig:
     device: str = "auto"  # auto: CUDA when present, else CPU
     bf16: bool = False  # autocast; measured per stage, see docs/training.md
     progress: bool = True
+    # a state.pt (a run's, or one written by `videoworld-go unpack`) whose weights start a new
+    # run: fine-tuning. Ignored once the run has its own state (resume wins).
+    init_from: str = ""
 
 
 def configure_torch(cfg: LoopConfig) -> None:
@@ -108,12 +111,18 @@ class Trainer:
     def _resume(self) -> None:
         state = load_training_state(self.state_path)
         if state is None:
+            if self.cfg.init_from:
+                init = load_training_state(Path(self.cfg.init_from))
+                if init is None:
+                    raise FileNotFoundError(f"loop.init_from: no state at {self.cfg.init_from}")
+                self.model.load_state_dict(init["model"])  # strict: the architecture must match
             if self.is_main:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
                 (self.run_dir / "config.json").write_text(json.dumps(self.config_record, indent=2) + "\n")
             return
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("optimizer") is not None:  # unpacked bundles carry weights only
+            self.optimizer.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
         self.elapsed = float(state.get("elapsed", 0.0))
 

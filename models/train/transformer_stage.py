@@ -8,6 +8,7 @@ only within its own part of the vocabulary.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,7 +106,15 @@ def train(cfg: TransformerTrainConfig) -> Path:
     if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
         val = sampler
     vocab_path = Path(cfg.loop.run_dir) / "vocab.npz"
-    if vocab_path.exists():  # resuming: the vocabulary is part of the run
+    init_vocab = Path(cfg.loop.init_from).parent / "vocab.npz" if cfg.loop.init_from else None
+    if init_vocab is not None and not vocab_path.exists():
+        for need in (Path(cfg.loop.init_from), init_vocab):
+            if not need.exists():
+                raise FileNotFoundError(f"loop.init_from: no {need.name} at {need.parent}")
+        # fine-tuning: the embedding rows mean the init run's codes; codes new to this data map to <unk>
+        vocab_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(init_vocab, vocab_path)
+    if vocab_path.exists():  # resuming (or fine-tuning): the vocabulary is part of the run
         z = np.load(vocab_path)
         vocab = CodeVocab(z["frame_codes"], z["ldm_codes"])
     else:
@@ -122,6 +131,15 @@ def train(cfg: TransformerTrainConfig) -> Path:
     batcher = Batcher(vocab, ldm, tokenizer.to(trainer.device), layout)
     val_raw = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)])).to(trainer.device)
     val_tokens, val_targets = batcher(val_raw)
+    def evaluate() -> None:
+        trainer.model.eval()
+        with torch.no_grad(), trainer.autocast():
+            ev = masked_loss(trainer.model, val_tokens, val_targets, vocab, layout)
+        trainer.model.train()
+        trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()})
+
+    if trainer.is_main and cfg.loop.init_from and trainer.step == 0:
+        evaluate()  # the starting model on this run's validation windows: what fine-tuning must beat
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
         tokens, targets = batcher(torch.from_numpy(sampler.sample(rng, cfg.batch)).to(trainer.device))
@@ -130,10 +148,6 @@ def train(cfg: TransformerTrainConfig) -> Path:
         gnorm = trainer.backward_step(parts["loss"])
         trainer.log(**{k: round(float(v.detach()), 5) for k, v in parts.items()}, grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
-            trainer.model.eval()
-            with torch.no_grad(), trainer.autocast():
-                ev = masked_loss(trainer.model, val_tokens, val_targets, vocab, layout)
-            trainer.model.train()
-            trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()})
+            evaluate()
     trainer.close()
     return trainer.state_path
