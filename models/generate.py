@@ -31,15 +31,27 @@ def _choose(logits: torch.Tensor, temperature: float, generator: Optional[torch.
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
-@torch.no_grad()
-def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int, temperature: float = 0.0,
-            force_z1: Optional[torch.Tensor] = None, generator: Optional[torch.Generator] = None,
-            prefill_only: bool = False) -> Imagined:
-    """prefix (B, P) ids ending with <act_start> -> Imagined (one KV-cached pass per token).
+def _prefill(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """Runs the prefix through the model, leaving its KV cache set up for decoding.
 
-    ``prefill_only``: stop after the prefix (z_1's distribution and the outcome); z and frame
-    come back empty. The player uses it to choose which z_1 branches to imagine."""
+    prefix (B, P) -> (z_1 logits over the LDM rows (B, Kz+1), z_1 log-probs over the whole
+    vocabulary (B, V), outcome (B,) or None)."""
     b, p = prefix.shape
+    ldm_rows = slice(vocab.ldm_offset, vocab.ldm_unk + 1)
+    model.setup_caches(b)
+    h_all = model.hidden(prefix, 0, use_cache=True)  # (B, P, dim)
+    outcome = torch.sigmoid(model.outcome_logit(h_all[:, p - 2])) if model.outcome is not None else None
+    logits = model.logits_rows(h_all[:, -1], ldm_rows).float()
+    z1_logprobs = torch.full((b, vocab.size), float("-inf"), device=prefix.device)
+    z1_logprobs[:, ldm_rows] = torch.log_softmax(logits, -1)
+    return logits, z1_logprobs, outcome
+
+
+def _decode(model: Transformer, vocab: CodeVocab, z1: torch.Tensor, pos: int, horizon: int, temperature: float,
+            generator: Optional[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor]:
+    """From z_1 (B,) at position ``pos`` (the cache holds everything before it): z_2..z_H,
+    then x_{t+1}'s 16 tokens. Returns z (B, H) and frame (B, 16) vocabulary ids; frees the cache."""
+    b = z1.shape[0]
     # only the rows of the kind that comes next are computed (ids = row + start)
     ldm_rows = slice(vocab.ldm_offset, vocab.ldm_unk + 1)
     frame_rows = slice(vocab.frame_offset, vocab.frame_unk + 1)
@@ -48,23 +60,12 @@ def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon:
         h = model.hidden(tokens, pos, use_cache=True)[:, -1]  # (B, dim)
         return model.logits_rows(h, rows).float()  # (B, rows)
 
-    model.setup_caches(b)
-    h_all = model.hidden(prefix, 0, use_cache=True)  # (B, P, dim)
-    outcome = torch.sigmoid(model.outcome_logit(h_all[:, p - 2])) if model.outcome is not None else None
-    logits = model.logits_rows(h_all[:, -1], ldm_rows).float()
-    z1_logprobs = torch.full((b, vocab.size), float("-inf"), device=prefix.device)
-    z1_logprobs[:, ldm_rows] = torch.log_softmax(logits, -1)
-    if prefill_only:
-        model.caches = None
-        empty = prefix.new_zeros((b, 0))
-        return Imagined(empty, empty, z1_logprobs, outcome)
-    z = [force_z1 if force_z1 is not None else _choose(logits, temperature, generator) + ldm_rows.start]
-    pos = p
+    z = [z1]
     for _ in range(horizon - 1):
         logits = step(z[-1][:, None], pos, ldm_rows)
         z.append(_choose(logits, temperature, generator) + ldm_rows.start)
         pos += 1
-    bridge = torch.tensor([ACT_END, IM_START], device=prefix.device).expand(b, 2)
+    bridge = torch.tensor([ACT_END, IM_START], device=z1.device).expand(b, 2)
     logits = step(torch.cat([z[-1][:, None], bridge], 1), pos, frame_rows)
     pos += 3
     frame = [_choose(logits, temperature, generator) + frame_rows.start]
@@ -73,4 +74,41 @@ def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon:
         frame.append(_choose(logits, temperature, generator) + frame_rows.start)
         pos += 1
     model.caches = None
-    return Imagined(torch.stack(z, 1), torch.stack(frame, 1), z1_logprobs, outcome)
+    return torch.stack(z, 1), torch.stack(frame, 1)
+
+
+@torch.no_grad()
+def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int, temperature: float = 0.0,
+            force_z1: Optional[torch.Tensor] = None, generator: Optional[torch.Generator] = None,
+            prefill_only: bool = False) -> Imagined:
+    """prefix (B, P) ids ending with <act_start> -> Imagined (one KV-cached pass per token).
+
+    ``prefill_only``: stop after the prefix (z_1's distribution and the outcome); z and frame
+    come back empty."""
+    logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
+    if prefill_only:
+        model.caches = None
+        empty = prefix.new_zeros((prefix.shape[0], 0))
+        return Imagined(empty, empty, z1_logprobs, outcome)
+    z1 = force_z1 if force_z1 is not None else _choose(logits, temperature, generator) + vocab.ldm_offset
+    z, frame = _decode(model, vocab, z1, prefix.shape[1], horizon, temperature, generator)
+    return Imagined(z, frame, z1_logprobs, outcome)
+
+
+@torch.no_grad()
+def imagine_branches(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int,
+                     k: int) -> tuple[Imagined, torch.Tensor, Imagined]:
+    """The k most likely first codes of each prefix, each imagined to the end (greedy after z_1).
+
+    prefix (B, P) -> (first: z_1 log-probs and outcome per prefix, top log-probs (B, k),
+    branches: Imagined with B*k rows, prefix-major). The prefix is run once and its KV cache
+    copied to the k branches (the same result as running prefix.repeat_interleave(k) again,
+    at 1/(k+1) of the prefill work)."""
+    logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
+    top_lp, top_z = z1_logprobs.topk(k, dim=-1)  # (B, k) vocabulary ids
+    for cache in model.caches:
+        cache.k = cache.k.repeat_interleave(k, 0)  # (B*k, H, max_len, D), rows prefix-major
+        cache.v = cache.v.repeat_interleave(k, 0)
+    z, frame = _decode(model, vocab, top_z.reshape(-1), prefix.shape[1], horizon, 0.0, None)
+    first = Imagined(prefix.new_zeros((prefix.shape[0], 0)), prefix.new_zeros((prefix.shape[0], 0)), z1_logprobs, outcome)
+    return first, top_lp, Imagined(z, frame, z1_logprobs.repeat_interleave(k, 0), None)

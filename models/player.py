@@ -17,7 +17,7 @@ from engine.analysis import Analysis  # the result type lives in engine/, which 
 from engine.coords import WHITE, Move, from_flat
 from engine.game import Game
 from models.bundle import Bundle
-from models.generate import imagine
+from models.generate import imagine_branches
 from models.token_cache import encode_boards
 from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
@@ -113,11 +113,8 @@ class NeuralPlayer:
         raw = torch.from_numpy(encode_boards(b.tokenizer, views.reshape(-1, n, n), self.rcfg).astype(np.int64))
         ids = b.vocab.frame_ids(raw.reshape(B, F, -1)).to(dev)
         prefix = torch.cat([frame_block(ids[:, i]) for i in range(F)] + [ids.new_full((B, 1), ACT_START)], 1)
-        first = imagine(b.transformer, b.vocab, prefix, b.layout.horizon, prefill_only=True)
-        k = min(self.top_k, first.z1_logprobs.shape[-1])  # no more branches than first codes
-        top_lp, top_z = first.z1_logprobs.topk(k, dim=-1)  # (B, k)
-        branches = imagine(b.transformer, b.vocab, prefix.repeat_interleave(k, 0), b.layout.horizon,
-                           force_z1=top_z.reshape(-1))
+        k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
+        first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
         fsq = b.tokenizer.fsq
         x_t = fsq.indices_to_codes(raw.reshape(B, F, -1)[:, -1].to(dev)).repeat_interleave(k, 0)
         x_next_raw = b.vocab.frame_raw(branches.frame)

@@ -259,6 +259,28 @@ def test_player_takes_its_branches_from_the_bundle_manifest(tiny_bundle, tmp_pat
         NeuralPlayer(bundle, top_k=0)
 
 
+def test_branches_from_one_shared_prefix_cache_equal_each_branch_run_from_scratch(tiny_bundle):
+    from models.bundle import load_bundle
+    from models.generate import imagine, imagine_branches
+    from models.vocab import ACT_START, frame_block
+
+    b = load_bundle(tiny_bundle)
+    torch.manual_seed(1)
+    frames = b.vocab.frame_ids(torch.from_numpy(b.vocab.frame_codes)[torch.randint(0, len(b.vocab.frame_codes), (3, 16))])
+    prefix = torch.cat([frame_block(frames), frames.new_full((3, 1), ACT_START)], 1)  # (3, 19)
+    k = 3
+    first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
+    assert b.transformer.caches is None  # freed after decoding
+    ref_first = imagine(b.transformer, b.vocab, prefix, b.layout.horizon, prefill_only=True)
+    assert torch.allclose(first.z1_logprobs, ref_first.z1_logprobs, atol=1e-5)
+    assert torch.allclose(first.outcome, ref_first.outcome, atol=1e-6)
+    lp, z1 = ref_first.z1_logprobs.topk(k, -1)
+    assert torch.allclose(top_lp, lp, atol=1e-5)
+    ref = imagine(b.transformer, b.vocab, prefix.repeat_interleave(k, 0), b.layout.horizon, force_z1=z1.reshape(-1))
+    assert torch.equal(branches.z[:, 0], z1.reshape(-1))  # prefix-major rows, one per forced first code
+    assert torch.equal(branches.z, ref.z) and torch.equal(branches.frame, ref.frame)
+
+
 def test_batched_analysis_equals_one_at_a_time(tiny_bundle):
     from engine.game import Game
     from engine.player import RandomPlayer
