@@ -81,10 +81,12 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
         n_t = len(game.moves)
         for k in range(8):
             sym = symmetry(stones, k)
-            # windows t..t+H in the mover's view at t (last frame repeated past the end)
-            idx = np.minimum(np.arange(n_t)[:, None] + np.arange(h + 1)[None], len(stones) - 1)
-            wins = np.stack([mover_view(sym[idx[t]], t) for t in range(n_t)])  # (T, H+1, N, N)
-            ids = encode_boards(tokenizer, wins.reshape(-1, cfg.size, cfg.size), rcfg).reshape(n_t, h + 1, -1)
+            # windows t..t+H in the mover's view at t (last frame repeated past the end); every
+            # frame is encoded once per view (not once per window it falls in: H+1 times fewer)
+            idx = np.minimum(np.arange(n_t)[:, None] + np.arange(h + 1)[None], len(stones) - 1)  # (T, H+1)
+            views = np.stack([mover_view(sym, 0), mover_view(sym, 1)])  # (2, T+1, N, N)
+            enc = encode_boards(tokenizer, views.reshape(-1, cfg.size, cfg.size), rcfg).reshape(2, len(stones), -1)
+            ids = enc[np.arange(n_t)[:, None] % 2, idx]  # (T, H+1, 16)
             ids_t = torch.from_numpy(ids.astype(np.int64))
             zs.append(ldm_codes(ldm, tokenizer, ids_t).numpy())
             xs.append(ids[:, 0])
@@ -99,23 +101,34 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
 
 
 @torch.no_grad()
-def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, code_fsq=None) -> dict:
-    """IDM accuracy on ground-truth (x_t, x_{t+1}, z) and the frame-difference baseline."""
+def frame_diff_accuracy(data: dict, tokenizer, size: int) -> float:
+    """The baseline reader on ground-truth pairs: decode both frames, read the boards, take the new stone."""
     from render.reader import read_boards
 
+    x = torch.from_numpy(data["x"].astype(np.int64))
+    nxt = torch.from_numpy(data["nxt"].astype(np.int64))
+    rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
+    b0 = read_boards(tokenizer.decode(x).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    b1 = read_boards(tokenizer.decode(nxt).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    diff = np.array([frame_diff_move(a, b) for a, b in zip(b0, b1)])
+    return float((diff == data["move"]).mean())
+
+
+@torch.no_grad()
+def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, code_fsq=None,
+                 frame_diff_acc: float | None = None) -> dict:
+    """IDM accuracy on ground-truth (x_t, x_{t+1}, z) and the frame-difference baseline
+    (``frame_diff_acc``: computed once by the caller, it does not change during training)."""
     model.eval()
     x = torch.from_numpy(data["x"].astype(np.int64))
     nxt = torch.from_numpy(data["nxt"].astype(np.int64))
     z = torch.from_numpy(data["z"].astype(np.int64))
     code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
     pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z)).argmax(-1).numpy()
-    rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
-    b0 = read_boards(tokenizer.decode(x).permute(0, 2, 3, 1).numpy(), size, rcfg)
-    b1 = read_boards(tokenizer.decode(nxt).permute(0, 2, 3, 1).numpy(), size, rcfg)
-    diff = np.array([frame_diff_move(a, b) for a, b in zip(b0, b1)])
     model.train()
-    return {"idm_acc": float((pred == data["move"]).mean()), "frame_diff_acc": float((diff == data["move"]).mean()),
-            "n": int(len(pred))}
+    if frame_diff_acc is None:
+        frame_diff_acc = frame_diff_accuracy(data, tokenizer, size)
+    return {"idm_acc": float((pred == data["move"]).mean()), "frame_diff_acc": frame_diff_acc, "n": int(len(pred))}
 
 
 def train(cfg: IdmTrainConfig) -> Path:
@@ -135,6 +148,7 @@ def train(cfg: IdmTrainConfig) -> Path:
     codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt")}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     moves = torch.from_numpy(data["move"].astype(np.int64))
+    baseline = frame_diff_accuracy(val, tokenizer, cfg.size) if trainer.is_main else None
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
         i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch))
@@ -144,7 +158,7 @@ def train(cfg: IdmTrainConfig) -> Path:
         trainer.log(loss=round(loss.item(), 5))
         if trainer.is_main and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.loop.steps):
             trainer.log(eval=True, labelled_share=round(share, 4), **evaluate_idm(trainer.model, val, fsq, tokenizer, cfg.size,
-                                                                                 ldm.fsq))
+                                                                                 ldm.fsq, baseline))
     trainer.close()
     return trainer.state_path
 
