@@ -56,18 +56,27 @@ def main() -> int:
     ap.add_argument("--positions", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--tokenizer-state", default=None,
+                    help="grade a training state (runs/.../state.pt) instead of the bundle's tokenizer")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "tokenizer_eval.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.weights)
+    tokenizer, source = bundle.tokenizer, {"weights": os.path.relpath(args.weights, REPO),
+                                           "tokenizer_sha256": bundle.manifest["files"]["tokenizer.safetensors"]["sha256"]}
+    if args.tokenizer_state:
+        from models.checkpoint import sha256_file
+        from models.train.windows import load_tokenizer
+
+        tokenizer = load_tokenizer(args.tokenizer_state)
+        source = {"tokenizer_state": args.tokenizer_state, "sha256": sha256_file(Path(args.tokenizer_state))}
     splits = [x for x in args.splits.split(",") if x]
     if not splits or set(splits) - {"test", "val"}:
         ap.error("--splits: test and/or val")
     boards, info = held_out_boards(args.data_dir, splits, bundle.board_size, args.positions, args.seed)
-    rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
-    res = board_recovery(bundle.tokenizer, boards, rcfg, torch.device("cpu"))
-    out = {**info, **res, "weights": os.path.relpath(args.weights, REPO),
-           "tokenizer_sha256": bundle.manifest["files"]["tokenizer.safetensors"]["sha256"]}
+    rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
+    res = board_recovery(tokenizer, boards, rcfg, torch.device("cpu"))
+    out = {**info, **res, **source}
     args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(f"{res['n']} boards ({info['distinct_boards']} distinct in {info['games']} {'+'.join(splits)} games): "
           f"boards exact {100 * res['boards_exact']:.2f} %, intersections exact {100 * res['points_exact']:.3f} %")
