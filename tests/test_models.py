@@ -323,6 +323,10 @@ def test_outcome_head_is_calibrated_against_a_constant_and_reported(tiny_bundle)
     report = json.loads((tiny_bundle.parent / "outcome" / "calibration.json").read_text())
     assert report["n"] == 32 and 0 <= report["brier"] <= 1
     assert sum(row["n"] for row in report["reliability"]) == report["n"]
+    from PIL import Image
+
+    with Image.open(tiny_bundle.parent / "outcome" / "reliability.png") as im:  # the reliability diagram
+        assert im.format == "PNG" and im.size[0] > 100 and im.size[1] > 100
 
 
 def test_sampling_at_a_tiny_temperature_still_plays_a_legal_move(tiny_bundle):

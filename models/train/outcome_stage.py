@@ -87,6 +87,29 @@ def sample(sampler: WindowSampler, results: np.ndarray, rng, batch: int, layout:
     return torch.from_numpy(raw), torch.from_numpy(mover_score.astype(np.float32))
 
 
+def plot_reliability(report: dict, path: Path | str, title: str = "Outcome head: reliability (held-out windows)") -> None:
+    """The reliability diagram of ``calibration``'s report: mean predicted win probability per bin
+    against the observed win rate (marker area ~ windows in the bin), and the diagonal."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display here
+    import matplotlib.pyplot as plt
+
+    rows = report["reliability"]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    ax.scatter([r["mean_p"] for r in rows], [r["mean_y"] for r in rows],
+               s=[max(8.0, 400.0 * r["n"] / report["n"]) for r in rows], zorder=3, label="bins (area ~ n)")
+    ax.plot([r["mean_p"] for r in rows], [r["mean_y"] for r in rows], lw=1)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="predicted P(side to move wins)", ylabel="observed win rate",
+           title=f"{title}\nBrier {report['brier']:.4f} (base rate {report['brier_constant']:.4f}), n = {report['n']}")
+    ax.title.set_fontsize(9)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def calibration(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
     edges = np.linspace(0, 1, bins + 1)
     table = []
@@ -129,5 +152,6 @@ def train(cfg: OutcomeTrainConfig) -> Path:
     trainer.log(eval=True, brier=report["brier"], brier_constant=report["brier_constant"], n=report["n"])
     if trainer.is_main:
         (Path(cfg.loop.run_dir) / "calibration.json").write_text(json.dumps(report, indent=2) + "\n")
+        plot_reliability(report, Path(cfg.loop.run_dir) / "reliability.png")
     trainer.close()
     return trainer.state_path
