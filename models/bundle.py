@@ -93,8 +93,6 @@ def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_
     With an "outcome" run, the transformer weights come from it (the same transformer with
     its trained outcome head); both stages' training records go into the manifest.
     """
-    import numpy as np
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict = {"format": "videoworld-go bundle v1", "board_size": board_size,
@@ -113,8 +111,7 @@ def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_
         manifest["configs"][target] = rec["model_args"] if target == "transformer" else rec["model"]
         tensors = {k: v.contiguous() for k, v in state["model"].items()}
         if target == "transformer":
-            z = np.load(vocab_path)
-            tensors.update(CodeVocab(z["frame_codes"], z["ldm_codes"]).state())
+            tensors.update(CodeVocab.load(vocab_path).state())
             manifest["layout"] = {"context": context, "horizon": rec["horizon"]}
         fname = FILES[target]
         save_file(tensors, str(out / fname))

@@ -30,6 +30,15 @@ class CodeVocab:
     frame_codes: np.ndarray  # (Kx,) sorted raw FSQ ids of frame tokens
     ldm_codes: np.ndarray  # (Kz,) sorted raw FSQ ids of LDM codes
 
+    def save(self, path) -> None:
+        """The run's vocabulary file (``vocab.npz`` beside a transformer state)."""
+        np.savez(path, frame_codes=self.frame_codes, ldm_codes=self.ldm_codes)
+
+    @classmethod
+    def load(cls, path) -> "CodeVocab":
+        z = np.load(path)
+        return cls(z["frame_codes"], z["ldm_codes"])
+
     @property
     def frame_offset(self) -> int:
         return N_SPECIAL

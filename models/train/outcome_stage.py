@@ -66,8 +66,7 @@ def load_transformer(state_path: str) -> tuple[Transformer, CodeVocab, Layout]:
     rec = json.loads(state["config"])
     model = Transformer(ModelArgs(**rec["model_args"]))
     model.load_state_dict(state["model"])
-    z = np.load(Path(state_path).parent / "vocab.npz")
-    return model, CodeVocab(z["frame_codes"], z["ldm_codes"]), Layout(rec["context"], rec["horizon"])
+    return model, CodeVocab.load(Path(state_path).parent / "vocab.npz"), Layout(rec["context"], rec["horizon"])
 
 
 def prefixes(raw: torch.Tensor, vocab: CodeVocab, layout: Layout) -> torch.Tensor:

@@ -115,12 +115,11 @@ def train(cfg: TransformerTrainConfig) -> Path:
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(init_vocab, vocab_path)
     if vocab_path.exists():  # resuming (or fine-tuning): the vocabulary is part of the run
-        z = np.load(vocab_path)
-        vocab = CodeVocab(z["frame_codes"], z["ldm_codes"])
+        vocab = CodeVocab.load(vocab_path)
     else:
         vocab = build_vocab(sampler, ldm, tokenizer, cfg.vocab_windows, horizon)
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(vocab_path, frame_codes=vocab.frame_codes, ldm_codes=vocab.ldm_codes)
+        vocab.save(vocab_path)
     table, digit_vocab = vocab.digit_table(tuple(tokenizer.cfg.levels), tuple(ldm.cfg.levels))
     args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length,
                                digit_vocab=digit_vocab if cfg.digit_embeddings else 0, digit_slots=table.shape[1])

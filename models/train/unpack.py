@@ -16,8 +16,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from models.bundle import FILES, load_bundle
 from models.checkpoint import atomic_torch_save
 
@@ -47,8 +45,7 @@ def unpack_bundle(bundle_dir: Path | str, runs: Path | str, verify: bool = True)
         atomic_torch_save({"model": model.state_dict(), "step": int(done.get("steps", 0)),
                            "elapsed": float(done.get("seconds", 0.0)), "config": json.dumps(record)}, path)
         out[stage] = path
-    v = bundle.vocab
-    np.savez(runs / "transformer" / "vocab.npz", frame_codes=v.frame_codes, ldm_codes=v.ldm_codes)
+    bundle.vocab.save(runs / "transformer" / "vocab.npz")
     return out
 
 
