@@ -116,6 +116,19 @@ class CodeVocab:
     def from_state(cls, state: dict) -> "CodeVocab":
         return cls(state["vocab.frame_codes"].cpu().numpy(), state["vocab.ldm_codes"].cpu().numpy())
 
+    def rows_from(self, old: "CodeVocab") -> torch.Tensor:
+        """(self.size,) long: for every id of this vocabulary, the id in ``old`` whose embedding row
+        it inherits when a model trained on ``old`` is carried over to this one (a retrained
+        tokenizer renames some frame codes): special tokens and codes both know keep their row,
+        codes new to ``old`` (and the unknown ids) start from ``old``'s unknown id of their kind."""
+        index = np.empty(self.size, np.int64)
+        index[:N_SPECIAL] = np.arange(N_SPECIAL)
+        index[self.frame_offset:self.frame_unk] = old.frame_ids(self.frame_codes)  # unseen -> old frame_unk
+        index[self.frame_unk] = old.frame_unk
+        index[self.ldm_offset:self.ldm_unk] = old.ldm_ids(self.ldm_codes)
+        index[self.ldm_unk] = old.ldm_unk
+        return torch.from_numpy(index)
+
 
 @dataclass(frozen=True)
 class Layout:

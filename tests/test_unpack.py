@@ -77,3 +77,62 @@ def test_init_from_a_missing_state_is_a_clear_error(tiny_bundle, tmp_path):
         f"loop.init_from={tmp_path / 'nowhere' / 'state.pt'}"])
     with pytest.raises(FileNotFoundError, match="init_from"):
         trs.train(cfg)
+
+
+def test_vocabulary_rows_follow_the_codes():
+    from models.vocab import N_SPECIAL, CodeVocab
+
+    old = CodeVocab(np.array([3, 7, 9]), np.array([1, 2]))  # ids: frames 5,6,7 unk 8; ldm 9,10 unk 11
+    new = CodeVocab(np.array([3, 8, 9, 12]), np.array([2, 5]))  # frames 5..8 unk 9; ldm 10,11 unk 12
+    rows = new.rows_from(old).tolist()
+    assert rows[:N_SPECIAL] == [0, 1, 2, 3, 4]
+    assert rows[5:10] == [5, 8, 7, 8, 8]  # 3 kept, 8 new -> old unk, 9 kept, 12 new -> unk, unk -> unk
+    assert rows[10:13] == [10, 11, 11]  # ldm 2 kept, 5 new -> old ldm unk, unk -> unk
+
+
+def test_fine_tuning_on_a_renamed_vocabulary_carries_rows_by_code(tiny_bundle, tmp_path):
+    """remap_vocab: the run builds its own vocabulary from the data; a code the init run knew
+    keeps its embedding and output rows, a code it did not know starts from its <unk> rows."""
+    import models.train.transformer_stage as trs
+    from models.train.windows import load_tokenizer
+    from models.vocab import CodeVocab
+
+    root = tiny_bundle.parent
+    paths = unpack_bundle(tiny_bundle, tmp_path / "runs")
+    init_dir = paths["transformer"].parent
+    true = CodeVocab.load(init_dir / "vocab.npz")
+    # pretend the init run's tokenizer named the last frame code differently (a code no frame has)
+    renamed = true.frame_codes.copy()
+    lost = int(renamed[-1])
+    renamed[-1] = 64000 + 7
+    CodeVocab(renamed, true.ldm_codes).save(init_dir / "vocab.npz")
+    run = tmp_path / "ft"
+    cfg = apply_overrides(trs.TransformerTrainConfig(size_name="tiny"), [
+        "loop.progress=false", f"data_dir={root / 'data'}", "loop.steps=2", "eval_every=2", "loop.lr=0",
+        f"cache_dir={tmp_path / 'cache'}", f"tokenizer_state={paths['tokenizer']}",
+        f"dynamics_state={paths['dynamics']}", f"loop.run_dir={run}", "batch=4", "eval_windows=8",
+        "vocab_windows=50", f"loop.init_from={paths['transformer']}", "remap_vocab=true"])
+    start = load_training_state(paths["transformer"])["model"]
+    end = load_training_state(trs.train(cfg))["model"]
+    new = CodeVocab.load(run / "vocab.npz")
+    assert 64007 not in new.frame_codes and lost in new.frame_codes  # built from the data, not copied
+    old = CodeVocab(renamed, true.ldm_codes)
+    for key in ("tok_embeddings.weight", "output.weight"):
+        assert end[key].shape[0] == new.size
+        assert torch.equal(end[key][int(new.frame_ids(np.array([lost]))[0])], start[key][old.frame_unk])
+        for code in new.frame_codes[:-1]:
+            if code in renamed:  # known to the init run: the same row, found by code
+                i_new = int(np.searchsorted(new.frame_codes, code)) + new.frame_offset
+                i_old = int(np.searchsorted(renamed, code)) + old.frame_offset
+                assert torch.equal(end[key][i_new], start[key][i_old]), (key, code)
+        for code in new.ldm_codes:
+            if code in true.ldm_codes:
+                i_new = int(np.searchsorted(new.ldm_codes, code)) + new.ldm_offset
+                i_old = int(np.searchsorted(true.ldm_codes, code)) + old.ldm_offset
+                assert torch.equal(end[key][i_new], start[key][i_old]), (key, code)
+    levels = (tuple(load_tokenizer(str(paths["tokenizer"])).cfg.levels),
+              tuple(trs.load_dynamics(str(paths["dynamics"])).cfg.levels))
+    assert torch.equal(end["digit_table"], new.digit_table(*levels)[0])  # the digits of the new codes
+    for k, v in start.items():  # everything else is carried unchanged (lr 0)
+        if k not in ("tok_embeddings.weight", "output.weight", "digit_table"):
+            assert torch.equal(v, end[k]), k

@@ -79,9 +79,13 @@ class Trainer:
     """Owns the loop bookkeeping for one stage; the stage owns model, data and loss."""
 
     def __init__(self, cfg: LoopConfig, model: torch.nn.Module | Callable[[], torch.nn.Module], config_record: dict,
-                 params: Optional[list] = None) -> None:
-        """``model``: a module, or a factory called after seeding (same initial weights on every run and rank)."""
+                 params: Optional[list] = None,
+                 init_transform: Optional[Callable[[dict], dict]] = None) -> None:
+        """``model``: a module, or a factory called after seeding (same initial weights on every run and rank).
+        ``init_transform``: applied to the ``loop.init_from`` weights before their strict load (the
+        transformer stage uses it to carry embeddings over to a new vocabulary)."""
         self.cfg = cfg
+        self.init_transform = init_transform
         configure_torch(cfg)
         self.device = pick_device(cfg.device)
         self.rank, self.world = init_distributed(self.device)
@@ -115,7 +119,8 @@ class Trainer:
                 init = load_training_state(Path(self.cfg.init_from))
                 if init is None:
                     raise FileNotFoundError(f"loop.init_from: no state at {self.cfg.init_from}")
-                self.model.load_state_dict(init["model"])  # strict: the architecture must match
+                weights = init["model"] if self.init_transform is None else self.init_transform(init["model"])
+                self.model.load_state_dict(weights)  # strict: the architecture must match
             if self.is_main:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
                 (self.run_dir / "config.json").write_text(json.dumps(self.config_record, indent=2) + "\n")

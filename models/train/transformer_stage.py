@@ -40,6 +40,10 @@ class TransformerTrainConfig:
     vocab_windows: int = 20000  # windows whose LDM codes define the LDM part of the vocabulary
     eval_every: int = 250
     eval_windows: int = 1024
+    # Fine-tuning on tokens of a retrained tokenizer: build this data's vocabulary and carry every
+    # embedding and output row whose code both vocabularies know (CodeVocab.rows_from) instead of
+    # reusing the init run's vocabulary, where renamed codes would all collapse to <unk>.
+    remap_vocab: bool = False
 
 
 def load_dynamics(state_path: str, device="cpu") -> torch.nn.Module:
@@ -54,6 +58,19 @@ def build_vocab(sampler: WindowSampler, ldm: torch.nn.Module, tokenizer, n: int,
     wins = torch.from_numpy(sampler.sample(rng, n))[:, -(horizon + 1):]
     z = ldm_codes(ldm, tokenizer, wins).numpy()
     return CodeVocab(frame_codes.astype(np.int64), np.unique(z).astype(np.int64))
+
+
+def remap_weights(weights: dict, old: CodeVocab, new: CodeVocab, digit_table: torch.Tensor | None) -> dict:
+    """A transformer state dict trained on ``old`` -> one for ``new``: the rows of the input
+    embedding and of the output layer follow the codes (CodeVocab.rows_from); the digit table is
+    the new vocabulary's; everything else (blocks, digit embeddings, outcome head) is kept."""
+    rows = new.rows_from(old)  # (new.size,) ids into old
+    out = dict(weights)
+    for key in ("tok_embeddings.weight", "output.weight"):
+        out[key] = weights[key][rows].clone()  # (new.size, dim)
+    if digit_table is not None:
+        out["digit_table"] = digit_table.clone()
+    return out
 
 
 class Batcher:
@@ -107,10 +124,11 @@ def train(cfg: TransformerTrainConfig) -> Path:
         val = sampler
     vocab_path = Path(cfg.loop.run_dir) / "vocab.npz"
     init_vocab = Path(cfg.loop.init_from).parent / "vocab.npz" if cfg.loop.init_from else None
-    if init_vocab is not None and not vocab_path.exists():
+    if init_vocab is not None:
         for need in (Path(cfg.loop.init_from), init_vocab):
             if not need.exists():
                 raise FileNotFoundError(f"loop.init_from: no {need.name} at {need.parent}")
+    if init_vocab is not None and not vocab_path.exists() and not cfg.remap_vocab:
         # fine-tuning: the embedding rows mean the init run's codes; codes new to this data map to <unk>
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(init_vocab, vocab_path)
@@ -123,9 +141,14 @@ def train(cfg: TransformerTrainConfig) -> Path:
     table, digit_vocab = vocab.digit_table(tuple(tokenizer.cfg.levels), tuple(ldm.cfg.levels))
     args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length,
                                digit_vocab=digit_vocab if cfg.digit_embeddings else 0, digit_slots=table.shape[1])
-    trainer = Trainer(cfg.loop, lambda: Transformer(args, table if cfg.digit_embeddings else None), {"stage": "transformer", "data": cache_summary(train_cache),
-                                                            "model_args": config_dict(args),
-                                        "horizon": horizon, **config_dict(cfg)})
+    init_transform = None
+    if init_vocab is not None and cfg.remap_vocab:
+        init_transform = lambda weights: remap_weights(weights, CodeVocab.load(init_vocab), vocab,  # noqa: E731
+                                                       table if cfg.digit_embeddings else None)
+    record = {"stage": "transformer", "data": cache_summary(train_cache), "model_args": config_dict(args),
+              "horizon": horizon, **config_dict(cfg)}
+    trainer = Trainer(cfg.loop, lambda: Transformer(args, table if cfg.digit_embeddings else None), record,
+                      init_transform=init_transform)
     ldm.to(trainer.device)
     batcher = Batcher(vocab, ldm, tokenizer.to(trainer.device), layout)
     val_raw = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)])).to(trainer.device)
