@@ -5,13 +5,17 @@ whole games; the parent is the only writer: it dedups, appends each finished gam
 the corpus file (fsynced), shows games/hour, and refreshes ``data/manifest.json``.
 Killing the job loses only the games in flight; rerunning it continues the corpus.
 Games that end by a fault or the move cap are not stored (their score is no result).
+SIGTERM (``kill``) stops the job cleanly: the parent cancels what is queued, terminates its
+workers, and every worker quits its engines first, so no KataGo or GNU Go is left running.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -37,6 +41,29 @@ class SelfPlayConfig:
 
 # ---------------------------------------------------------------- worker side
 _clients: dict = {}  # per worker process: preset -> GtpClient (made lazily, kept across games)
+
+
+def _close_clients() -> None:
+    for preset in list(_clients):
+        c = _clients.pop(preset)
+        c.close(grace=1.0)
+
+
+def _worker_init() -> None:
+    """A worker told to stop (SIGTERM from the parent) quits its engines, then exits."""
+    def stop(signum, frame):  # noqa: ARG001
+        _close_clients()
+        os._exit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+
+
+class Stop(Exception):
+    """Raised in the parent by SIGTERM (installed by the CLI): stop now, keep what is stored."""
+
+
+def raise_stop(signum, frame):  # noqa: ARG001
+    raise Stop(f"signal {signum}")
 
 
 def _client(preset: str, cfg: SelfPlayConfig, log_dir: str):
@@ -117,8 +144,9 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
     t0 = time.monotonic()
     stale = 0  # games in a row that added nothing
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            inflight = {}
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+        inflight: dict = {}
+        try:
 
             def submit() -> None:
                 nonlocal next_index
@@ -155,6 +183,16 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
                         stats["stopped"] = f"{stale} games in a row were duplicates or dropped"
                     elif corpus.count + len(inflight) < games:
                         submit()
+        except (Stop, KeyboardInterrupt) as e:
+            stats["stopped"] = f"interrupted ({e or 'Ctrl-C'}): {len(inflight)} game(s) in flight lost"
+            workers_now = list(getattr(pool, "_processes", {}).values())  # no public handle on them
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in workers_now:
+                proc.terminate()  # -> _worker_init's handler quits the engines
+            for proc in workers_now:
+                proc.join(timeout=10)
+        else:
+            pool.shutdown(wait=True)
     finally:
         bar.close()
         metrics.close()
@@ -182,13 +220,12 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     lo, _, hi = args.opening.partition("-")
     cfg = SelfPlayConfig(engines=tuple(e.strip() for e in args.engines.split(",") if e.strip()), size=args.size,
                          komi=args.komi, opening_min=int(lo), opening_max=int(hi or lo), move_timeout=args.move_timeout,
                          katago_dir=os.environ.get("VIDEOWORLD_KATAGO"))
     out = Path(args.out)
+    signal.signal(signal.SIGTERM, raise_stop)
     stats = run_selfplay(cfg, out, args.games, args.workers, args.seed, Path(args.data_dir or out.parent))
     print(json.dumps(stats))
     return 0

@@ -105,3 +105,65 @@ def test_a_resigned_game_gets_the_key_its_reloaded_sgf_gets():
     rec = parse_collection(dump_game(g))[0]
     assert rec.result == "B+R"
     assert game_key(g) == record_key(9, rec.moves)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc: the parent pid is field 4 of stat)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            found.add(c)
+            todo.append(c)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_workers_and_engines_and_keeps_the_stored_games(tmp_path: Path) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "gnugo9"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "selfplay", "--engines", "gnugo:0", "--out", str(out), "--games", "500",
+         "--workers", "2", "--opening", "1-4", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out / "games.sgf").exists() or \
+                (out / "games.sgf").read_text().count("\n") < 1:
+            assert proc.poll() is None, "selfplay ended by itself"
+            time.sleep(0.2)
+        engines = [p for p in _descendants(proc.pid) if "gnugo" in Path(f"/proc/{p}/cmdline").read_text()]
+        assert engines, "no GNU Go running under the job"
+        below = _descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "interrupted" in json.loads(stdout.decode().strip().splitlines()[-1])["stopped"]
+    time.sleep(0.5)
+    assert not [p for p in below if _alive(p)], "workers or engines outlived the job"
+    stored = keys_of(out)  # every stored line parses: nothing torn
+    assert len(stored) >= 1 and len(set(stored)) == len(stored)
+    assert CorpusFile(out).count == len(stored)
