@@ -61,28 +61,66 @@ def encode_boards(tokenizer: FrameTokenizer, boards: np.ndarray, rcfg: RenderCon
     return np.concatenate(out) if out else np.zeros((0, 16), np.int32)
 
 
+def _game_variants(tokenizer: FrameTokenizer, stones: np.ndarray, rcfg: RenderConfig) -> np.ndarray:
+    """(T, N, N) stones -> (T, 8, 2, 16) ids: every symmetry and view of every frame, in one pass."""
+    size = stones.shape[-1]
+    variants = np.stack([np.stack([symmetry(stones, k), swap_colours(symmetry(stones, k))], 1)
+                         for k in range(8)], 1)  # (T, 8, 2, N, N)
+    return encode_boards(tokenizer, variants.reshape(-1, size, size), rcfg).reshape(len(stones), 8, 2, -1)
+
+
+_worker_tokenizer: Optional[FrameTokenizer] = None  # set in each cache-building worker process
+
+
+def _init_worker(cfg, state: dict) -> None:
+    global _worker_tokenizer
+    torch.set_num_threads(1)  # one process per core: threads would only fight over it
+    _worker_tokenizer = FrameTokenizer(cfg)
+    _worker_tokenizer.load_state_dict(state)
+    _worker_tokenizer.eval()
+
+
+def _encode_chunk(games: list[np.ndarray]) -> list[np.ndarray]:
+    rcfg = RenderConfig(resolution=_worker_tokenizer.cfg.resolution)
+    with torch.no_grad():
+        return [_game_variants(_worker_tokenizer, stones, rcfg) for stones in games]
+
+
 def build_cache(tokenizer: FrameTokenizer, data_dir: str, split: str, size: int = 9,
                 corpora: Optional[Sequence[str]] = None, limit: Optional[int] = None,
-                progress: bool = True) -> TokenCache:
+                progress: bool = True, workers: int = 1) -> TokenCache:
+    """``workers`` > 1: games encoded in that many processes (spawned, one thread each), in
+    contiguous chunks so the cache comes out in corpus order, identical to a serial build."""
     from tqdm import tqdm
 
     rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
     tokenizer.eval()
-    chunks, starts, src, names = [], [0], [], []
-    for name, stones in tqdm(game_videos(data_dir, corpora, split, size, limit), desc=f"tokens:{split}",
-                             disable=not progress, unit="game"):
-        if name not in names:
-            names.append(name)
-        # (T, 8, 2, N, N): every symmetry and view of every frame, encoded in one pass
-        variants = np.stack([np.stack([symmetry(stones, k), swap_colours(symmetry(stones, k))], 1)
-                             for k in range(8)], 1)
-        t = len(stones)
-        ids = encode_boards(tokenizer, variants.reshape(-1, size, size), rcfg).reshape(t, 8, 2, -1)
-        chunks.append(ids)
-        starts.append(starts[-1] + t)
-        src.append(names.index(name))
-    tokens = np.concatenate(chunks) if chunks else np.zeros((0, 8, 2, 16), np.int32)
-    return TokenCache(tokens, np.array(starts, dtype=np.int64), np.array(src, dtype=np.int16), names)
+    videos = list(game_videos(data_dir, corpora, split, size, limit))
+    names = list(dict.fromkeys(name for name, _ in videos))
+    bar = tqdm(total=len(videos), desc=f"tokens:{split}", disable=not progress, unit="game")
+    if workers > 1 and len(videos) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        # chunks of ~20 games: small enough for an even load and a moving progress bar
+        chunks = [[stones for _, stones in videos[i:i + 20]] for i in range(0, len(videos), 20)]
+        state = {k: v.cpu() for k, v in tokenizer.state_dict().items()}
+        with ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (tokenizer.cfg, state)) as pool:
+            encoded = []
+            for part in pool.map(_encode_chunk, chunks):
+                encoded.extend(part)
+                bar.update(len(part))
+    else:
+        encoded = []
+        with torch.no_grad():
+            for _, stones in videos:
+                encoded.append(_game_variants(tokenizer, stones, rcfg))
+                bar.update(1)
+    bar.close()
+    starts = np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64)
+    tokens = np.concatenate(encoded) if encoded else np.zeros((0, 8, 2, 16), np.int32)
+    src = np.array([names.index(name) for name, _ in videos], dtype=np.int16)
+    return TokenCache(tokens, starts, src, names)
 
 
 def window(cache: TokenCache, g: int, t: int, s: int, length: int) -> np.ndarray:

@@ -212,6 +212,20 @@ def test_token_cache_and_windows_hold_frame_tokens_only(tiny_bundle):
         assert batch.shape == (4, 6, 16) and batch.min() >= 0 and batch.max() < 64000
 
 
+def test_token_cache_built_by_two_processes_equals_the_serial_one(tiny_bundle):
+    from models.token_cache import build_cache
+    from models.train.windows import load_tokenizer
+
+    tok = load_tokenizer(str(tiny_bundle.parent / "tok" / "state.pt"))
+    data = tiny_bundle.parent / "data"
+    serial = build_cache(tok, data, "train", progress=False)
+    parallel = build_cache(tok, data, "train", progress=False, workers=2)
+    assert serial.games > 20  # more than one chunk of 20 games: the chunks must join in order
+    assert np.array_equal(serial.tokens, parallel.tokens)
+    assert np.array_equal(serial.game_start, parallel.game_start)
+    assert np.array_equal(serial.source, parallel.source) and serial.sources == parallel.sources
+
+
 def test_video_camera_yields_stone_arrays_without_moves(tiny_bundle):
     from models.video_data import game_videos
 

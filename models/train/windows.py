@@ -69,7 +69,7 @@ def cache_summary(cache: TokenCache) -> dict:
 
 
 def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, size: int = 9,
-              progress: bool = True) -> TokenCache:
+              progress: bool = True, workers: int = 1) -> TokenCache:
     """The token cache of a split, built (once) with the given tokenizer if missing.
 
     Keyed by the tokenizer's weights and the corpus manifest, so a retrained tokenizer
@@ -84,6 +84,6 @@ def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, s
     path = Path(cache_dir) / f"{split}{size}-{h.hexdigest()[:12]}.npz"
     if path.exists():
         return TokenCache.load(path)
-    cache = build_cache(load_tokenizer(tokenizer_state), data_dir, split, size, progress=progress)
+    cache = build_cache(load_tokenizer(tokenizer_state), data_dir, split, size, progress=progress, workers=workers)
     cache.save(path)
     return cache
