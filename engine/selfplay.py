@@ -52,6 +52,10 @@ def _close_clients() -> None:
 def _worker_init() -> None:
     """A worker told to stop (SIGTERM from the parent) quits its engines, then exits."""
     def stop(signum, frame):  # noqa: ARG001
+        # `pkill -f selfplay` signals the worker and the parent, whose handler signals the worker
+        # again: a nested call would os._exit while the first close still waits for the engine
+        # to quit (seen: KataGo left running as an orphan), so further signals are ignored.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _close_clients()
         os._exit(128 + signum)
     signal.signal(signal.SIGTERM, stop)

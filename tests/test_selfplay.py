@@ -134,8 +134,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_stops_workers_and_engines_and_keeps_the_stored_games(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whom", ["parent", "everyone"])  # `kill PID`, and `pkill -f selfplay`
+def test_sigterm_stops_workers_and_engines_and_keeps_the_stored_games(tmp_path: Path, whom: str) -> None:
     import json
+    import os
     import signal
     import subprocess
     import sys
@@ -156,6 +158,11 @@ def test_sigterm_stops_workers_and_engines_and_keeps_the_stored_games(tmp_path: 
         assert engines, "no GNU Go running under the job"
         below = _descendants(proc.pid)
         proc.send_signal(signal.SIGTERM)
+        if whom == "everyone":
+            workers = [p for p in below if "engine.cli" in Path(f"/proc/{p}/cmdline").read_text()]
+            assert workers
+            for p in workers:
+                os.kill(p, signal.SIGTERM)
         stdout, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
