@@ -25,7 +25,11 @@ def ldm_inputs(ldm: nn.Module, tokenizer, ids: torch.Tensor) -> torch.Tensor:
     """(B, T, 16) token ids -> what ``ldm`` reads: (B, T, 16, 6) FSQ codes or (B, T, 3, R, R) frames."""
     if ldm.kind == "latent":
         return tokenizer.fsq.indices_to_codes(ids)
-    frames = tokenizer.decode(ids.flatten(0, 1))  # (B*T, 3, R, R) in [-1, 1]
+    # windows of one game overlap (the IDM's pairs: every t, so each frame sits in H+1 windows):
+    # each distinct frame is decoded once, then gathered back into place
+    flat = ids.flatten(0, 1)  # (B*T, 16)
+    uniq, where = torch.unique(flat, dim=0, return_inverse=True)  # (U, 16), (B*T,)
+    frames = tokenizer.decode(uniq)[where] if len(uniq) < len(flat) else tokenizer.decode(flat)  # (B*T, 3, R, R)
     return frames.unflatten(0, ids.shape[:2])
 
 

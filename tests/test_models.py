@@ -352,3 +352,24 @@ def test_sampling_at_a_tiny_temperature_still_plays_a_legal_move(tiny_bundle):
     game = Game(9)
     move = player.genmove(game, game.to_play)
     assert game.position.is_legal(move, game.to_play)
+
+
+def test_ldm_inputs_decode_each_distinct_frame_once(tiny_bundle):
+    """Overlapping windows (the IDM's pairs) share frames: decoded once, the same pixels come back."""
+    from models.bundle import load_bundle
+    from models.ldm import ldm_inputs
+
+    b = load_bundle(tiny_bundle)
+    rng = np.random.default_rng(0)
+    game = torch.from_numpy(rng.integers(0, 64000, size=(12, 16)))  # 12 frames of one "game"
+    windows = torch.stack([game[t:t + 6] for t in range(7)])  # (7, 6, 16): 42 frame slots, 12 distinct
+    calls = []
+    real = b.tokenizer.decode
+    b.tokenizer.decode = lambda ids: calls.append(len(ids)) or real(ids)
+    try:
+        got = ldm_inputs(b.dynamics, b.tokenizer, windows)
+    finally:
+        b.tokenizer.decode = real
+    assert calls == [12]
+    want = real(windows.flatten(0, 1)).unflatten(0, (7, 6))
+    assert got.shape == want.shape and torch.allclose(got, want, atol=1e-5)
