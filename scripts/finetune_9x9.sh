@@ -3,9 +3,10 @@
 #   1. unpack the bundle (weights -> training states), freeze the corpus (snapshot);
 #   2. tokenizer fine-tuned from the shipped one (TOKENIZER_STEPS), measured on 10,000 held-out boards;
 #   3. the pixel LDM is kept: it reads frames decoded from tokens, not the tokens themselves;
-#   4. token caches of the new tokenizer, train and val built in parallel;
-#   5. transformer fine-tuned from the shipped one with its vocabulary remapped to the new codes
-#      (remap_vocab: rows follow codes), in parallel with the IDM (it needs no transformer);
+#   4. the IDM (it needs neither token caches nor the transformer) in the background, while
+#   5. token caches of the new tokenizer are built (CACHE_WORKERS processes) and the transformer
+#      is fine-tuned from the shipped one with its vocabulary remapped to the new codes
+#      (remap_vocab: rows follow codes);
 #   6. outcome head on the new transformer; 7. export to OUT (default: $RUNS/bundle).
 # Every stage resumes from its run folder if killed; rerunning the script continues.
 #   nohup bash scripts/finetune_9x9.sh > runs/finetune.log 2>&1 &
@@ -34,20 +35,18 @@ $VG train --stage tokenizer $common --set loop.threads=${TOKENIZER_THREADS:-$T} 
 mkdir -p "$RUNS/dynamics"
 [ -f "$RUNS/dynamics/state.pt" ] || cp "$RUNS/from/dynamics/state.pt" "$RUNS/dynamics/state.pt"
 
-for split in train val; do
-  $PY -c "import sys, torch; torch.set_num_threads(1); from models.train.windows import get_cache; \
-get_cache('cache/tokens', sys.argv[1], sys.argv[2], sys.argv[3], progress=False)" \
-    "$split" "$RUNS/tokenizer/state.pt" "$SNAP" &
-done
-wait
-
+# the IDM needs no token cache and no transformer: it runs beside the cache build and the transformer
+$VG train --stage idm --set data_dir=$SNAP --set loop.threads=1 $tok $dyn --set loop.run_dir=$RUNS/idm \
+  --set loop.steps=${IDM_STEPS:-3000} --set loop.progress=false > "$RUNS/idm.log" 2>&1 &
+idm=$!
+# token caches: val then train, encoded by CACHE_WORKERS processes
+$PY -c "import sys; from models.train.windows import get_cache; \
+[get_cache('cache/tokens', s, sys.argv[1], sys.argv[2], workers=int(sys.argv[3])) for s in ('val', 'train')]" \
+  "$RUNS/tokenizer/state.pt" "$SNAP" "${CACHE_WORKERS:-$T}"
 $VG train --stage transformer $common $tok $dyn --set loop.threads=$T --set loop.run_dir=$RUNS/transformer \
   --set loop.init_from=$RUNS/from/transformer/state.pt --set remap_vocab=true --set loop.lr=${TRANSFORMER_LR:-5e-4} \
-  --set loop.steps=${TRANSFORMER_STEPS:-5000} --set size_name=compact &
-transformer=$!
-$VG train --stage idm --set data_dir=$SNAP --set loop.threads=1 $tok $dyn --set loop.run_dir=$RUNS/idm \
-  --set loop.steps=${IDM_STEPS:-3000} --set loop.progress=false
-wait $transformer
+  --set loop.steps=${TRANSFORMER_STEPS:-3000} --set size_name=compact
+wait $idm
 
 $VG train --stage outcome --set data_dir=$SNAP --set loop.threads=$T $tok \
   --set transformer_state=$RUNS/transformer/state.pt --set loop.run_dir=$RUNS/outcome --set loop.steps=400
