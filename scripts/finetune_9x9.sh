@@ -18,7 +18,7 @@ SNAP=${SNAPSHOT:-$RUNS/data}
 FROM=${FROM:-weights/9x9}
 PY=.venv/bin/python
 VG="$PY -m engine.cli"
-BF16=${BF16:-$($PY -c "import torch; torch.set_num_threads($T); from models.train.precision import bf16_pays; print(str(bf16_pays()).lower())")}
+BF16=${BF16:-$(.venv/bin/python -m models.train.precision $T)}
 echo "threads=$T bf16=$BF16 runs=$RUNS snapshot=$SNAP from=$FROM"
 [ -f "$SNAP/manifest.json" ] || bash scripts/snapshot_data.sh "$SNAP"
 [ -f "$RUNS/from/transformer/state.pt" ] || $VG unpack "$FROM" --runs "$RUNS/from"

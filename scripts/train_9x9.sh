@@ -13,7 +13,7 @@ SNAP=${SNAPSHOT:-$RUNS/data_snapshot}
 VG=".venv/bin/python -m engine.cli"
 [ -f "$SNAP/manifest.json" ] || bash scripts/snapshot_data.sh "$SNAP"
 # bf16 autocast only where this machine's bf16 matmuls are faster (60x slower on some CPUs here)
-BF16=${BF16:-$(.venv/bin/python -c "import torch; torch.set_num_threads($T); from models.train.precision import bf16_pays; print(str(bf16_pays()).lower())")}
+BF16=${BF16:-$(.venv/bin/python -m models.train.precision $T)}
 echo "threads=$T bf16=$BF16"
 common="--set loop.threads=$T --set loop.bf16=$BF16 --set data_dir=$SNAP"
 tok="--set tokenizer_state=$RUNS/tokenizer/state.pt"

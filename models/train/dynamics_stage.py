@@ -102,9 +102,9 @@ def train(cfg: DynamicsTrainConfig) -> Path:
     configure_torch(cfg.loop)
     tokenizer = load_tokenizer(cfg.tokenizer_state)
     train_cache = get_cache(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
-                        max(1, cfg.loop.threads))
+                            max(1, cfg.loop.threads))
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
-                        max(1, cfg.loop.threads))
+                          max(1, cfg.loop.threads))
     sampler = WindowSampler(train_cache, cfg.model.horizon + 1)
     val = WindowSampler(val_cache, cfg.model.horizon + 1)
     if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows

@@ -127,9 +127,9 @@ def train(cfg: OutcomeTrainConfig) -> Path:
     model.requires_grad_(False)
     model.outcome.requires_grad_(True)
     train_cache = get_cache(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
-                        max(1, cfg.loop.threads))
+                            max(1, cfg.loop.threads))
     ev_cache = get_cache(cfg.cache_dir, cfg.eval_split, cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
-                        max(1, cfg.loop.threads))
+                         max(1, cfg.loop.threads))
     tr_s = WindowSampler(train_cache, 1, layout.context)
     ev_s = WindowSampler(ev_cache, 1, layout.context) if ev_cache.games else tr_s
     tr_res = results_in_cache_order(cfg.data_dir, "train", cfg.size, train_cache.games)

@@ -38,3 +38,16 @@ def bf16_speedup(device: torch.device | str = "cpu") -> float:
 def bf16_pays(device: torch.device | str = "cpu", margin: float = 1.2) -> bool:
     """bf16 autocast only where its matmuls are clearly faster (the casts around them cost too)."""
     return bf16_speedup(device) > margin
+
+
+def main() -> None:
+    """``python -m models.train.precision [THREADS]`` prints true/false: the recipes' --set loop.bf16 value."""
+    import sys
+
+    if len(sys.argv) > 1:
+        torch.set_num_threads(int(sys.argv[1]))
+    print(str(bf16_pays()).lower())
+
+
+if __name__ == "__main__":
+    main()

@@ -117,9 +117,9 @@ def train(cfg: TransformerTrainConfig) -> Path:
     horizon = ldm.cfg.horizon
     layout = Layout(cfg.context, horizon)
     train_cache = get_cache(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
-                        max(1, cfg.loop.threads))
+                            max(1, cfg.loop.threads))
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
-                        max(1, cfg.loop.threads))
+                          max(1, cfg.loop.threads))
     sampler = WindowSampler(train_cache, horizon + 1, cfg.context)
     val = WindowSampler(val_cache, horizon + 1, cfg.context)
     if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
