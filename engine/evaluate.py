@@ -24,7 +24,7 @@ from typing import Callable, Iterator, Optional
 from engine.coords import RESIGN, CoordError, Move, color_name, from_gtp, to_gtp
 from engine.engines import REPO, spec_from_preset
 from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
-from engine.metrics import Answer, Scores, score
+from engine.metrics import Answer, Scores, compare, score
 from gtp.client import EngineSpec, GtpClient, GtpClientError, GtpCrash, GtpTimeout
 
 GTP_PRESETS = ("gnugo", "katago", "katago-greedy")
@@ -138,8 +138,8 @@ def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
 
 
 def evaluate(name: str, labels: list[Label], seed: int = 0, move_timeout: float = 60.0,
-             log_dir: Optional[Path] = None) -> tuple[Scores, float]:
-    """Scores of one player on the labels, and the seconds it took."""
+             log_dir: Optional[Path] = None) -> tuple[Scores, float, list[Answer]]:
+    """Scores of one player on the labels, the seconds it took, and its answers."""
     size = labels[0].size if labels else 9
     kind, obj = resolve(name, size, seed)
     t0 = time.monotonic()
@@ -148,7 +148,7 @@ def evaluate(name: str, labels: list[Label], seed: int = 0, move_timeout: float 
     else:
         log = str(log_dir / (name.replace(":", "_").replace("/", "_")[:60] + ".stderr.log")) if log_dir else None
         answers = list(answers_gtp(obj, labels, move_timeout, log))  # type: ignore[arg-type]
-    return score({lb.id: lb for lb in labels}, answers), time.monotonic() - t0
+    return score({lb.id: lb for lb in labels}, answers), time.monotonic() - t0, answers
 
 
 # ---------------------------------------------------------------- CLI
@@ -223,6 +223,18 @@ def format_table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def format_difference(name: str, diff: dict) -> str:
+    """One line: a player minus the first one, paired on the same positions, in points."""
+    parts = []
+    for key, title in (("raw_legal", "raw legal"), ("best_policy", "BAA policy"), ("best_search", "BAA search"),
+                       ("action_value", "Action-Value")):
+        d = diff[key]
+        if d["n"] >= 2:
+            lo, hi = d["ci95"]
+            parts.append(f"{title} {100 * d['value']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
+    return f"{name} minus {diff['player']} (paired): " + ", ".join(parts)
+
+
 def run_eval(args: argparse.Namespace) -> int:
     path = _labels_path(args)
     labels = list(load_labels(path).values())  # labelling order: any prefix is a uniform sample
@@ -237,16 +249,23 @@ def run_eval(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     log_dir = REPO / "runs" / "eval" / "logs"  # engine stderr; never next to a results file in docs/
     log_dir.mkdir(parents=True, exist_ok=True)
-    results = {}
+    results, answers = {}, {}
     for name in args.player:
-        scores, seconds = evaluate(name, labels, args.seed, args.move_timeout, log_dir)
+        scores, seconds, answers[name] = evaluate(name, labels, args.seed, args.move_timeout, log_dir)
         results[name] = {**scores.to_dict(), "seconds": round(seconds, 1)}
         print(f"{name}: {len(labels)} positions in {seconds:.0f} s")
+    by_id = {lb.id: lb for lb in labels}
+    first = args.player[0]
+    for name in args.player[1:]:  # paired against the first player: what a ship decision needs
+        diff = compare(by_id, answers[first], answers[name])
+        results[name]["minus_first"] = {"player": first, **{k: d.to_dict() for k, d in diff.items()}}
     n_search = sum(1 for lb in labels if lb.search)
     corpora = sorted({str(lb.source.get("corpus")) for lb in labels})
     report = {"labels": str(path), "corpora": corpora, "positions": len(labels), "searched": n_search,
               "games": len({lb.source.get("game") for lb in labels}), "players": results}
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(format_table(results))
-    print(f"(95 % intervals: Wilson for rates, normal for the Action-Value mean; wrote {out})")
+    for name in args.player[1:]:
+        print(format_difference(name, results[name]["minus_first"]))
+    print(f"(95 % intervals: Wilson for rates, normal for the Action-Value mean and for paired differences; wrote {out})")
     return 0

@@ -18,7 +18,7 @@ from engine.evaluate import answers_gtp, answers_player
 from engine.game import Game
 from engine.player import RandomPlayer
 from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
-from engine.metrics import Answer, action_value, score, wilson
+from engine.metrics import Answer, action_value, compare, score, wilson
 from engine.sgf import dump_game
 from engine.symmetry import TRANSFORMS, equivalent_moves
 
@@ -88,6 +88,26 @@ def test_metrics_on_hand_made_labels(labels: dict[str, Label]) -> None:
     d = s.to_dict()
     assert d["best_policy"]["value"] == pytest.approx(2 / 3)
     assert d["best_policy"]["ci95"] == pytest.approx(list(wilson(2, 3)))
+
+
+def test_paired_difference_of_two_players_on_the_same_positions(labels: dict[str, Label]) -> None:
+    mv = lambda v: from_gtp(v, N)  # noqa: E731
+    a = [Answer("a", mv("D5"), mv("D5"), True, True), Answer("b", mv("F5"), mv("E5"), False, True),
+         Answer("c", mv("A1"), mv("A1"), True, True)]
+    b = [Answer("a", mv("E4"), mv("E4"), True, True), Answer("b", mv("F5"), mv("F5"), True, True),
+         Answer("c", mv("E6"), mv("E6"), True, True), Answer("zz", mv("E6"))]  # zz: A never answered it
+    d = compare(labels, a, b)
+    # BAA policy: a 1->0, b 1->1, c 0->1; search (a, c): a E4 is the searched best 0->1, c 0->1
+    assert d["best_policy"].diffs == (-1.0, 0.0, 1.0)
+    assert d["best_search"].diffs == (1.0, 1.0)
+    assert d["raw_legal"].diffs == (0.0, 1.0, 0.0)
+    a1 = labels["c"].policy[to_flat(mv("A1"), N)] / 0.6
+    assert d["action_value"].value == pytest.approx(((0.3 - 0.5) / 0.5 + 0.0 + (1.0 - a1)) / 3)
+    lo, hi = d["best_policy"].interval()
+    assert lo < 0.0 < hi and d["best_policy"].value == 0.0
+    # the same answers against themselves: exactly zero, with a zero-width interval
+    same = compare(labels, a, a)["action_value"]
+    assert same.value == 0.0 and same.interval() == (0.0, 0.0)
 
 
 def test_action_value_of_illegal_resign_pass_and_no_answer(labels: dict[str, Label]) -> None:
@@ -186,6 +206,18 @@ def test_eval_cli_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     assert report["positions"] == 2 and report["searched"] == 1
     assert report["players"]["random"]["legal"]["value"] == 1.0
     assert "Action-Value" in capsys.readouterr().out
+
+
+def test_eval_cli_compares_later_players_with_the_first(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write_cache(tmp_path / "t.jsonl")
+    rc = cli_main(["eval", "run", "--player", "random", "--player", "py:engine.player:RandomPlayer:seed=5",
+                   "--labels", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "r.json")])
+    assert rc == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    diff = report["players"]["py:engine.player:RandomPlayer:seed=5"]["minus_first"]
+    assert diff["player"] == "random" and diff["best_policy"]["n"] == 2 and diff["action_value"]["n"] == 2
+    assert "minus_first" not in report["players"]["random"]
+    assert "minus random (paired)" in capsys.readouterr().out
 
 
 def test_eval_cli_reads_the_split_cache_and_passes_player_options(tmp_path: Path, capsys) -> None:
