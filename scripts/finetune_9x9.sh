@@ -7,7 +7,9 @@
 #   5. token caches of the new tokenizer are built (CACHE_WORKERS processes) and the transformer
 #      is fine-tuned from the shipped one with its vocabulary remapped to the new codes
 #      (remap_vocab: rows follow codes);
-#   6. outcome head on the new transformer; 7. export to OUT (default: $RUNS/bundle).
+#   5b. optional further transformer runs, each from the last: CONTINUE="STEPS:LR ..." (model v4c:
+#      TRANSFORMER_STEPS=2000 CONTINUE="1500:3e-4 5000:3e-4");
+#   6. outcome head on the last transformer; 7. export to OUT (default: $RUNS/bundle).
 # Every stage resumes from its run folder if killed; rerunning the script continues.
 #   nohup bash scripts/finetune_9x9.sh > runs/finetune.log 2>&1 &
 set -euo pipefail
@@ -47,7 +49,19 @@ $VG train --stage transformer $common $tok $dyn --set loop.threads=$T --set loop
   --set loop.init_from=$RUNS/from/transformer/state.pt --set remap_vocab=true --set loop.lr=${TRANSFORMER_LR:-5e-4} \
   --set loop.steps=${TRANSFORMER_STEPS:-3000} --set size_name=compact
 wait $idm
+last=$RUNS/transformer
+i=0
+for spec in ${CONTINUE:-}; do  # each run restarts its cosine schedule from the last one's weights
+  i=$((i + 1))
+  $VG train --stage transformer $common $tok $dyn --set loop.threads=$T --set loop.run_dir=$RUNS/transformer_c$i \
+    --set loop.init_from=$last/state.pt --set loop.lr=${spec##*:} --set loop.steps=${spec%%:*} --set size_name=compact
+  last=$RUNS/transformer_c$i
+done
 
 $VG train --stage outcome --set data_dir=$SNAP --set loop.threads=$T $tok \
-  --set transformer_state=$RUNS/transformer/state.pt --set loop.run_dir=$RUNS/outcome --set loop.steps=400
-$VG export --runs "$RUNS" --out "${OUT:-$RUNS/bundle}"
+  --set transformer_state=$last/state.pt --set loop.run_dir=$RUNS/outcome --set loop.steps=400
+# the bundle's stages: the last transformer run under the name export expects
+mkdir -p "$RUNS/final"
+for stage in tokenizer dynamics idm outcome; do ln -sfn "$(realpath "$RUNS/$stage")" "$RUNS/final/$stage"; done
+ln -sfn "$(realpath "$last")" "$RUNS/final/transformer"
+$VG export --runs "$RUNS/final" --out "${OUT:-$RUNS/bundle}"
