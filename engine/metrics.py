@@ -60,6 +60,7 @@ class Rate:
 @dataclass(frozen=True)
 class Mean:
     values: tuple[float, ...]
+    bounds: tuple[float, float] = (0.0, 1.0)  # where the mean can lie; the interval is clipped to it
 
     @property
     def value(self) -> float:
@@ -70,7 +71,7 @@ class Mean:
         if n < 2:
             return math.nan, math.nan
         half = Z95 * float(np.std(self.values, ddof=1)) / math.sqrt(n)
-        return max(0.0, self.value - half), min(1.0, self.value + half)
+        return max(self.bounds[0], self.value - half), min(self.bounds[1], self.value + half)
 
     def to_dict(self) -> dict:
         return {"value": self.value, "n": len(self.values), "ci95": list(self.interval())}
@@ -148,24 +149,14 @@ def score(labels: dict[str, Label], answers: Iterable[Answer]) -> Scores:
 
 
 @dataclass(frozen=True)
-class Difference:
-    """Mean of per-position differences (B minus A) with a paired normal 95 % interval."""
+class Difference(Mean):
+    """Mean of per-position differences (B minus A) with a paired normal 95 % interval, unclipped."""
 
-    diffs: tuple[float, ...]
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
     @property
-    def value(self) -> float:
-        return float(np.mean(self.diffs)) if self.diffs else math.nan
-
-    def interval(self) -> tuple[float, float]:
-        n = len(self.diffs)
-        if n < 2:
-            return math.nan, math.nan
-        half = Z95 * float(np.std(self.diffs, ddof=1)) / math.sqrt(n)
-        return self.value - half, self.value + half
-
-    def to_dict(self) -> dict:
-        return {"value": self.value, "n": len(self.diffs), "ci95": list(self.interval())}
+    def diffs(self) -> tuple[float, ...]:
+        return self.values
 
 
 def compare(labels: dict[str, Label], a: Iterable[Answer], b: Iterable[Answer]) -> dict[str, Difference]:
