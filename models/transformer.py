@@ -52,7 +52,9 @@ class ModelArgs:
 
 TRANSFORMER_SIZES = {
     "tiny": dict(dim=32, n_layers=2, n_heads=2),  # tests
+    "tiny4": dict(dim=32, n_layers=4, n_heads=2),  # tests: tiny grown deeper
     "compact": dict(dim=128, n_layers=4, n_heads=4),  # ~0.8M + embeddings: the first shipped model (1 CPU core, <1 h)
+    "compact8": dict(dim=128, n_layers=8, n_heads=4),  # compact grown twice as deep (models/deepen.py)
     "small": dict(dim=192, n_layers=4, n_heads=6),  # ~1.8M + embeddings
     "base": dict(dim=256, n_layers=6, n_heads=8),
     "50M": dict(dim=512, n_layers=16, n_heads=8),  # the paper's smallest size (GPU)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from models.checkpoint import config_dict, dataclass_from_dict, frozen_model_from_state
+from models.deepen import deepen_state
 from models.dynamics import DynamicsConfig
 from models.ldm import build_dynamics, ldm_codes
 from models.train.loop import LoopConfig, Trainer, configure_torch
@@ -44,6 +45,10 @@ class TransformerTrainConfig:
     # embedding and output row whose code both vocabularies know (CodeVocab.rows_from) instead of
     # reusing the init run's vocabulary, where renamed codes would all collapse to <unk>.
     remap_vocab: bool = False
+    # Growing a trained model: loop.init_from has fewer blocks than size_name; its blocks are spread
+    # through the deeper stack and the new ones start as identities (models/deepen.py), so step 0
+    # computes exactly what the init model did.
+    deepen: bool = False
 
 
 def load_dynamics(state_path: str, device="cpu") -> torch.nn.Module:
@@ -143,14 +148,26 @@ def train(cfg: TransformerTrainConfig) -> Path:
     table, digit_vocab = vocab.digit_table(tuple(tokenizer.cfg.levels), tuple(ldm.cfg.levels))
     args = ModelArgs.from_name(cfg.size_name, vocab_size=vocab.size, max_seq_len=layout.length,
                                digit_vocab=digit_vocab if cfg.digit_embeddings else 0, digit_slots=table.shape[1])
-    init_transform = None
+    digit_table = table if cfg.digit_embeddings else None
+    transforms = []
     if init_vocab is not None and cfg.remap_vocab:
-        init_transform = lambda weights: remap_weights(weights, CodeVocab.load(init_vocab), vocab,  # noqa: E731
-                                                       table if cfg.digit_embeddings else None)
+        transforms.append(lambda weights: remap_weights(weights, CodeVocab.load(init_vocab), vocab, digit_table))
+    if init_vocab is not None and cfg.deepen:
+        def grow(weights: dict) -> dict:
+            with torch.random.fork_rng():  # the new blocks' init: seeded, and the trainer's RNG untouched
+                torch.manual_seed(cfg.loop.seed + 1)
+                fresh = Transformer(args, digit_table).state_dict()
+            return deepen_state(weights, fresh)
+        transforms.append(grow)
+
+    def init_transform(weights: dict) -> dict:
+        for transform in transforms:
+            weights = transform(weights)
+        return weights
     record = {"stage": "transformer", "data": cache_summary(train_cache), "model_args": config_dict(args),
               "horizon": horizon, **config_dict(cfg)}
-    trainer = Trainer(cfg.loop, lambda: Transformer(args, table if cfg.digit_embeddings else None), record,
-                      init_transform=init_transform)
+    trainer = Trainer(cfg.loop, lambda: Transformer(args, digit_table), record,
+                      init_transform=init_transform if transforms else None)
     ldm.to(trainer.device)
     batcher = Batcher(vocab, ldm, tokenizer.to(trainer.device), layout)
     val_raw = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)])).to(trainer.device)
