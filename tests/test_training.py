@@ -41,6 +41,20 @@ def test_overrides_reach_nested_frozen_configs():
     assert cfg.loop.lr == 0.5 and cfg.loop.bf16 is True
     with pytest.raises(ValueError, match="no field"):
         apply_overrides(cfg, ["loop.stepz=1"])
+    # a string field takes any text, even one that starts like JSON; a number field refuses text
+    from models.train.transformer_stage import TransformerTrainConfig
+
+    tr = apply_overrides(TransformerTrainConfig(), ["size_name=tiny4", "data_dir=2026", "loop.init_from=null"])
+    assert (tr.size_name, tr.data_dir, tr.loop.init_from) == ("tiny4", "2026", "null")
+    with pytest.raises(ValueError, match="not a value"):
+        apply_overrides(cfg, ["loop.steps=ten"])
+
+
+def test_a_bad_override_on_the_command_line_is_a_clear_error_not_a_traceback():
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "train", "--stage", "transformer", "--set",
+                           "loop.lr=fast", "--print-config"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 2
+    assert "--set" in done.stderr and "'fast'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_training_killed_with_sigkill_resumes_and_ends_where_an_unbroken_run_ends(tmp_path):

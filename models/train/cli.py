@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import importlib
 import json
+import sys
 from typing import Any
 
 STAGES = {
@@ -23,7 +24,16 @@ STAGES = {
 
 
 def _coerce(value: str, current: Any) -> Any:
-    parsed = json.loads(value) if value[:1] in "[{0123456789-tfn\"" else value
+    """The command line's text -> the field's type. A string field takes the text as it is (a size
+    named "tiny4" or a folder named "2026" is not JSON); other fields take JSON (numbers, true /
+    false, lists)."""
+    if isinstance(current, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError(f"{value!r} is not a value for a field of type {type(current).__name__} "
+                         "(numbers, true/false, [lists] in JSON)") from None
     if isinstance(current, tuple) and isinstance(parsed, list):
         return tuple(parsed)
     if isinstance(current, float) and isinstance(parsed, int):
@@ -75,7 +85,11 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     module_name, cls_name = STAGES[args.stage]
     module = importlib.import_module(module_name)
-    cfg = apply_overrides(getattr(module, cls_name)(), args.set)
+    try:
+        cfg = apply_overrides(getattr(module, cls_name)(), args.set)
+    except ValueError as err:
+        print(f"videoworld-go train: --set: {err}", file=sys.stderr)
+        return 2
     if args.print_config:
         print(json.dumps(dataclasses.asdict(cfg), indent=2))
         return 0

@@ -1,0 +1,36 @@
+"""scripts/continue_9x9.sh end to end on the tiny bundle: unpack, grow the transformer deeper,
+train it, the outcome head, export; the bundle it writes loads and keeps the frozen stages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from models.bundle import load_bundle
+from models.checkpoint import load_training_state
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, tmp_path):
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PY": sys.executable, "RUNS": str(runs), "SNAPSHOT": str(tiny_bundle.parent / "data"),
+           "FROM": str(tiny_bundle), "SIZE": "tiny4", "DEEPEN": "true", "STEPS": "2", "LR": "1e-3",
+           "THREADS": "1", "BF16": "false", "CACHE_DIR": str(tmp_path / "cache"), "OUTCOME_STEPS": "2",
+           "EXTRA": "--set batch=4 --set eval_windows=8 --set eval_every=5 --set loop.progress=false"}
+    done = subprocess.run(["bash", str(ROOT / "scripts/continue_9x9.sh")], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    old, new = load_bundle(tiny_bundle), load_bundle(runs / "bundle")
+    assert new.transformer.args.n_layers == 4 and old.transformer.args.n_layers == 2
+    for part in ("tokenizer", "dynamics", "idm"):  # frozen stages carried unchanged
+        a, b = getattr(old, part).state_dict(), getattr(new, part).state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), part
+    records = [json.loads(line) for line in (runs / "transformer/metrics.jsonl").read_text().splitlines()]
+    assert next(r for r in records if r.get("eval"))["step"] == 0  # the grown model measured before step 1
+    assert load_training_state(runs / "transformer/state.pt")["step"] == 2  # STEPS=2 ran
