@@ -87,7 +87,27 @@ class QFormerLayer(nn.Module):
         return q + self.mlp(self.n3(q))
 
 
-class LatentDynamics(nn.Module):
+class CodedDynamics(nn.Module):
+    """What both LDMs share: frames -> per-frame features -> H FSQ codes -> the future frames
+    reconstructed from x_t and the codes. Subclasses give ``features``, ``codes``, ``decode`` and
+    ``fsq``; frames are (B, H+1, ...) in the subclass's own frame layout."""
+
+    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, H+1, ...) -> (codes (B, H, levels), the subclass's reconstruction of frames 1..H)."""
+        feats = self.features(frames)
+        z = self.codes(feats)
+        return z, self.decode(frames[:, 0], feats[:, 0], z)
+
+    @torch.no_grad()
+    def code_indices(self, frames: torch.Tensor) -> torch.Tensor:
+        """(B, H+1, ...) -> (B, H) long LDM code ids (what the transformer learns to predict)."""
+        return self.fsq.codes_to_indices(self.codes(self.features(frames)))
+
+
+class LatentDynamics(CodedDynamics):
+    """The v0 LDM on the tokenizer's FSQ digits: frames are (B, H+1, 16, 6); ``forward`` gives
+    the digit logits of frames 1..H, (B, H, 16, 6, 8)."""
+
     kind = "latent"
 
     def __init__(self, cfg: DynamicsConfig) -> None:
@@ -146,16 +166,6 @@ class LatentDynamics(nn.Module):
         digits = logits.argmax(-1)
         return (digits * self.token_fsq.basis).sum(-1)
 
-    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, H+1, 16, 6) -> (codes (B, H, 6), digit logits of frames 1..H (B, H, 16, 6, 8))."""
-        feats = self.features(frames)
-        z = self.codes(feats)
-        return z, self.decode(frames[:, 0], feats[:, 0], z)
-
-    @torch.no_grad()
-    def code_indices(self, frames: torch.Tensor) -> torch.Tensor:
-        """(B, H+1, 16, 6) -> (B, H) long LDM code ids (what the transformer learns to predict)."""
-        return self.fsq.codes_to_indices(self.codes(self.features(frames)))
 
 
 def dynamics_loss(logits: torch.Tensor, target_ids: torch.Tensor, token_fsq: FSQ) -> torch.Tensor:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.dynamics import DynamicsConfig, QFormerLayer, _causal_mask
+from models.dynamics import CodedDynamics, DynamicsConfig, QFormerLayer, _causal_mask
 from models.fsq import FSQ
 
 GRID = 8  # spatial tokens per side after the encoder (64 px / 8)
@@ -67,7 +67,10 @@ class FrameDecoder(nn.Module):
         return self.net(x)
 
 
-class PixelDynamics(nn.Module):
+class PixelDynamics(CodedDynamics):
+    """The LDM on pixels (shipped since v1): frames are (B, H+1, 3, R, R); ``forward`` gives the
+    predicted frames 1..H, (B, H, 3, R, R)."""
+
     kind = "pixel"
 
     def __init__(self, cfg: DynamicsConfig) -> None:
@@ -132,16 +135,6 @@ class PixelDynamics(nn.Module):
         delta = self.decoder(torch.cat([base, maps], dim=1)).reshape(b, h, *x0.shape[1:])
         return x0.unsqueeze(1) + delta
 
-    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, H+1, 3, R, R) -> (codes (B, H, levels), predicted frames 1..H (B, H, 3, R, R))."""
-        feats = self.features(frames)
-        z = self.codes(feats)
-        return z, self.decode(frames[:, 0], feats[:, 0], z)
-
-    @torch.no_grad()
-    def code_indices(self, frames: torch.Tensor) -> torch.Tensor:
-        """(B, H+1, 3, R, R) -> (B, H) long code ids."""
-        return self.fsq.codes_to_indices(self.codes(self.features(frames)))
 
 
 def pixel_dynamics_loss(pred: torch.Tensor, frames: torch.Tensor, change_weight: float) -> torch.Tensor:
