@@ -167,7 +167,6 @@ class LatentDynamics(CodedDynamics):
         return (digits * self.token_fsq.basis).sum(-1)
 
 
-
 def dynamics_loss(logits: torch.Tensor, target_ids: torch.Tensor, token_fsq: FSQ) -> torch.Tensor:
     """Cross-entropy of every FSQ digit of the future frames' tokens: logits (B, H, 16, 6, 8),
     target_ids (B, H, 16) token ids."""

@@ -136,7 +136,6 @@ class PixelDynamics(CodedDynamics):
         return x0.unsqueeze(1) + delta
 
 
-
 def pixel_dynamics_loss(pred: torch.Tensor, frames: torch.Tensor, change_weight: float) -> torch.Tensor:
     """pred (B, H, 3, R, R) vs frames x_{t+1..t+H} of (B, H+1, 3, R, R): weighted pixel MSE."""
     target = frames[:, 1:]

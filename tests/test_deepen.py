@@ -68,3 +68,16 @@ def test_deepen_stage_starts_where_the_init_model_ended(tiny_bundle, tmp_path):
     assert torch.count_nonzero(state["layers.1.attn.wo.weight"]) == 0  # lr 0: still the identity block
     start = load_training_state(paths["transformer"])["model"]
     assert torch.equal(state["layers.2.ffn.w2.weight"], start["layers.1.ffn.w2.weight"])
+
+
+def test_deepen_without_a_model_to_grow_is_a_clear_error(tiny_bundle, tmp_path):
+    import models.train.transformer_stage as trs
+
+    paths = unpack_bundle(tiny_bundle, tmp_path / "runs")
+    cfg = apply_overrides(trs.TransformerTrainConfig(size_name="tiny4"), [
+        "loop.progress=false", f"data_dir={tiny_bundle.parent / 'data'}", "loop.steps=1",
+        f"cache_dir={tmp_path / 'cache'}", f"tokenizer_state={paths['tokenizer']}",
+        f"dynamics_state={paths['dynamics']}", f"loop.run_dir={tmp_path / 'run'}", "batch=4", "eval_windows=8",
+        "vocab_windows=50", "deepen=true"])
+    with pytest.raises(ValueError, match="init_from"):
+        trs.train(cfg)

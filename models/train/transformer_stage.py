@@ -152,6 +152,8 @@ def train(cfg: TransformerTrainConfig) -> Path:
     transforms = []
     if init_vocab is not None and cfg.remap_vocab:
         transforms.append(lambda weights: remap_weights(weights, CodeVocab.load(init_vocab), vocab, digit_table))
+    if cfg.deepen and init_vocab is None:
+        raise ValueError("deepen=true grows the model of loop.init_from: set loop.init_from")
     if init_vocab is not None and cfg.deepen:
         def grow(weights: dict) -> dict:
             with torch.random.fork_rng():  # the new blocks' init: seeded, and the trainer's RNG untouched
