@@ -149,5 +149,8 @@ def update_manifest(data_dir: Path | str) -> dict:
             "sha256": sha256_file(games),
             "source": json.loads(info_path.read_text()) if info_path.exists() else {},
         }
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    # two self-play jobs (KataGo and GNU Go corpora) may refresh it at once: write, then rename
+    tmp = root / f".manifest.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, root / "manifest.json")
     return manifest
