@@ -93,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(json.dumps(dataclasses.asdict(cfg), indent=2))
         return 0
-    out = module.train(cfg)
+    try:
+        out = module.train(cfg)
+    except (ValueError, FileNotFoundError) as err:  # a config that cannot run: say why, no traceback
+        print(f"videoworld-go train --stage {args.stage}: {err}", file=sys.stderr)
+        return 2
     print(f"{args.stage}: done, state in {out}")
     return 0

@@ -33,6 +33,9 @@ class TokenizerTrainConfig:
     max_games: int = 2000  # games loaded for corpus positions
     eval_every: int = 250
     eval_boards: int = 500
+    # False: only the decoder learns (start from loop.init_from). The tokens stay exactly as they
+    # were, so the token caches, LDM codes, transformer and IDM downstream stay valid.
+    train_encoder: bool = True
 
 
 def load_positions(data_dir: str, size: int, split: str, max_games: int) -> np.ndarray:
@@ -79,10 +82,19 @@ def board_recovery(model: FrameTokenizer, boards: np.ndarray, rcfg: RenderConfig
     return {"boards_exact": hits_boards / n, "points_exact": hits_pts / (n * boards.shape[-1] ** 2), "n": n}
 
 
+def _build(cfg: TokenizerTrainConfig) -> FrameTokenizer:
+    model = FrameTokenizer(cfg.model)
+    if not cfg.train_encoder:
+        model.encoder.requires_grad_(False)  # the Trainer's optimizer takes trainable parameters only
+    return model
+
+
 def train(cfg: TokenizerTrainConfig) -> Path:
     configure_torch(cfg.loop)
     rcfg = RenderConfig(resolution=cfg.model.resolution)
-    trainer = Trainer(cfg.loop, lambda: FrameTokenizer(cfg.model), {"stage": "tokenizer", **config_dict(cfg)})
+    if not cfg.train_encoder and not cfg.loop.init_from:
+        raise ValueError("train_encoder=false trains the decoder of an existing tokenizer: set loop.init_from")
+    trainer = Trainer(cfg.loop, lambda: _build(cfg), {"stage": "tokenizer", **config_dict(cfg)})
     positions = load_positions(cfg.data_dir, cfg.size, "train", cfg.max_games)
     val = load_positions(cfg.data_dir, cfg.size, "val", 200)
     rng = np.random.default_rng(12345)

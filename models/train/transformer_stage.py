@@ -49,6 +49,13 @@ class TransformerTrainConfig:
     # through the deeper stack and the new ones start as identities (models/deepen.py), so step 0
     # computes exactly what the init model did.
     deepen: bool = False
+    # Data-efficiency ablations (docs/model.md "What the data tricks bring"): 1 = no symmetry
+    # augmentation; corpora = comma-separated corpus names to train on (empty: all; validation
+    # always uses every corpus, so runs compare); vocab_from = a vocab.npz to use instead of
+    # building one, so arms trained on different data share one vocabulary.
+    symmetries: int = 8
+    corpora: str = ""
+    vocab_from: str = ""
 
 
 def load_dynamics(state_path: str, device="cpu") -> torch.nn.Module:
@@ -125,7 +132,10 @@ def train(cfg: TransformerTrainConfig) -> Path:
                             max(1, cfg.loop.threads))
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
                           max(1, cfg.loop.threads))
-    sampler = WindowSampler(train_cache, horizon + 1, cfg.context)
+    corpora = {c.strip() for c in cfg.corpora.split(",") if c.strip()} or None
+    sampler = WindowSampler(train_cache, horizon + 1, cfg.context, symmetries=cfg.symmetries, corpora=corpora)
+    if len(sampler) == 0:
+        raise ValueError(f"no training windows (corpora={cfg.corpora!r}; the cache has {train_cache.sources})")
     val = WindowSampler(val_cache, horizon + 1, cfg.context)
     if len(val) == 0:  # a tiny corpus may have no validation game yet: evaluate on training windows
         val = sampler
@@ -139,6 +149,11 @@ def train(cfg: TransformerTrainConfig) -> Path:
         # fine-tuning: the embedding rows mean the init run's codes; codes new to this data map to <unk>
         vocab_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(init_vocab, vocab_path)
+    if cfg.vocab_from and not vocab_path.exists():
+        if init_vocab is not None:
+            raise ValueError("vocab_from is for fresh runs; a fine-tuning run takes loop.init_from's vocabulary")
+        vocab_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cfg.vocab_from, vocab_path)
     if vocab_path.exists():  # resuming (or fine-tuning): the vocabulary is part of the run
         vocab = CodeVocab.load(vocab_path)
     else:

@@ -17,13 +17,28 @@ from models.tokenizer import FrameTokenizer, TokenizerConfig
 
 
 class WindowSampler:
-    """Uniform over transitions (t with a frame t+1) of every game, times 8 symmetries."""
+    """Uniform over transitions (t with a frame t+1) of every game, times ``symmetries`` symmetries.
 
-    def __init__(self, cache: TokenCache, length: int, context: int = 0, weights: np.ndarray | None = None) -> None:
+    ``symmetries``: 8 (augmentation, the default) or 1 (the frames as filmed: the ablation).
+    ``corpora``: the corpus names whose games are sampled (None: all), e.g. {"katago9"}.
+    """
+
+    def __init__(self, cache: TokenCache, length: int, context: int = 0, weights: np.ndarray | None = None,
+                 symmetries: int = 8, corpora: set[str] | None = None) -> None:
+        if symmetries not in (1, 8):
+            raise ValueError(f"symmetries must be 1 or 8, got {symmetries}")
         self.cache = cache
         self.length = length
         self.context = context  # earlier frames before t (repeated first frame before the start)
+        self.symmetries = symmetries
         lens = np.diff(cache.game_start) - 1  # transitions per game
+        keep = np.ones(cache.games, dtype=bool)
+        if corpora is not None:
+            unknown = set(corpora) - set(cache.sources)
+            if unknown:
+                raise ValueError(f"corpora {sorted(unknown)} are not in the token cache (it has {cache.sources})")
+            keep = np.isin(np.asarray(cache.sources)[cache.source], sorted(corpora)) if cache.games else keep
+        lens = np.where(keep, lens, 0)
         self.games = np.repeat(np.arange(cache.games), lens)
         self.starts = np.concatenate([np.arange(n) for n in lens]) if len(lens) else np.zeros(0, np.int64)
         self.weights = None if weights is None else weights[self.games] / weights[self.games].sum()
@@ -34,7 +49,7 @@ class WindowSampler:
     def sample(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """(B, context + length, 16) int64 token ids."""
         i = rng.choice(len(self.games), size=batch, p=self.weights)
-        syms = rng.integers(0, 8, size=batch)
+        syms = rng.integers(0, self.symmetries, size=batch)  # 0 is the identity
         return np.stack([self.get(int(self.games[j]), int(self.starts[j]), int(s)) for j, s in zip(i, syms)])
 
     def get(self, g: int, t: int, s: int) -> np.ndarray:
