@@ -60,6 +60,16 @@ def _patches(size: int, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
     return flat, looks
 
 
+def patch_mask(size: int, cfg: Optional[RenderConfig] = None) -> np.ndarray:
+    """(R, R) bool: the pixels the reader looks at (its patch at every intersection). A decoder
+    trained to get these right is trained on what decides the read-back board."""
+    cfg = cfg or RenderConfig.for_size(size)
+    flat, _ = _patches(size, cfg)
+    mask = np.zeros(cfg.resolution * cfg.resolution, dtype=bool)
+    mask[flat.ravel()] = True
+    return mask.reshape(cfg.resolution, cfg.resolution)
+
+
 def _box_blur3(frames: np.ndarray) -> np.ndarray:
     """3x3 mean filter over (..., H, W, C): roughly how soft a decoder draws 1-px lines."""
     h, w = frames.shape[-3], frames.shape[-2]

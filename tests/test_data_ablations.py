@@ -3,6 +3,7 @@ shared vocabulary, and decoder-only tokenizer training (tokens unchanged)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,8 @@ def test_decoder_only_tokenizer_training_keeps_the_tokens(tmp_path):
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "loop.init_from" in bad.stderr and "Traceback" not in bad.stderr
     subprocess.run(_tiny_tokenizer_cmd(tmp_path / "dec", data, 5, "--set", "train_encoder=false",
-                                       "--set", f"loop.init_from={base}", "--set", "loop.lr=0.01"),
+                                       "--set", f"loop.init_from={base}", "--set", "loop.lr=0.01",
+                                       "--set", "patch_weight=5"),
                    cwd=REPO, check=True, capture_output=True, timeout=300)
     a = torch.load(base, weights_only=True)["model"]
     b = torch.load(tmp_path / "dec" / "state.pt", weights_only=True)["model"]
@@ -80,3 +82,6 @@ def test_decoder_only_tokenizer_training_keeps_the_tokens(tmp_path):
     assert enc and dec
     assert all(torch.equal(a[k], b[k]) for k in enc)  # the encoder, hence every token, is unchanged
     assert any(not torch.equal(a[k], b[k]) for k in dec)  # the decoder learned
+    losses = [json.loads(x)["loss"] for x in (tmp_path / "dec" / "metrics.jsonl").read_text().splitlines()
+              if "loss" in json.loads(x)]
+    assert losses and all(np.isfinite(losses))  # with the reader-patch term added

@@ -15,7 +15,7 @@ from engine.game import Game
 from engine.sgf import dump_game, load_game
 from render.corpus import Corpus, read_index, render_corpus
 from render.frame import RenderConfig, geometry, render, render_many, to_float, to_uint8
-from render.reader import read_board, read_boards
+from render.reader import patch_mask, read_board, read_boards
 from render.video import game_frames, game_stones
 
 DEFAULT = RenderConfig()
@@ -202,6 +202,19 @@ def test_reader_survives_noise_and_blur_like_a_decoded_frame(size, cfg):
     assert (read_board(to_uint8(np.clip(noisy, -1, 1)), size, cfg) == pos.array()).all()
     sharp_noisy = x + rng.normal(0, 0.5, x.shape).astype(np.float32)
     assert (read_board(sharp_noisy, size, cfg) == pos.array()).all()
+
+
+@pytest.mark.parametrize("size, cfg", [(9, DEFAULT), (19, RenderConfig.for_size(19))], ids=["9-64", "19-128"])
+def test_patch_mask_holds_every_pixel_the_reader_looks_at(size, cfg):
+    mask = patch_mask(size, cfg)
+    assert mask.shape == (cfg.resolution, cfg.resolution) and 9 * size * size <= mask.sum() < mask.size // 2
+    pos = random_position(size, size * size, random.Random(7))
+    x = to_float(render(pos, cfg))
+    garbage = np.random.default_rng(1).uniform(-1, 1, x.shape).astype(np.float32)
+    outside = np.where(mask[..., None], x, garbage)  # anything at all outside the mask
+    assert (read_board(outside, size, cfg) == pos.array()).all()
+    inside = np.where(mask[..., None], garbage, x)  # the mask's pixels alone decide the board
+    assert not (read_board(inside, size, cfg) == pos.array()).all()
 
 
 def test_reader_rejects_a_frame_of_the_wrong_shape():

@@ -19,7 +19,7 @@ from models.tokenizer import FrameTokenizer, TokenizerConfig, reconstruction_los
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.video_data import game_videos, random_boards, swap_colours, symmetry
 from render.frame import RenderConfig, render_many, to_float
-from render.reader import read_boards
+from render.reader import patch_mask, read_boards
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class TokenizerTrainConfig:
     # False: only the decoder learns (start from loop.init_from). The tokens stay exactly as they
     # were, so the token caches, LDM codes, transformer and IDM downstream stay valid.
     train_encoder: bool = True
+    # > 0: add this weight x the squared error on the pixels the board reader looks at
+    # (render/reader.py patch_mask), the pixels that decide whether a frame reads back right.
+    patch_weight: float = 0.0
 
 
 def load_positions(data_dir: str, size: int, split: str, max_games: int) -> np.ndarray:
@@ -101,11 +104,14 @@ def train(cfg: TokenizerTrainConfig) -> Path:
     if len(val) < cfg.eval_boards:
         val = np.concatenate([val, random_boards(rng, cfg.eval_boards - len(val), cfg.size)])
     val = val[rng.permutation(len(val))[:cfg.eval_boards]]
+    patches = torch.from_numpy(patch_mask(cfg.size, rcfg)).float().to(trainer.device)  # (R, R) 0/1
     for step in trainer.steps():
         x = frames_tensor(make_batch(step, cfg, positions, trainer.rank), rcfg, trainer.device)
         with trainer.autocast():
             recon = trainer.wrapped(x)
         loss = reconstruction_loss(recon.float(), x)
+        if cfg.patch_weight:
+            loss = loss + cfg.patch_weight * ((recon.float() - x) ** 2 * patches).sum() / (patches.sum() * x.shape[0] * 3)
         gnorm = trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5), grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
