@@ -16,6 +16,7 @@ import argparse
 import importlib
 import json
 import shlex
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -137,6 +138,32 @@ def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
     raise ValueError(f"unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, py:MODULE:FACTORY")
 
 
+def check_player(name: str, size: int) -> None:
+    """Raise ValueError with a reason if ``name`` cannot be resolved, without starting anything
+    (so a typo in the last --player fails before the first one has run for minutes)."""
+    import inspect
+
+    kind = name.partition(":")[0]
+    if name == "random" or kind == "gtp":
+        return
+    if kind in GTP_PRESETS:
+        spec_from_preset(name, size=size)
+        return
+    if kind != "py":
+        raise ValueError(f"unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, "
+                         "py:MODULE:FACTORY")
+    module, _, rest = name[3:].partition(":")
+    attr, _, options = rest.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"player {name!r}: no factory {attr!r} in module {module!r} ({e})") from None
+    try:
+        inspect.signature(factory).bind(**_kwargs(options))
+    except TypeError as e:
+        raise ValueError(f"player {name!r}: {e}") from None
+
+
 def evaluate(name: str, labels: list[Label], seed: int = 0, move_timeout: float = 60.0,
              log_dir: Optional[Path] = None) -> tuple[Scores, float, list[Answer]]:
     """Scores of one player on the labels, the seconds it took, and its answers."""
@@ -245,6 +272,12 @@ def run_eval(args: argparse.Namespace) -> int:
     if not labels:
         print(f"no labels in {path}: run `videoworld-go eval label` first")
         return 2
+    for name in args.player:
+        try:
+            check_player(name, args.size)
+        except ValueError as e:
+            print(f"videoworld-go eval run: --player: {e}", file=sys.stderr)
+            return 2
     out = Path(args.out) if args.out else REPO / "runs" / "eval" / "eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     log_dir = REPO / "runs" / "eval" / "logs"  # engine stderr; never next to a results file in docs/

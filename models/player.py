@@ -185,6 +185,7 @@ def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Opti
                         temperature=temperature, top_k=top_k, move_reader=move_reader)
 
 
-def shipped_frame_diff(top_k: Optional[int] = None) -> NeuralPlayer:
-    """The shipped model with the frame-difference move reader instead of the IDM (the baseline)."""
-    return shipped(top_k=top_k, move_reader="frame_diff")
+def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = None) -> NeuralPlayer:
+    """The shipped model (or the bundle ``weights``) with the frame-difference move reader instead
+    of the IDM (the baseline)."""
+    return shipped(weights=weights, top_k=top_k, move_reader="frame_diff")

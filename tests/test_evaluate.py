@@ -236,6 +236,20 @@ def test_eval_cli_reads_the_split_cache_and_passes_player_options(tmp_path: Path
         resolve("py:engine.player:RandomPlayer:5", 9, 0)
 
 
+def test_eval_cli_refuses_a_bad_player_before_running_any(tmp_path: Path, capsys) -> None:
+    write_cache(tmp_path / "t.jsonl")
+    out = tmp_path / "r.json"
+    for bad, reason in (("py:engine.player:RandomPlayer:sede=5", "unexpected keyword"),
+                        ("py:engine.no_such_module:X", "no factory"), ("py:engine.player:NoSuch", "no factory"),
+                        ("chess:3", "unknown player")):
+        capsys.readouterr()
+        rc = cli_main(["eval", "run", "--player", "random", "--player", bad, "--labels", str(tmp_path / "t.jsonl"),
+                       "--out", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 2 and reason in err and "Traceback" not in err, (bad, err)
+        assert not out.exists()  # the good first player did not run either
+
+
 # ---------------------------------------------------------------- KataGo (when installed)
 @pytest.mark.katago
 @pytest.mark.skipif(not katago_available(), reason="KataGo is not installed (scripts/install_katago.sh)")

@@ -136,3 +136,54 @@ def test_fine_tuning_on_a_renamed_vocabulary_carries_rows_by_code(tiny_bundle, t
     for k, v in start.items():  # everything else is carried unchanged (lr 0)
         if k not in ("tok_embeddings.weight", "output.weight", "digit_table"):
             assert torch.equal(v, end[k]), k
+
+
+def _export_over(base, runs, out):
+    import argparse
+
+    from models.train.export import run
+
+    return run(argparse.Namespace(runs=str(runs), out=str(out), base=str(base), data_dir="data", size=9,
+                                  metrics=None, branches=None, branches_note=""))
+
+
+def test_export_over_a_base_replaces_a_decoder_and_keeps_every_other_file(tiny_bundle, tmp_path, capsys):
+    from models.checkpoint import sha256_file
+
+    paths = unpack_bundle(tiny_bundle, tmp_path / "all")
+    state = load_training_state(paths["tokenizer"])
+    for k in state["model"]:
+        if k.startswith("decoder.") and state["model"][k].is_floating_point():
+            state["model"][k] = state["model"][k] + 0.01  # a "fine-tuned" decoder
+    part = tmp_path / "part"
+    (part / "tokenizer").mkdir(parents=True)
+    torch.save(state, part / "tokenizer" / "state.pt")
+    out = tmp_path / "out"
+    assert _export_over(tiny_bundle, part, out) == 0
+    base = json.loads((tiny_bundle / "manifest.json").read_text())
+    new = json.loads((out / "manifest.json").read_text())
+    for fname in ("dynamics.safetensors", "transformer.safetensors", "idm.safetensors"):
+        assert sha256_file(out / fname) == sha256_file(tiny_bundle / fname) == new["files"][fname]["sha256"]
+    assert new["files"]["tokenizer.safetensors"]["sha256"] != base["files"]["tokenizer.safetensors"]["sha256"]
+    assert {k: v for k, v in new["training"].items() if k != "tokenizer"} == \
+        {k: v for k, v in base["training"].items() if k != "tokenizer"}
+    assert new["provenance"] == base["provenance"] and new["revisions"][-1]["replaced"] == ["tokenizer"]
+    bundle = load_bundle(out)  # every hash verifies; the decoder is the new one, the encoder the old one
+    old = load_bundle(tiny_bundle)
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    assert torch.equal(bundle.tokenizer.encode(x), old.tokenizer.encode(x))
+    ids = old.tokenizer.encode(x)
+    assert not torch.allclose(bundle.tokenizer.decode(ids), old.tokenizer.decode(ids))
+
+    # an encoder that moved would rename every token: refused, nothing written
+    for k in state["model"]:
+        if k.startswith("encoder.") and state["model"][k].is_floating_point():
+            state["model"][k] = state["model"][k] + 0.01
+    torch.save(state, part / "tokenizer" / "state.pt")
+    capsys.readouterr()
+    assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
+    assert "encoder differs" in capsys.readouterr().out and not (tmp_path / "refused").exists()
+    # a transformer cannot be swapped in alone
+    (part / "transformer").mkdir()
+    torch.save(load_training_state(paths["transformer"]), part / "transformer" / "state.pt")
+    assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1

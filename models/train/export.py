@@ -1,6 +1,13 @@
 """`videoworld-go export`: training states -> the shipped bundle (safetensors + manifest).
 
     videoworld-go export --runs runs --out weights/9x9 [--metrics docs/model_eval.json]
+    videoworld-go export --base weights/9x9 --runs runs/new --out weights/9x9   # replace some stages
+
+With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
+whose encoder is the base's (so every token, and what the transformer learned, is unchanged); every other file, its training
+record and the provenance are carried over from the base bundle unchanged, and --metrics
+entries are merged into the base's metrics. E.g. a decoder-only tokenizer fine-tune (tokens
+unchanged) shipped without touching the rest.
 
 Provenance recorded: the corpora the token caches were built from (data/manifest.json:
 names, game counts and SHA-256 of each games.sgf), the split rule, and every stage's
@@ -10,7 +17,10 @@ config and training steps. Old files in the output folder are replaced, not kept
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 from models.bundle import FILES, export_bundle
@@ -26,6 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument("--branches", type=int, default=None,
                    help="the player's default number of imagined branches (chosen on validation labels)")
     p.add_argument("--branches-note", default="", help="how --branches was chosen (goes into the manifest)")
+    p.add_argument("--base", default=None,
+                   help="an existing bundle: replace only the stages found in --runs, keep the rest")
     p.set_defaults(func=run)
 
 
@@ -33,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     runs = Path(args.runs)
     stages = {s: str(runs / s / "state.pt") for s in ("tokenizer", "dynamics", "transformer", "idm", "outcome")
               if (runs / s / "state.pt").exists()}
+    if args.base:
+        return _over_base(args, stages)
     missing = {"tokenizer", "dynamics", "transformer", "idm"} - stages.keys()
     if missing:
         print(f"export: missing training runs: {sorted(missing)}")
@@ -54,6 +68,60 @@ def run(args: argparse.Namespace) -> int:
                              {"branches": args.branches, "chosen_on": args.branches_note} if args.branches else None)
     total = sum(f["bytes"] for f in manifest["files"].values())
     print(f"exported {len(manifest['files'])} files ({total / 1e6:.1f} MB) to {out}")
+    return 0
+
+
+REPLACEABLE = ("tokenizer", "idm")  # a new LDM or encoder would rename the codes the transformer predicts
+
+
+def _same_encoder(base: Path, state_path: str) -> bool:
+    """The new tokenizer state maps frames to the same ids as the base bundle's: equal encoder and FSQ."""
+    import torch
+    from safetensors.torch import load_file
+
+    from models.checkpoint import load_training_state
+
+    old = load_file(str(base / FILES["tokenizer"]))
+    new = load_training_state(Path(state_path))["model"]
+    keys = [k for k in old if not k.startswith("decoder.")]
+    return set(keys) == {k for k in new if not k.startswith("decoder.")} and all(
+        torch.equal(old[k], new[k]) for k in keys)
+
+
+def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
+    base, out = Path(args.base), Path(args.out)
+    if not (base / "manifest.json").exists():
+        print(f"export: --base {base} holds no manifest.json")
+        return 1
+    if not stages or set(stages) - set(REPLACEABLE):
+        print(f"export --base: --runs must hold only some of {list(REPLACEABLE)} (found {sorted(stages)}); "
+              "a new transformer or outcome head changes the vocabulary's bundle: export it whole")
+        return 1
+    if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
+        print("export --base: the new tokenizer's encoder differs from the base's, so its tokens are not the ones "
+              "the transformer learned: export the whole bundle instead")
+        return 1
+    manifest = json.loads((base / "manifest.json").read_text())
+    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
+        # the new stages' files and records, written by the same code as a full export
+        part = export_bundle(Path(tmp), stages, "", manifest["board_size"], 0, {}, {})
+        for stage in stages:
+            fname = FILES[stage]
+            manifest["files"][fname] = part["files"][fname]
+            manifest["training"][stage] = part["training"][stage]
+            manifest["configs"][stage] = part["configs"][stage]
+        if args.metrics:
+            manifest["metrics"].update(json.loads(Path(args.metrics).read_text()))
+        manifest.setdefault("revisions", []).append({
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "replaced": sorted(stages), "base_created": manifest["created"]})
+        out.mkdir(parents=True, exist_ok=True)
+        for stage, fname in FILES.items():
+            src = Path(tmp) / fname if stage in stages else base / fname
+            if src.resolve() != (out / fname).resolve():
+                shutil.copyfile(src, out / fname)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"replaced {sorted(stages)} of {base} in {out}")
     return 0
 
 
