@@ -77,6 +77,8 @@ def start_server(weights: Path, args: argparse.Namespace) -> tuple[subprocess.Po
     cmd = [sys.executable, "-m", "engine.cli", "serve", "--weights", str(weights), "--port", str(port),
            "--max-batch", str(args.max_batch), "--max-wait-ms", str(args.max_wait_ms), "--threads", str(args.threads),
            "--max-concurrency", "1000", "--log-level", "WARNING"]
+    if args.branches:
+        cmd += ["--branches", str(args.branches)]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
@@ -191,7 +193,7 @@ def bench_batcher(weights: Path, args: argparse.Namespace) -> list[dict]:
     from models.player import NeuralPlayer
 
     torch.set_num_threads(args.threads)
-    neural = NeuralPlayer(load_bundle(weights))
+    neural = NeuralPlayer(load_bundle(weights), top_k=args.branches)
     rows = []
     for games in LEVELS:
         with Batcher(neural, max_batch=args.max_batch, max_wait=args.max_wait_ms / 1000) as batcher:
@@ -239,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-batch", type=int, default=32)
     ap.add_argument("--max-wait-ms", type=float, default=5.0)
     ap.add_argument("--paths", default="http,batcher", help="which paths to measure")
+    ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
 
@@ -258,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         if 1 in by and 32 in by:
             speedups[path] = round(by[32]["moves_per_s"] / by[1]["moves_per_s"], 2)
     result = {"model": model, "levels": list(LEVELS), "seconds_per_level": args.seconds, "threads": args.threads,
-              "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms, "server": served,
+              "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms, "branches": args.branches or "bundle default",
+              "server": served,
               "speedup_32_over_1": speedups, "rows": rows, "python": platform.python_version(),
               "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
               "date": time.strftime("%Y-%m-%d")}

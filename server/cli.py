@@ -32,6 +32,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-concurrency", type=int, default=64, help="requests in flight before 503s")
     p.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger request bodies get a 413")
     p.add_argument("--max-games", type=int, default=1000, help="games kept in memory (least recently used go)")
+    p.add_argument("--branches", type=int, default=None,
+                   help="first codes the neural player imagines per position, 1..64 (default: the bundle's "
+                        "tuned value); fewer is weaker but serves more positions per second")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings(weights=weights_from(args), max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
                             request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
-                            threads=args.threads)
+                            branches=args.branches, threads=args.threads)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

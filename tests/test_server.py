@@ -411,3 +411,40 @@ def test_serve_command_runs_the_app_and_takes_its_host_from_the_environment(tmp_
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--player", "neural", "--weights",
                           str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no model bundle" in bad.stderr
+
+
+def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
+    """`serve --branches N` trades strength for throughput; /version reports the value in force."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                             "--branches", "2", "--port", str(port)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        version = httpx.get(f"http://127.0.0.1:{port}/version").json()
+        assert version["branches"] == 2 and version["player_9x9"] != "random"
+        out = httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 9}).json()
+        assert out["player"] != "random" and out["move"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                          "--branches", "65"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "branches" in bad.stderr

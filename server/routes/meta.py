@@ -34,7 +34,10 @@ async def version(server: Server) -> dict:
     s = server.settings
     return {"name": "videoworld-go", "version": package_version(), "player": server.batcher.name,
             "player_9x9": server.player_for(9), "weights": s.weights,
-            "batching": {"max_batch": s.max_batch, "max_wait_ms": s.max_wait_ms}, "manifest": server.manifest}
+            "batching": {"max_batch": s.max_batch, "max_wait_ms": s.max_wait_ms},
+            # imagined branches per position: the --branches setting, else the bundle's tuned value
+            "branches": s.branches or ((server.manifest or {}).get("player") or {}).get("branches"),
+            "manifest": server.manifest}
 
 
 @router.get("/", include_in_schema=False)
