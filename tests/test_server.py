@@ -379,8 +379,9 @@ def test_32_simultaneous_genmoves_are_batched_and_each_answered_right(neural, ti
 
 
 # ------------------------------------------------------------------ the entry point
-def test_serve_command_runs_the_app_and_takes_its_host_from_the_environment(tmp_path):
-    """`videoworld-go serve`: the Docker image sets VIDEOWORLD_HOST=0.0.0.0 so a published port reaches it."""
+def _serve(args: list[str], env_extra: dict | None = None, timeout: float = 120.0):
+    """`videoworld-go serve ARGS` on a free loopback port, waited for until /healthz answers:
+    (process, port). The caller terminates it."""
     import os
     import socket
     import subprocess
@@ -391,18 +392,30 @@ def test_serve_command_runs_the_app_and_takes_its_host_from_the_environment(tmp_
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "VIDEOWORLD_HOST": "0.0.0.0", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--player", "random", "--port", str(port)],
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", *args, "--port", str(port)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return proc, port
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"server did not start: {proc.communicate(timeout=30)[1][-2000:]}")
+            time.sleep(0.1)
+
+
+def test_serve_command_runs_the_app_and_takes_its_host_from_the_environment(tmp_path):
+    """`videoworld-go serve`: the Docker image sets VIDEOWORLD_HOST=0.0.0.0 so a published port reaches it."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    proc, port = _serve(["--player", "random"], {"VIDEOWORLD_HOST": "0.0.0.0"}, timeout=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
         assert httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 5}).json()["player"] == "random"
     finally:
         proc.terminate()
@@ -415,29 +428,13 @@ def test_serve_command_runs_the_app_and_takes_its_host_from_the_environment(tmp_
 
 def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     """`serve --branches N` trades strength for throughput; /version reports the value in force."""
-    import os
-    import socket
     import subprocess
     import sys
 
     from conftest import REPO
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
-                             "--branches", "2", "--port", str(port)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2"])
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
         assert version["branches"] == 2 and version["player_9x9"] != "random"
         out = httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 9}).json()

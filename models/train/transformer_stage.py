@@ -181,7 +181,8 @@ def train(cfg: TransformerTrainConfig) -> Path:
         for transform in transforms:
             weights = transform(weights)
         return weights
-    record = {"stage": "transformer", "data": cache_summary(train_cache), "model_args": config_dict(args),
+    data = {**cache_summary(train_cache), "training_transitions": len(sampler)}  # after the corpora filter
+    record = {"stage": "transformer", "data": data, "model_args": config_dict(args),
               "horizon": horizon, **config_dict(cfg)}
     trainer = Trainer(cfg.loop, lambda: Transformer(args, digit_table), record,
                       init_transform=init_transform if transforms else None)
