@@ -147,43 +147,52 @@ def _export_over(base, runs, out):
                                   metrics=None, branches=None, branches_note=""))
 
 
-def test_export_over_a_base_replaces_a_decoder_and_keeps_every_other_file(tiny_bundle, tmp_path, capsys):
+def test_export_over_a_base_replaces_the_idm_and_keeps_every_other_file(tiny_bundle, tmp_path, capsys):
     from models.checkpoint import sha256_file
+    from models.train.export import _same_encoder
 
     paths = unpack_bundle(tiny_bundle, tmp_path / "all")
-    state = load_training_state(paths["tokenizer"])
-    for k in state["model"]:
-        if k.startswith("decoder.") and state["model"][k].is_floating_point():
-            state["model"][k] = state["model"][k] + 0.01  # a "fine-tuned" decoder
+    idm = load_training_state(paths["idm"])
+    for k in idm["model"]:
+        if idm["model"][k].is_floating_point():
+            idm["model"][k] = idm["model"][k] + 0.01  # a "retrained" IDM
     part = tmp_path / "part"
-    (part / "tokenizer").mkdir(parents=True)
-    torch.save(state, part / "tokenizer" / "state.pt")
+    (part / "idm").mkdir(parents=True)
+    torch.save(idm, part / "idm" / "state.pt")
     out = tmp_path / "out"
     assert _export_over(tiny_bundle, part, out) == 0
     base = json.loads((tiny_bundle / "manifest.json").read_text())
     new = json.loads((out / "manifest.json").read_text())
-    for fname in ("dynamics.safetensors", "transformer.safetensors", "idm.safetensors"):
+    for fname in ("tokenizer.safetensors", "dynamics.safetensors", "transformer.safetensors"):
         assert sha256_file(out / fname) == sha256_file(tiny_bundle / fname) == new["files"][fname]["sha256"]
-    assert new["files"]["tokenizer.safetensors"]["sha256"] != base["files"]["tokenizer.safetensors"]["sha256"]
-    assert {k: v for k, v in new["training"].items() if k != "tokenizer"} == \
-        {k: v for k, v in base["training"].items() if k != "tokenizer"}
-    assert new["provenance"] == base["provenance"] and new["revisions"][-1]["replaced"] == ["tokenizer"]
-    bundle = load_bundle(out)  # every hash verifies; the decoder is the new one, the encoder the old one
-    old = load_bundle(tiny_bundle)
-    x = torch.rand(2, 3, 64, 64) * 2 - 1
-    assert torch.equal(bundle.tokenizer.encode(x), old.tokenizer.encode(x))
-    ids = old.tokenizer.encode(x)
-    assert not torch.allclose(bundle.tokenizer.decode(ids), old.tokenizer.decode(ids))
+    assert new["files"]["idm.safetensors"]["sha256"] != base["files"]["idm.safetensors"]["sha256"]
+    assert {k: v for k, v in new["training"].items() if k != "idm"} == \
+        {k: v for k, v in base["training"].items() if k != "idm"}
+    assert new["provenance"] == base["provenance"] and new["revisions"][-1]["replaced"] == ["idm"]
+    bundle = load_bundle(out)  # every hash verifies
+    assert all(torch.equal(bundle.idm.state_dict()[k], idm["model"][k]) for k in idm["model"])
 
-    # an encoder that moved would rename every token: refused, nothing written
-    for k in state["model"]:
-        if k.startswith("encoder.") and state["model"][k].is_floating_point():
-            state["model"][k] = state["model"][k] + 0.01
-    torch.save(state, part / "tokenizer" / "state.pt")
+    # a new decoder, even with the very same encoder (same ids), is refused: this bundle's pixel LDM
+    # reads frames through it, so the codes later training learns from would change
+    tok = load_training_state(paths["tokenizer"])
+    assert _same_encoder(tiny_bundle, str(paths["tokenizer"]))
+    for k in tok["model"]:
+        if k.startswith("decoder.") and tok["model"][k].is_floating_point():
+            tok["model"][k] = tok["model"][k] + 0.01
+    (part / "tokenizer").mkdir()
+    torch.save(tok, part / "tokenizer" / "state.pt")
+    assert _same_encoder(tiny_bundle, str(part / "tokenizer" / "state.pt"))
     capsys.readouterr()
     assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
-    assert "encoder differs" in capsys.readouterr().out and not (tmp_path / "refused").exists()
+    assert "decoder" in capsys.readouterr().out and not (tmp_path / "refused").exists()
+    # an encoder that moved would rename every token
+    for k in tok["model"]:
+        if k.startswith("encoder.") and tok["model"][k].is_floating_point():
+            tok["model"][k] = tok["model"][k] + 0.01
+    torch.save(tok, part / "tokenizer" / "state.pt")
+    assert not _same_encoder(tiny_bundle, str(part / "tokenizer" / "state.pt"))
     # a transformer cannot be swapped in alone
+    (part / "tokenizer" / "state.pt").unlink()
     (part / "transformer").mkdir()
     torch.save(load_training_state(paths["transformer"]), part / "transformer" / "state.pt")
     assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1

@@ -4,7 +4,9 @@
     videoworld-go export --base weights/9x9 --runs runs/new --out weights/9x9   # replace some stages
 
 With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
-whose encoder is the base's (so every token, and what the transformer learned, is unchanged); every other file, its training
+whose encoder is the base's (so every token, and what the transformer learned, is unchanged) when
+the bundle's LDM reads FSQ codes (a pixel LDM reads frames through the tokenizer's decoder: a new
+decoder would change its codes, 3 % of them for v4c's, and so every later training target); every other file, its training
 record and the provenance are carried over from the base bundle unchanged, and --metrics
 entries are merged into the base's metrics. E.g. a decoder-only tokenizer fine-tune (tokens
 unchanged) shipped without touching the rest.
@@ -95,13 +97,17 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
         return 1
     if not stages or set(stages) - set(REPLACEABLE):
         print(f"export --base: --runs must hold only some of {list(REPLACEABLE)} (found {sorted(stages)}); "
-              "a new transformer or outcome head changes the vocabulary's bundle: export it whole")
+              "a new transformer, outcome head or LDM goes out with the whole bundle")
+        return 1
+    manifest = json.loads((base / "manifest.json").read_text())
+    if "tokenizer" in stages and manifest["configs"]["dynamics"].get("kind", "latent") == "pixel":
+        print("export --base: this bundle's LDM reads frames through the tokenizer's decoder; a new decoder "
+              "changes the LDM codes later training learns from (docs/model.md): export the whole bundle instead")
         return 1
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
         print("export --base: the new tokenizer's encoder differs from the base's, so its tokens are not the ones "
               "the transformer learned: export the whole bundle instead")
         return 1
-    manifest = json.loads((base / "manifest.json").read_text())
     with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as tmp:
         # the new stages' files and records, written by the same code as a full export
         part = export_bundle(Path(tmp), stages, "", manifest["board_size"], 0, {}, {})
