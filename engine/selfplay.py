@@ -16,6 +16,7 @@ import json
 import os
 import random
 import signal
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -231,5 +232,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     signal.signal(signal.SIGTERM, raise_stop)
     stats = run_selfplay(cfg, out, args.games, args.workers, args.seed, Path(args.data_dir or out.parent))
-    print(json.dumps(stats))
+    print(json.dumps(stats), flush=True)
+    if str(stats.get("stopped") or "").startswith("interrupted"):
+        # Everything is on disk (games fsynced, manifest renamed into place) and the workers were
+        # terminated and joined. Interpreter exit would now join ProcessPoolExecutor's manager
+        # thread, which can hang for good when a worker died mid-message (seen once in CI after a
+        # SIGTERM to every process): leave without it.
+        sys.stderr.flush()
+        os._exit(0)
     return 0
