@@ -6,10 +6,9 @@
 With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
 whose encoder is the base's (so every token, and what the transformer learned, is unchanged) when
 the bundle's LDM reads FSQ codes (a pixel LDM reads frames through the tokenizer's decoder: a new
-decoder would change its codes, 3 % of them for v4c's, and so every later training target); every other file, its training
-record and the provenance are carried over from the base bundle unchanged, and --metrics
-entries are merged into the base's metrics. E.g. a decoder-only tokenizer fine-tune (tokens
-unchanged) shipped without touching the rest.
+decoder changes its codes, 3 % of them for v4c's, and so every later training target). Every
+other file, its training record and the provenance are carried over from the base bundle
+unchanged, and --metrics entries are merged into the base's metrics.
 
 Provenance recorded: the corpora the token caches were built from (data/manifest.json:
 names, game counts and SHA-256 of each games.sgf), the split rule, and every stage's

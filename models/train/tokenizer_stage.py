@@ -33,8 +33,9 @@ class TokenizerTrainConfig:
     max_games: int = 2000  # games loaded for corpus positions
     eval_every: int = 250
     eval_boards: int = 500
-    # False: only the decoder learns (start from loop.init_from). The tokens stay exactly as they
-    # were, so the token caches, LDM codes, transformer and IDM downstream stay valid.
+    # False: only the decoder learns (start from loop.init_from). The token ids stay exactly as
+    # they were (token caches, transformer, IDM stay valid); a pixel LDM, which reads frames through
+    # this decoder, gives some different codes (3 % for v4c's: docs/model.md "Tokenizer target").
     train_encoder: bool = True
     # > 0: add this weight x the squared error on the pixels the board reader looks at
     # (render/reader.py patch_mask), the pixels that decide whether a frame reads back right.
@@ -111,7 +112,8 @@ def train(cfg: TokenizerTrainConfig) -> Path:
             recon = trainer.wrapped(x)
         loss = reconstruction_loss(recon.float(), x)
         if cfg.patch_weight:
-            loss = loss + cfg.patch_weight * ((recon.float() - x) ** 2 * patches).sum() / (patches.sum() * x.shape[0] * 3)
+            patch_mse = ((recon.float() - x) ** 2 * patches).sum() / (patches.sum() * x.shape[0] * 3)
+            loss = loss + cfg.patch_weight * patch_mse
         gnorm = trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5), grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
