@@ -50,6 +50,33 @@ def _close_clients() -> None:
         c.close(grace=1.0)
 
 
+def _kill_engines(grace: float = 1.0) -> None:
+    """Stop this worker's engines from inside a signal handler: raw syscalls only. The interrupted
+    code may hold a Popen lock (seen: SIGTERM inside ``poll()``, then ``close()`` -> ``wait()``
+    waited for that lock forever, leaving the worker hung and its GNU Go a zombie)."""
+    pending = {c.pid for c in _clients.values() if c.pid}
+    for pid in list(pending):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pending.discard(pid)
+    deadline = time.monotonic() + grace
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    pending.discard(pid)
+            except ChildProcessError:
+                pending.discard(pid)
+        time.sleep(0.02)
+    for pid in pending:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
 def _worker_init() -> None:
     """A worker told to stop (SIGTERM from the parent) quits its engines, then exits."""
     def stop(signum, frame):  # noqa: ARG001
@@ -57,7 +84,7 @@ def _worker_init() -> None:
         # again: a nested call would os._exit while the first close still waits for the engine
         # to quit (seen: KataGo left running as an orphan), so further signals are ignored.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _close_clients()
+        _kill_engines()
         os._exit(128 + signum)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
@@ -235,9 +262,8 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(stats), flush=True)
     if str(stats.get("stopped") or "").startswith("interrupted"):
         # Everything is on disk (games fsynced, manifest renamed into place) and the workers were
-        # terminated and joined. Interpreter exit would now join ProcessPoolExecutor's manager
-        # thread, which can hang for good when a worker died mid-message (seen once in CI after a
-        # SIGTERM to every process): leave without it.
+        # terminated and joined (10 s at most each). Interpreter exit would join ProcessPoolExecutor's
+        # manager thread, which waits for any worker that did not go: leave without it.
         sys.stderr.flush()
         os._exit(0)
     return 0
