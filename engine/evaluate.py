@@ -120,6 +120,16 @@ def _kwargs(options: str) -> dict:
     return out
 
 
+UNKNOWN_PLAYER = "unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, py:MODULE:FACTORY"
+
+
+def _py_parts(name: str) -> tuple[str, str, str]:
+    """"py:MODULE:FACTORY[:k=v,...]" -> (module, factory, options)."""
+    module, _, rest = name[3:].partition(":")
+    attr, _, options = rest.partition(":")
+    return module, attr, options
+
+
 def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
     """("player", Player) or ("gtp", EngineSpec) for a --player value."""
     kind = name.partition(":")[0]
@@ -132,10 +142,9 @@ def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
     if kind == "gtp":
         return "gtp", EngineSpec(name=name, command=shlex.split(name[4:]))
     if kind == "py":
-        module, _, rest = name[3:].partition(":")
-        attr, _, options = rest.partition(":")
+        module, attr, options = _py_parts(name)
         return "player", getattr(importlib.import_module(module), attr)(**_kwargs(options))
-    raise ValueError(f"unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, py:MODULE:FACTORY")
+    raise ValueError(UNKNOWN_PLAYER.format(name=name))
 
 
 def check_player(name: str, size: int) -> None:
@@ -150,10 +159,8 @@ def check_player(name: str, size: int) -> None:
         spec_from_preset(name, size=size)
         return
     if kind != "py":
-        raise ValueError(f"unknown player {name!r}: random, gnugo:L, katago:V, katago-greedy:V, gtp:CMD, "
-                         "py:MODULE:FACTORY")
-    module, _, rest = name[3:].partition(":")
-    attr, _, options = rest.partition(":")
+        raise ValueError(UNKNOWN_PLAYER.format(name=name))
+    module, attr, options = _py_parts(name)
     try:
         factory = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as e:

@@ -44,10 +44,12 @@ class SelfPlayConfig:
 _clients: dict = {}  # per worker process: preset -> GtpClient (made lazily, kept across games)
 
 
-def _close_clients() -> None:
-    for preset in list(_clients):
-        c = _clients.pop(preset)
-        c.close(grace=1.0)
+def _drop_clients(presets) -> None:
+    """Quit these presets' engines (started again on the next game that needs them)."""
+    for p in set(presets):
+        c = _clients.pop(p, None)
+        if c:
+            c.close(grace=1.0)
 
 
 def _kill_engines(grace: float = 1.0) -> None:
@@ -116,10 +118,7 @@ def play_one(cfg: SelfPlayConfig, pair: tuple[str, str], seed: int, log_dir: str
     try:
         return _play_one(cfg, pair, seed, log_dir)
     except Exception as e:  # noqa: BLE001 - one bad game must not stop a night of self-play
-        for p in set(pair):
-            c = _clients.pop(p, None)
-            if c:
-                c.close(grace=1.0)
+        _drop_clients(pair)
         return {"ok": False, "reason": f"error: {type(e).__name__}: {e}", "seed": seed}
 
 
@@ -134,16 +133,10 @@ def _play_one(cfg: SelfPlayConfig, pair: tuple[str, str], seed: int, log_dir: st
         t0 = time.monotonic()
         res = play_match(black, white, MatchConfig(cfg.size, cfg.komi, move_timeout=cfg.move_timeout), opening)
     except GtpClientError as e:
-        for p in set(pair):  # restart on the next game
-            c = _clients.pop(p, None)
-            if c:
-                c.close(grace=1.0)
+        _drop_clients(pair)  # restart on the next game
         return {"ok": False, "reason": f"setup: {e}", "seed": seed}
     if res.reason == "fault":
-        for p in set(pair):
-            c = _clients.pop(p, None)
-            if c:
-                c.close(grace=1.0)
+        _drop_clients(pair)
     gc = f"opening={len(opening)} seed={seed} end={res.reason}"
     sgf = dump_game(res.game, black=black.spec.name, white=white.spec.name, result=res.result, comment=gc)
     return {"ok": res.reason in ("score", "resign"), "reason": res.reason, "fault": res.fault, "seed": seed,
