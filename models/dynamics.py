@@ -49,6 +49,12 @@ class DynamicsConfig:
     channels: int = 48  # pixel LDM: conv width
     code_channels: int = 16  # pixel LDM: channels of a code's 8x8 map
     diff_gain: float = 10.0  # pixel LDM: scale of the temporal-difference input channels
+    # pixel LDM: its own frozen copy of the tokenizer decoder it was trained with (empty: it reads
+    # frames through the tokenizer it is given). Set by `export --base` when the bundle's decoder is
+    # fine-tuned, so the LDM's codes, the targets of every later training, stay what they were.
+    reader_channels: tuple[int, ...] = ()
+    reader_levels: tuple[int, ...] = ()
+    reader_res_blocks: int = 1
 
     @property
     def frame_dim(self) -> int:

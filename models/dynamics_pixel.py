@@ -28,6 +28,7 @@ from torch import nn
 
 from models.dynamics import CodedDynamics, DynamicsConfig, QFormerLayer, _causal_mask
 from models.fsq import FSQ
+from models.tokenizer import TokenDecoder, TokenizerConfig
 
 GRID = 8  # spatial tokens per side after the encoder (64 px / 8)
 
@@ -95,6 +96,10 @@ class PixelDynamics(CodedDynamics):
         self.code_map = nn.Sequential(nn.Linear(len(cfg.levels) + h, d), nn.GELU(),
                                       nn.Linear(d, cfg.code_channels * GRID * GRID))
         self.decoder = FrameDecoder(cfg)
+        self.reader = None  # frames from token ids: the given tokenizer, or this frozen decoder
+        if cfg.reader_channels:
+            self.reader = TokenDecoder(TokenizerConfig(cfg.resolution, cfg.reader_channels, cfg.reader_levels,
+                                                       cfg.reader_res_blocks)).requires_grad_(False)
 
     def features(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, T, 3, R, R) frames -> (B, T, dim, 8, 8); frame k sees frames k-1 and k only."""

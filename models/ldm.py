@@ -1,7 +1,8 @@
 """Either LDM behind one interface: build it from its config, and feed it token windows.
 
 The transformer and IDM stages hold token ids (the token cache); the latent LDM reads
-them as FSQ codes, the pixel LDM as frames decoded by the frozen tokenizer.
+them as FSQ codes, the pixel LDM as frames decoded by the frozen tokenizer (or by its own copy
+of the decoder it was trained with, when the bundle's decoder was fine-tuned after it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def ldm_inputs(ldm: nn.Module, tokenizer, ids: torch.Tensor) -> torch.Tensor:
     """(B, T, 16) token ids -> what ``ldm`` reads: (B, T, 16, 6) FSQ codes or (B, T, 3, R, R) frames."""
     if ldm.kind == "latent":
         return tokenizer.fsq.indices_to_codes(ids)
+    if ldm.reader is not None:
+        tokenizer = ldm.reader  # the decoder this LDM was trained with (a fine-tuned one is elsewhere)
     # windows of one game overlap (the IDM's pairs: every t, so each frame sits in H+1 windows):
     # each distinct frame is decoded once, then gathered back into place
     flat = ids.flatten(0, 1)  # (B*T, 16)

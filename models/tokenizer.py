@@ -99,11 +99,35 @@ class Decoder(nn.Module):
         return torch.tanh(self.net(z))
 
 
-class FrameTokenizer(nn.Module):
-    """encode: frames -> (B, 16) token ids; decode: ids -> frames; forward: reconstruction."""
+class TokenDecoder(nn.Module):
+    """decode only: (B, 16) token ids -> frames. The tokenizer's second half, on its own so a
+    model that reads frames through a decoder (the pixel LDM) can keep the one it was trained
+    with when the tokenizer's decoder is fine-tuned (the ids, from the encoder, stay the same)."""
 
     def __init__(self, cfg: TokenizerConfig) -> None:
         super().__init__()
+        self.cfg = cfg
+        self.decoder = Decoder(cfg)
+        self.fsq = FSQ(cfg.levels)
+
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """(B, 16, D) codes -> (B, 3, R, R) frames in [-1, 1]."""
+        b, t, d = codes.shape
+        g = self.cfg.grid
+        return self.decoder(codes.transpose(1, 2).reshape(b, d, g, g))
+
+    def decode(self, ids: torch.Tensor) -> torch.Tensor:
+        """(B, 16) long -> (B, 3, R, R) frames in [-1, 1]."""
+        return self.decode_codes(self.fsq.indices_to_codes(ids))
+
+
+class FrameTokenizer(TokenDecoder):
+    """encode: frames -> (B, 16) token ids; decode: ids -> frames; forward: reconstruction."""
+
+    def __init__(self, cfg: TokenizerConfig) -> None:
+        nn.Module.__init__(self)
+        # the encoder is registered first, as before TokenDecoder existed: the parameter order
+        # decides the seeded init and the optimizer state of a resumed training
         self.cfg = cfg
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
@@ -117,16 +141,6 @@ class FrameTokenizer(nn.Module):
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, 3, R, R) -> (B, 16) long token ids."""
         return self.fsq.codes_to_indices(self.quantize(frames))
-
-    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
-        """(B, 16, D) codes -> (B, 3, R, R) frames in [-1, 1]."""
-        b, t, d = codes.shape
-        g = self.cfg.grid
-        return self.decoder(codes.transpose(1, 2).reshape(b, d, g, g))
-
-    def decode(self, ids: torch.Tensor) -> torch.Tensor:
-        """(B, 16) long -> (B, 3, R, R) frames in [-1, 1]."""
-        return self.decode_codes(self.fsq.indices_to_codes(ids))
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return self.decode_codes(self.quantize(frames))

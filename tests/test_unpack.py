@@ -10,6 +10,9 @@ import torch
 
 from models.bundle import load_bundle
 from models.checkpoint import load_training_state
+from models.ldm import ldm_codes, ldm_inputs
+from models.train.transformer_stage import load_dynamics
+from models.train.windows import load_tokenizer
 from models.train.cli import apply_overrides
 from models.train.unpack import unpack_bundle
 
@@ -147,7 +150,7 @@ def _export_over(base, runs, out):
                                   metrics=None, branches=None, branches_note=""))
 
 
-def test_export_over_a_base_replaces_the_idm_and_keeps_every_other_file(tiny_bundle, tmp_path, capsys):
+def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_file(tiny_bundle, tmp_path, capsys):
     from models.checkpoint import sha256_file
     from models.train.export import _same_encoder
 
@@ -172,25 +175,49 @@ def test_export_over_a_base_replaces_the_idm_and_keeps_every_other_file(tiny_bun
     bundle = load_bundle(out)  # every hash verifies
     assert all(torch.equal(bundle.idm.state_dict()[k], idm["model"][k]) for k in idm["model"])
 
-    # a new decoder, even with the very same encoder (same ids), is refused: this bundle's pixel LDM
-    # reads frames through it, so the codes later training learns from would change
+    # a new decoder with the very same encoder (same ids) goes in, and the pixel LDM keeps reading
+    # frames through the decoder it was trained with: its inputs, hence its codes, stay the base's
     tok = load_training_state(paths["tokenizer"])
     assert _same_encoder(tiny_bundle, str(paths["tokenizer"]))
     for k in tok["model"]:
         if k.startswith("decoder.") and tok["model"][k].is_floating_point():
-            tok["model"][k] = tok["model"][k] + 0.01
+            tok["model"][k] = tok["model"][k] + 0.05
     (part / "tokenizer").mkdir()
     torch.save(tok, part / "tokenizer" / "state.pt")
     assert _same_encoder(tiny_bundle, str(part / "tokenizer" / "state.pt"))
-    capsys.readouterr()
-    assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
-    assert "decoder" in capsys.readouterr().out and not (tmp_path / "refused").exists()
+    assert _export_over(tiny_bundle, part, tmp_path / "decoder") == 0
+    old_b, new_b = load_bundle(tiny_bundle), load_bundle(tmp_path / "decoder")
+    assert old_b.dynamics.kind == "pixel" and old_b.dynamics.reader is None and new_b.dynamics.reader is not None
+    ids = torch.randint(0, old_b.tokenizer.fsq.codebook_size, (3, old_b.dynamics.cfg.horizon + 1, 16))
+    assert not torch.allclose(new_b.tokenizer.decode(ids[0]), old_b.tokenizer.decode(ids[0]))  # the new decoder
+    assert torch.equal(ldm_inputs(new_b.dynamics, new_b.tokenizer, ids), ldm_inputs(old_b.dynamics, old_b.tokenizer, ids))
+    assert torch.equal(ldm_codes(new_b.dynamics, new_b.tokenizer, ids), ldm_codes(old_b.dynamics, old_b.tokenizer, ids))
+    rev = json.loads((tmp_path / "decoder" / "manifest.json").read_text())["revisions"][-1]
+    assert rev["replaced"] == ["idm", "tokenizer"] and "dynamics" in rev
+    # the training stages see the same: the unpacked LDM state carries its reader
+    unpacked = unpack_bundle(tmp_path / "decoder", tmp_path / "again")
+    ldm = load_dynamics(str(unpacked["dynamics"]))
+    assert torch.equal(ldm_inputs(ldm, load_tokenizer(str(unpacked["tokenizer"])), ids),
+                       ldm_inputs(old_b.dynamics, old_b.tokenizer, ids))
+    # a second new decoder leaves the LDM's reader (the original decoder) alone
+    for k in tok["model"]:
+        if k.startswith("decoder.") and tok["model"][k].is_floating_point():
+            tok["model"][k] = tok["model"][k] + 0.05
+    torch.save(tok, part / "tokenizer" / "state.pt")
+    assert _export_over(tmp_path / "decoder", part, tmp_path / "decoder2") == 0
+    twice = load_bundle(tmp_path / "decoder2")
+    assert torch.equal(ldm_inputs(twice.dynamics, twice.tokenizer, ids), ldm_inputs(old_b.dynamics, old_b.tokenizer, ids))
+    assert sha256_file(tmp_path / "decoder2" / "dynamics.safetensors") == \
+        sha256_file(tmp_path / "decoder" / "dynamics.safetensors")
     # an encoder that moved would rename every token
     for k in tok["model"]:
         if k.startswith("encoder.") and tok["model"][k].is_floating_point():
             tok["model"][k] = tok["model"][k] + 0.01
     torch.save(tok, part / "tokenizer" / "state.pt")
     assert not _same_encoder(tiny_bundle, str(part / "tokenizer" / "state.pt"))
+    capsys.readouterr()
+    assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
+    assert "encoder" in capsys.readouterr().out and not (tmp_path / "refused").exists()
     # a transformer cannot be swapped in alone
     (part / "tokenizer" / "state.pt").unlink()
     (part / "transformer").mkdir()

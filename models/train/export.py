@@ -4,9 +4,10 @@
     videoworld-go export --base weights/9x9 --runs runs/new --out weights/9x9   # replace some stages
 
 With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
-whose encoder is the base's (so every token, and what the transformer learned, is unchanged) when
-the bundle's LDM reads FSQ codes (a pixel LDM reads frames through the tokenizer's decoder: a new
-decoder changes its codes, 3 % of them for v4c's, and so every later training target). Every
+whose encoder is the base's (so every token, and what the transformer learned, is unchanged).
+A pixel LDM reads frames through the tokenizer's decoder, and a new decoder changed 3 % of v4c's
+codes, i.e. every later training target: so with a new tokenizer the LDM first gets its own
+frozen copy of the base's decoder (its weights unchanged, its codes exactly the base's). Every
 other file, its training record and the provenance are carried over from the base bundle
 unchanged, and --metrics entries are merged into the base's metrics.
 
@@ -99,10 +100,6 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
               "a new transformer, outcome head or LDM goes out with the whole bundle")
         return 1
     manifest = json.loads((base / "manifest.json").read_text())
-    if "tokenizer" in stages and manifest["configs"]["dynamics"].get("kind", "latent") == "pixel":
-        print("export --base: this bundle's LDM reads frames through the tokenizer's decoder; a new decoder "
-              "changes the LDM codes later training learns from (docs/model.md): export the whole bundle instead")
-        return 1
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
         print("export --base: the new tokenizer's encoder differs from the base's, so its tokens are not the ones "
               "the transformer learned: export the whole bundle instead")
@@ -115,19 +112,46 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
             manifest["files"][fname] = part["files"][fname]
             manifest["training"][stage] = part["training"][stage]
             manifest["configs"][stage] = part["configs"][stage]
+        written = set(stages)
+        revision = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "replaced": sorted(stages), "base_created": manifest["created"]}
+        if "tokenizer" in stages and _keep_ldm_reader(base, manifest, Path(tmp)):
+            written.add("dynamics")
+            revision["dynamics"] = "weights unchanged; given its own copy of the base's tokenizer decoder"
         if args.metrics:
             manifest["metrics"].update(json.loads(Path(args.metrics).read_text()))
-        manifest.setdefault("revisions", []).append({
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "replaced": sorted(stages), "base_created": manifest["created"]})
+        manifest.setdefault("revisions", []).append(revision)
         out.mkdir(parents=True, exist_ok=True)
         for stage, fname in FILES.items():
-            src = Path(tmp) / fname if stage in stages else base / fname
+            src = Path(tmp) / fname if stage in written else base / fname
             if src.resolve() != (out / fname).resolve():
                 shutil.copyfile(src, out / fname)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"replaced {sorted(stages)} of {base} in {out}")
     return 0
+
+
+def _keep_ldm_reader(base: Path, manifest: dict, tmp: Path) -> bool:
+    """A pixel LDM reads frames through the tokenizer's decoder, so a new decoder would change its
+    codes (3 % of v4c's), the targets every later training learns. Before the base's decoder is
+    replaced, the LDM gets its own frozen copy of it (``reader.*`` in dynamics.safetensors, the
+    ``reader_*`` config fields): its codes stay exactly the base's. True when dynamics was rewritten."""
+    from safetensors.torch import load_file, save_file
+
+    from models.checkpoint import sha256_file
+
+    dyn, tok = manifest["configs"]["dynamics"], manifest["configs"]["tokenizer"]
+    if dyn.get("kind", "latent") != "pixel" or dyn.get("reader_channels"):
+        return False  # FSQ codes need no decoder; a reader already there is the LDM's original one
+    tensors = load_file(str(base / FILES["dynamics"]))
+    tensors.update({f"reader.{k}": v for k, v in load_file(str(base / FILES["tokenizer"])).items()
+                    if k.startswith("decoder.")})
+    path = tmp / FILES["dynamics"]
+    save_file(tensors, str(path))
+    manifest["configs"]["dynamics"] = {**dyn, "reader_channels": tok["channels"], "reader_levels": tok["levels"],
+                                       "reader_res_blocks": tok["res_blocks"]}
+    manifest["files"][FILES["dynamics"]] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    return True
 
 
 def _context(state_path: str) -> int:
