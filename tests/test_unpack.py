@@ -223,3 +223,20 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
     (part / "transformer").mkdir()
     torch.save(load_training_state(paths["transformer"]), part / "transformer" / "state.pt")
     assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
+
+
+def test_token_cache_key_follows_the_encoder_not_the_decoder(tiny_bundle, tmp_path):
+    """Token ids depend on the encoder and FSQ only: a decoder revision reuses the cache, an
+    encoder change does not (models/train/windows.py tokenizer_id_hash)."""
+    from models.train.windows import tokenizer_id_hash
+
+    paths = unpack_bundle(tiny_bundle, tmp_path / "u")
+    key = tokenizer_id_hash(str(paths["tokenizer"])).hexdigest()
+    tok = load_training_state(paths["tokenizer"])
+    for part, name in (("decoder.", "dec.pt"), ("encoder.", "enc.pt")):
+        for k in tok["model"]:
+            if k.startswith(part) and tok["model"][k].is_floating_point():
+                tok["model"][k] = tok["model"][k] + 0.01
+        torch.save(tok, tmp_path / name)
+    assert tokenizer_id_hash(str(tmp_path / "dec.pt")).hexdigest() == key
+    assert tokenizer_id_hash(str(tmp_path / "enc.pt")).hexdigest() != key
