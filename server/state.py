@@ -87,6 +87,12 @@ class ServerState:
     def player_for(self, size: int) -> str:
         return self.batcher.name_for(size)
 
+    def branches(self) -> Optional[int]:
+        """The neural player's imagined branches per position (its own ``top_k``), None without a model."""
+        if not self.manifest:
+            return None
+        return getattr(self.batcher.analyzer.for_size(self.manifest["board_size"]), "top_k", None)
+
     async def analyze(self, game: Game, color: int) -> Analysis:
         """The batcher's answer, or RequestTimeout (-> 504); a late answer is dropped, not queued on."""
         future = self.batcher.submit(game, color)

@@ -79,11 +79,15 @@ def random_moves(n: int, seed: int, size: int = 9) -> list[list[str]]:
 
 # ------------------------------------------------------------------ meta
 def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
+    from models.player import DEFAULT_BRANCHES
+
     h = neural.get("/healthz").json()
     assert h["status"] == "ok" and {"batches", "largest", "sizes", "mean_batch"} <= set(h["batcher"])
     v = neural.get("/version").json()
     assert v["player_9x9"] == "videoworld" and v["manifest"]["board_size"] == 9
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
+    # what the player uses: the bundle's tuned value, else NeuralPlayer's default
+    assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)
     assert neural.get("/docs").status_code == 200
     paths = set(neural.get("/openapi.json").json()["paths"])
     assert {"/v1/genmove", "/v1/analyze", "/v1/games", "/v1/games/{game_id}", "/v1/games/{game_id}/moves",
@@ -210,7 +214,7 @@ def test_random_server_plays_every_size_and_games_are_forgotten_beyond_max_games
         assert c.get(f"/v1/games/{ids[0]}").status_code == 404
         out = c.post(f"/v1/games/{ids[2]}/genmove").json()
         assert out["player"] == "random" and out["game"]["move_number"] == 1
-        assert c.get("/version").json()["manifest"] is None
+        assert c.get("/version").json()["manifest"] is None and c.get("/version").json()["branches"] is None
 
 
 def test_concurrent_genmoves_on_one_game_are_applied_one_after_the_other(rnd):

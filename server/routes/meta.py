@@ -35,8 +35,9 @@ async def version(server: Server) -> dict:
     return {"name": "videoworld-go", "version": package_version(), "player": server.batcher.name,
             "player_9x9": server.player_for(9), "weights": s.weights,
             "batching": {"max_batch": s.max_batch, "max_wait_ms": s.max_wait_ms},
-            # imagined branches per position: the --branches setting, else the bundle's tuned value
-            "branches": s.branches or ((server.manifest or {}).get("player") or {}).get("branches"),
+            # imagined branches per position, as the neural player resolved them (--branches, else the
+            # bundle's tuned value, else its default); None without a model
+            "branches": server.branches(),
             "manifest": server.manifest}
 
 
