@@ -99,6 +99,11 @@ class Decoder(nn.Module):
         return torch.tanh(self.net(z))
 
 
+def id_tensors(state: dict) -> dict:
+    """The tensors of a tokenizer state dict that decide its token ids: encoder and FSQ, not the decoder."""
+    return {k: v for k, v in state.items() if not k.startswith("decoder.")}
+
+
 class TokenDecoder(nn.Module):
     """decode only: (B, 16) token ids -> frames. The tokenizer's second half, on its own so a
     model that reads frames through a decoder (the pixel LDM) can keep the one it was trained

@@ -141,6 +141,13 @@ def test_fine_tuning_on_a_renamed_vocabulary_carries_rows_by_code(tiny_bundle, t
             assert torch.equal(v, end[k]), k
 
 
+def _nudge(state: dict, prefix: str, delta: float) -> None:
+    """Shift every float tensor of a training state whose name starts with ``prefix`` ("" = all): a "retrained" part."""
+    for k in state["model"]:
+        if k.startswith(prefix) and state["model"][k].is_floating_point():
+            state["model"][k] = state["model"][k] + delta
+
+
 def _export_over(base, runs, out):
     import argparse
 
@@ -156,9 +163,7 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
 
     paths = unpack_bundle(tiny_bundle, tmp_path / "all")
     idm = load_training_state(paths["idm"])
-    for k in idm["model"]:
-        if idm["model"][k].is_floating_point():
-            idm["model"][k] = idm["model"][k] + 0.01  # a "retrained" IDM
+    _nudge(idm, "", 0.01)  # a "retrained" IDM
     part = tmp_path / "part"
     (part / "idm").mkdir(parents=True)
     torch.save(idm, part / "idm" / "state.pt")
@@ -179,9 +184,7 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
     # frames through the decoder it was trained with: its inputs, hence its codes, stay the base's
     tok = load_training_state(paths["tokenizer"])
     assert _same_encoder(tiny_bundle, str(paths["tokenizer"]))
-    for k in tok["model"]:
-        if k.startswith("decoder.") and tok["model"][k].is_floating_point():
-            tok["model"][k] = tok["model"][k] + 0.05
+    _nudge(tok, "decoder.", 0.05)
     (part / "tokenizer").mkdir()
     torch.save(tok, part / "tokenizer" / "state.pt")
     assert _same_encoder(tiny_bundle, str(part / "tokenizer" / "state.pt"))
@@ -190,6 +193,8 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
     assert old_b.dynamics.kind == "pixel" and old_b.dynamics.reader is None and new_b.dynamics.reader is not None
     ids = torch.randint(0, old_b.tokenizer.fsq.codebook_size, (3, old_b.dynamics.cfg.horizon + 1, 16))
     assert not torch.allclose(new_b.tokenizer.decode(ids[0]), old_b.tokenizer.decode(ids[0]))  # the new decoder
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    assert torch.equal(new_b.tokenizer.encode(x), old_b.tokenizer.encode(x))  # the base's encoder: the same ids
     assert torch.equal(ldm_inputs(new_b.dynamics, new_b.tokenizer, ids), ldm_inputs(old_b.dynamics, old_b.tokenizer, ids))
     assert torch.equal(ldm_codes(new_b.dynamics, new_b.tokenizer, ids), ldm_codes(old_b.dynamics, old_b.tokenizer, ids))
     rev = json.loads((tmp_path / "decoder" / "manifest.json").read_text())["revisions"][-1]
@@ -200,9 +205,7 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
     assert torch.equal(ldm_inputs(ldm, load_tokenizer(str(unpacked["tokenizer"])), ids),
                        ldm_inputs(old_b.dynamics, old_b.tokenizer, ids))
     # a second new decoder leaves the LDM's reader (the original decoder) alone
-    for k in tok["model"]:
-        if k.startswith("decoder.") and tok["model"][k].is_floating_point():
-            tok["model"][k] = tok["model"][k] + 0.05
+    _nudge(tok, "decoder.", 0.05)
     torch.save(tok, part / "tokenizer" / "state.pt")
     assert _export_over(tmp_path / "decoder", part, tmp_path / "decoder2") == 0
     twice = load_bundle(tmp_path / "decoder2")
@@ -210,14 +213,12 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
     assert sha256_file(tmp_path / "decoder2" / "dynamics.safetensors") == \
         sha256_file(tmp_path / "decoder" / "dynamics.safetensors")
     # an encoder that moved would rename every token
-    for k in tok["model"]:
-        if k.startswith("encoder.") and tok["model"][k].is_floating_point():
-            tok["model"][k] = tok["model"][k] + 0.01
+    _nudge(tok, "encoder.", 0.01)
     torch.save(tok, part / "tokenizer" / "state.pt")
     assert not _same_encoder(tiny_bundle, str(part / "tokenizer" / "state.pt"))
     capsys.readouterr()
     assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
-    assert "encoder" in capsys.readouterr().out and not (tmp_path / "refused").exists()
+    assert "encoder differs" in capsys.readouterr().out and not (tmp_path / "refused").exists()
     # a transformer cannot be swapped in alone
     (part / "tokenizer" / "state.pt").unlink()
     (part / "transformer").mkdir()
@@ -234,9 +235,7 @@ def test_token_cache_key_follows_the_encoder_not_the_decoder(tiny_bundle, tmp_pa
     key = tokenizer_id_hash(str(paths["tokenizer"])).hexdigest()
     tok = load_training_state(paths["tokenizer"])
     for part, name in (("decoder.", "dec.pt"), ("encoder.", "enc.pt")):
-        for k in tok["model"]:
-            if k.startswith(part) and tok["model"][k].is_floating_point():
-                tok["model"][k] = tok["model"][k] + 0.01
+        _nudge(tok, part, 0.01)
         torch.save(tok, tmp_path / name)
     assert tokenizer_id_hash(str(tmp_path / "dec.pt")).hexdigest() == key
     assert tokenizer_id_hash(str(tmp_path / "enc.pt")).hexdigest() != key

@@ -82,12 +82,11 @@ def _same_encoder(base: Path, state_path: str) -> bool:
     from safetensors.torch import load_file
 
     from models.checkpoint import load_training_state
+    from models.tokenizer import id_tensors
 
-    old = load_file(str(base / FILES["tokenizer"]))
-    new = load_training_state(Path(state_path))["model"]
-    keys = [k for k in old if not k.startswith("decoder.")]
-    return set(keys) == {k for k in new if not k.startswith("decoder.")} and all(
-        torch.equal(old[k], new[k]) for k in keys)
+    old = id_tensors(load_file(str(base / FILES["tokenizer"])))
+    new = id_tensors(load_training_state(Path(state_path))["model"])
+    return old.keys() == new.keys() and all(torch.equal(old[k], new[k]) for k in old)
 
 
 def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from models.token_cache import TokenCache, build_cache, window
-from models.tokenizer import FrameTokenizer, TokenizerConfig
+from models.tokenizer import FrameTokenizer, TokenizerConfig, id_tensors
 
 
 class WindowSampler:
@@ -94,11 +94,10 @@ def tokenizer_id_hash(state_path: str):
     if state is None:
         raise FileNotFoundError(f"no tokenizer state at {state_path}")
     h = hashlib.sha256(json.dumps(json.loads(state["config"]).get("model", {}), sort_keys=True).encode())
-    for k in sorted(state["model"]):
-        if not k.startswith("decoder."):
-            t = state["model"][k].detach().cpu().contiguous()
-            h.update(k.encode())
-            h.update(t.numpy().tobytes())
+    tensors = id_tensors(state["model"])
+    for k in sorted(tensors):
+        h.update(k.encode())
+        h.update(tensors[k].detach().cpu().contiguous().numpy().tobytes())
     return h
 
 
