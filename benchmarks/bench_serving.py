@@ -1,8 +1,10 @@
 """Serving: genmove latency and throughput at 1, 8, 32, 64 concurrent games, through the batcher.
 
-    .venv/bin/python benchmarks/bench_serving.py [--weights DIR] [--seconds 8] [--threads 1]
+    .venv/bin/python benchmarks/bench_serving.py [--weights DIR] [--seconds 8] [--threads 1] [--workers 2]
 
-Two paths, both through one dynamic batcher (32 / 5 ms unless --max-batch/--max-wait-ms):
+Two paths, both through one dynamic batcher with the server's defaults (--workers 2 batches
+computed at once on one shared model, --max-batch 16, --max-wait-ms 5, --max-hold-ms 100;
+before 2026-11-30 20:00: --workers 1 --max-batch 32 --max-hold-ms -1):
 - "http": the real server (``videoworld-go serve`` in a subprocess, one uvicorn worker);
   each concurrent game is a client that creates a 9x9 game and asks
   ``POST /v1/games/{id}/genmove`` for every move, the engine playing both sides; a game
@@ -76,6 +78,7 @@ def start_server(weights: Path, args: argparse.Namespace) -> tuple[subprocess.Po
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "engine.cli", "serve", "--weights", str(weights), "--port", str(port),
            "--max-batch", str(args.max_batch), "--max-wait-ms", str(args.max_wait_ms), "--threads", str(args.threads),
+           "--workers", str(args.workers), "--max-hold-ms", str(args.max_hold_ms),
            "--max-concurrency", "1000", "--log-level", "WARNING"]
     if args.branches:
         cmd += ["--branches", str(args.branches)]
@@ -196,7 +199,8 @@ def bench_batcher(weights: Path, args: argparse.Namespace) -> list[dict]:
     neural = NeuralPlayer(load_bundle(weights), top_k=args.branches)
     rows = []
     for games in LEVELS:
-        with Batcher(neural, max_batch=args.max_batch, max_wait=args.max_wait_ms / 1000) as batcher:
+        with Batcher(neural, max_batch=args.max_batch, max_wait=args.max_wait_ms / 1000, workers=args.workers,
+                     max_hold=None if args.max_hold_ms < 0 else args.max_hold_ms / 1000) as batcher:
             player = BatchedPlayer(batcher)
             player.genmove(Game(9), 1)  # warm-up
             latencies: list[float] = []
@@ -238,8 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", default=None, help="model bundle (default: weights/9x9, else a tiny bundle)")
     ap.add_argument("--seconds", type=float, default=8.0, help="measured time per level")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads of the model")
-    ap.add_argument("--max-batch", type=int, default=32)
+    # defaults: the server's (server/settings.py)
+    # defaults: the server's (server/settings.py)
+    ap.add_argument("--workers", type=int, default=2, help="batches computed at once, each on its own thread")
+    ap.add_argument("--max-batch", type=int, default=16)
     ap.add_argument("--max-wait-ms", type=float, default=5.0)
+    ap.add_argument("--max-hold-ms", type=float, default=100.0, help="engine/batcher.py max_hold; negative: none")
     ap.add_argument("--paths", default="http,batcher", help="which paths to measure")
     ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -261,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         if 1 in by and 32 in by:
             speedups[path] = round(by[32]["moves_per_s"] / by[1]["moves_per_s"], 2)
     result = {"model": model, "levels": list(LEVELS), "seconds_per_level": args.seconds, "threads": args.threads,
-              "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms, "branches": args.branches or "bundle default",
+              "workers": args.workers,
+              "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
+              "max_hold_ms": None if args.max_hold_ms < 0 else args.max_hold_ms, "branches": args.branches or "bundle default",
               "server": served,
               "speedup_32_over_1": speedups, "rows": rows, "python": platform.python_version(),
               "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],

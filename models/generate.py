@@ -12,7 +12,7 @@ from typing import Optional
 
 import torch
 
-from models.transformer import Transformer
+from models.transformer import KVCache, Transformer
 from models.vocab import ACT_END, FRAME_TOKENS, IM_START, CodeVocab
 
 
@@ -31,33 +31,35 @@ def _choose(logits: torch.Tensor, temperature: float, generator: Optional[torch.
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
-def _prefill(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
-    """Runs the prefix through the model, leaving its KV cache set up for decoding.
+def _prefill(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor
+             ) -> tuple[list[KVCache], torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """Runs the prefix through the model into a new KV cache, set up for decoding.
 
-    prefix (B, P) -> (z_1 logits over the LDM rows (B, Kz+1), z_1 log-probs over the whole
-    vocabulary (B, V), outcome (B,) or None)."""
+    prefix (B, P) -> (the caches, z_1 logits over the LDM rows (B, Kz+1), z_1 log-probs over
+    the whole vocabulary (B, V), outcome (B,) or None). The caches belong to this call, so
+    concurrent calls on one model (the batcher's workers) do not share state."""
     b, p = prefix.shape
     ldm_rows = slice(vocab.ldm_offset, vocab.ldm_unk + 1)
-    model.setup_caches(b)
-    h_all = model.hidden(prefix, 0, use_cache=True)  # (B, P, dim)
+    caches = model.new_caches(b)
+    h_all = model.hidden(prefix, 0, caches)  # (B, P, dim)
     outcome = torch.sigmoid(model.outcome_logit(h_all[:, p - 2])) if model.outcome is not None else None
     logits = model.logits_rows(h_all[:, -1], ldm_rows).float()
     z1_logprobs = torch.full((b, vocab.size), float("-inf"), device=prefix.device)
     z1_logprobs[:, ldm_rows] = torch.log_softmax(logits, -1)
-    return logits, z1_logprobs, outcome
+    return caches, logits, z1_logprobs, outcome
 
 
-def _decode(model: Transformer, vocab: CodeVocab, z1: torch.Tensor, pos: int, horizon: int, temperature: float,
-            generator: Optional[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor]:
-    """From z_1 (B,) at position ``pos`` (the cache holds everything before it): z_2..z_H,
-    then x_{t+1}'s 16 tokens. Returns z (B, H) and frame (B, 16) vocabulary ids; frees the cache."""
+def _decode(model: Transformer, caches: list[KVCache], vocab: CodeVocab, z1: torch.Tensor, pos: int, horizon: int,
+            temperature: float, generator: Optional[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor]:
+    """From z_1 (B,) at position ``pos`` (``caches`` hold everything before it): z_2..z_H,
+    then x_{t+1}'s 16 tokens. Returns z (B, H) and frame (B, 16) vocabulary ids."""
     b = z1.shape[0]
     # only the rows of the kind that comes next are computed (ids = row + start)
     ldm_rows = slice(vocab.ldm_offset, vocab.ldm_unk + 1)
     frame_rows = slice(vocab.frame_offset, vocab.frame_unk + 1)
 
     def step(tokens: torch.Tensor, pos: int, rows: slice) -> torch.Tensor:
-        h = model.hidden(tokens, pos, use_cache=True)[:, -1]  # (B, dim)
+        h = model.hidden(tokens, pos, caches)[:, -1]  # (B, dim)
         return model.logits_rows(h, rows).float()  # (B, rows)
 
     z = [z1]
@@ -73,7 +75,6 @@ def _decode(model: Transformer, vocab: CodeVocab, z1: torch.Tensor, pos: int, ho
         logits = step(frame[-1][:, None], pos, frame_rows)
         frame.append(_choose(logits, temperature, generator) + frame_rows.start)
         pos += 1
-    model.caches = None
     return torch.stack(z, 1), torch.stack(frame, 1)
 
 
@@ -85,13 +86,12 @@ def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon:
 
     ``prefill_only``: stop after the prefix (z_1's distribution and the outcome); z and frame
     come back empty."""
-    logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
+    caches, logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
     if prefill_only:
-        model.caches = None
         empty = prefix.new_zeros((prefix.shape[0], 0))
         return Imagined(empty, empty, z1_logprobs, outcome)
     z1 = force_z1 if force_z1 is not None else _choose(logits, temperature, generator) + vocab.ldm_offset
-    z, frame = _decode(model, vocab, z1, prefix.shape[1], horizon, temperature, generator)
+    z, frame = _decode(model, caches, vocab, z1, prefix.shape[1], horizon, temperature, generator)
     return Imagined(z, frame, z1_logprobs, outcome)
 
 
@@ -104,11 +104,10 @@ def imagine_branches(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor,
     branches: Imagined with B*k rows, prefix-major). The prefix is run once and its KV cache
     copied to the k branches (the same result as running prefix.repeat_interleave(k) again,
     at 1/(k+1) of the prefill work)."""
-    logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
+    caches, logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
     top_lp, top_z = z1_logprobs.topk(k, dim=-1)  # (B, k) vocabulary ids
-    for cache in model.caches:
-        cache.k = cache.k.repeat_interleave(k, 0)  # (B*k, H, max_len, D), rows prefix-major
-        cache.v = cache.v.repeat_interleave(k, 0)
-    z, frame = _decode(model, vocab, top_z.reshape(-1), prefix.shape[1], horizon, 0.0, None)
+    for cache in caches:
+        cache.repeat_rows(k)  # (B*k, H, max_len, D), rows prefix-major
+    z, frame = _decode(model, caches, vocab, top_z.reshape(-1), prefix.shape[1], horizon, 0.0, None)
     first = Imagined(prefix.new_zeros((prefix.shape[0], 0)), prefix.new_zeros((prefix.shape[0], 0)), z1_logprobs, outcome)
     return first, top_lp, Imagined(z, frame, z1_logprobs.repeat_interleave(k, 0), None)

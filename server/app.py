@@ -39,7 +39,9 @@ def create_app(settings: Optional[Settings] = None, analyzer: Optional[Analyzer]
             model, info = await run_in_threadpool(load_analyzer, settings)
         else:
             model, info = analyzer, manifest
-        batcher = Batcher(model, max_batch=settings.max_batch, max_wait=settings.max_wait_ms / 1000)
+        batcher = Batcher(model, max_batch=settings.max_batch, max_wait=settings.max_wait_ms / 1000,
+                          workers=settings.workers,
+                          max_hold=None if settings.max_hold_ms is None else settings.max_hold_ms / 1000)
         app.state.server = ServerState(settings, batcher, info)
         try:
             yield

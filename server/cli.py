@@ -26,8 +26,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--player", choices=("random", "neural"), default=None,
                    help="random everywhere, or the network on its board size (default: neural if weights exist)")
     p.add_argument("--weights", default=None, help=f"model bundle folder (default: {SHIPPED})")
-    p.add_argument("--max-batch", type=int, default=32, help="largest batch the model is given")
-    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a batch waits to fill")
+    p.add_argument("--max-batch", type=int, default=16, help="largest batch the model is given")
+    p.add_argument("--max-wait-ms", type=float, default=5.0, help="a filling batch closes after this long without a request")
+    p.add_argument("--max-hold-ms", type=float, default=100.0,
+                   help="...but waits up to this long while another worker computes and it is under half full; "
+                        "negative: never")
+    p.add_argument("--workers", type=int, default=2,
+                   help="batches computed at once, each on its own thread (e.g. one per core with --threads 1)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds a request may wait for the model (504)")
     p.add_argument("--max-concurrency", type=int, default=64, help="requests in flight before 503s")
     p.add_argument("--max-body-bytes", type=int, default=1_000_000, help="larger request bodies get a 413")
@@ -60,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         settings = Settings(weights=weights_from(args), max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-                            request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
+                            workers=args.workers,
+                            max_hold_ms=None if args.max_hold_ms < 0 else args.max_hold_ms, request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
                             branches=args.branches, threads=args.threads)
     except ValueError as e:  # pydantic's ValidationError is a ValueError

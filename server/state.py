@@ -1,7 +1,7 @@
 """What the app holds while it runs: the batcher (which owns the model) and the stored games.
 
 Created in the lifespan and reached by handlers through the ``Server`` dependency. All
-handlers run on the event loop; only the batcher's worker thread touches the model.
+handlers run on the event loop; only the batcher's worker threads touch the model.
 """
 
 from __future__ import annotations

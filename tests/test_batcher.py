@@ -76,6 +76,76 @@ def test_concurrent_requests_share_a_batch_and_each_gets_its_own_answer():
     assert analyzer.threads == {"batcher"}  # only the worker touches the model
 
 
+class OverlapAnalyzer(EchoAnalyzer):
+    """Echo that also counts how many calls run at the same moment."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay)
+        self._lock = threading.Lock()
+        self.running = 0
+        self.most_running = 0
+
+    def analyze_many(self, requests, cleanup=False):
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            return super().analyze_many(requests, cleanup)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_two_workers_answer_two_batches_at_once_each_request_its_own_answer():
+    analyzer = OverlapAnalyzer(delay=0.1)
+    with Batcher(analyzer, max_batch=8, max_wait=0.02, workers=2) as b:
+        assert b.workers == 2
+        futures = [b.submit(game_with(n), BLACK) for n in range(40)]
+        assert [f.result(30).winrate for f in futures] == [float(n) for n in range(40)]
+        stats = b.stats()
+    assert analyzer.most_running == 2  # batches overlapped, never more than the workers
+    assert analyzer.threads == {"batcher-0", "batcher-1"}
+    assert stats.requests == 40 and max(len(c) for c in analyzer.calls) <= 8
+
+
+def test_a_failing_batch_fails_its_own_callers_only_with_two_workers():
+    with Batcher(FailingAnalyzer(), max_batch=1, max_wait=0, workers=2) as b:
+        futures = [b.submit(game_with(n), BLACK) for n in range(11, 16)]
+        for n, f in zip(range(11, 16), futures):
+            if n == 13:
+                with pytest.raises(RuntimeError, match="unlucky"):
+                    f.result(10)
+            else:
+                assert f.result(10).winrate == n
+        assert b.stats().errors == 1
+
+
+def test_a_lone_caller_never_waits_max_hold():
+    """Nobody else computing: each request waits max_wait only, even right after its own answer
+    (the worker that answered it no longer counts as busy)."""
+    analyzer = EchoAnalyzer()
+    with Batcher(analyzer, max_wait=0.01, max_hold=3.0, workers=2) as b:
+        start = time.monotonic()
+        for n in range(3):
+            assert b.predict(game_with(n), WHITE, timeout=10).winrate == n
+        assert time.monotonic() - start < 2.0
+    assert [len(c) for c in analyzer.calls] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("hold", [None, 3.0])
+def test_while_a_worker_computes_the_other_waits_to_fill_half_a_batch(hold):
+    analyzer = EchoAnalyzer(delay=1.0)
+    with Batcher(analyzer, max_batch=8, max_wait=0.02, max_hold=hold, workers=2) as b:
+        futures = [b.submit(game_with(0), BLACK)]  # one worker computes it for 1 s
+        for n in range(1, 5):  # the stragglers, 100 ms apart: never within max_wait of each other
+            time.sleep(0.1)
+            futures.append(b.submit(game_with(n), BLACK))
+        assert [f.result(30).winrate for f in futures] == [0, 1, 2, 3, 4]
+    sizes = sorted(len(c) for c in analyzer.calls)
+    # with the hold: [0] alone, then 1..4 together (half of 8 closes it); without: small batches
+    assert (sizes == [1, 4]) if hold else len(sizes) >= 3, sizes
+
+
 def test_predict_is_predict_many_of_one():
     with Batcher(EchoAnalyzer(), max_wait=0) as b:
         g = game_with(5)
@@ -141,12 +211,14 @@ def test_a_cancelled_request_is_never_computed():
     assert [c[0][1] for c in analyzer.calls] == [1, 3]
 
 
-def test_close_answers_what_is_queued_then_refuses_new_requests():
+@pytest.mark.parametrize("workers", [1, 3])
+def test_close_answers_what_is_queued_then_refuses_new_requests(workers):
     analyzer = EchoAnalyzer(delay=0.05)
-    b = Batcher(analyzer, max_batch=2, max_wait=0)
-    futures = [b.submit(game_with(n), BLACK) for n in range(6)]
+    b = Batcher(analyzer, max_batch=2, max_wait=0, workers=workers, name="closing")
+    futures = [b.submit(game_with(n), BLACK) for n in range(12)]
     b.close()
-    assert [f.result(0).winrate for f in futures] == list(range(6))
+    assert [f.result(0).winrate for f in futures] == list(range(12))
+    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("closing"))
     with pytest.raises(BatcherClosed):
         b.submit(Game(9), BLACK)
     b.close()  # idempotent
@@ -155,6 +227,13 @@ def test_close_answers_what_is_queued_then_refuses_new_requests():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
         Batcher(EchoAnalyzer(), max_batch=0)
+    with pytest.raises(ValueError):
+        Batcher(EchoAnalyzer(), workers=0)
+    with pytest.raises(ValueError):
+        Batcher(EchoAnalyzer(), max_hold=-0.1)
+    b = Batcher(EchoAnalyzer(), max_wait=0.2, max_hold=0.05)  # a hold shorter than the wait: the wait
+    assert b.max_hold == 0.2
+    b.close()
 
 
 # ------------------------------------------------------------------ players over the batcher

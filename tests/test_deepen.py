@@ -33,8 +33,8 @@ def test_deepened_model_computes_the_same_logits_and_kv_cache_decoding():
     with torch.no_grad():
         want, got = small(tokens), deep(tokens)
         assert torch.allclose(want, got, atol=1e-5)
-        deep.setup_caches(3)  # and the cached path, token by token
-        steps = [deep(tokens[:, i:i + 1], pos=i, use_cache=True) for i in range(12)]
+        caches = deep.new_caches(3)  # and the cached path, token by token
+        steps = [deep(tokens[:, i:i + 1], pos=i, caches=caches) for i in range(12)]
     assert torch.allclose(torch.cat(steps, 1), want, atol=1e-4)
     # the new blocks are not copies: their inputs are random, their outputs zero
     assert torch.count_nonzero(deep.layers[1].attn.wo.weight) == 0

@@ -150,10 +150,10 @@ def test_kv_cache_decoding_equals_full_forward(digits):
     tokens = torch.randint(0, model.args.vocab_size, (3, 20))
     with torch.no_grad():
         full = model(tokens)
-        model.setup_caches(3)
-        parts = [model(tokens[:, :12], 0, use_cache=True)]
+        caches = model.new_caches(3)
+        parts = [model(tokens[:, :12], 0, caches)]
         for i in range(12, 20):
-            parts.append(model(tokens[:, i:i + 1], i, use_cache=True))
+            parts.append(model(tokens[:, i:i + 1], i, caches))
         cached = torch.cat(parts, 1)
     assert torch.allclose(full, cached, atol=1e-5)
 
@@ -284,7 +284,6 @@ def test_branches_from_one_shared_prefix_cache_equal_each_branch_run_from_scratc
     prefix = torch.cat([frame_block(frames), frames.new_full((3, 1), ACT_START)], 1)  # (3, 19)
     k = 3
     first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
-    assert b.transformer.caches is None  # freed after decoding
     ref_first = imagine(b.transformer, b.vocab, prefix, b.layout.horizon, prefill_only=True)
     assert torch.allclose(first.z1_logprobs, ref_first.z1_logprobs, atol=1e-5)
     assert torch.allclose(first.outcome, ref_first.outcome, atol=1e-6)
@@ -293,6 +292,42 @@ def test_branches_from_one_shared_prefix_cache_equal_each_branch_run_from_scratc
     ref = imagine(b.transformer, b.vocab, prefix.repeat_interleave(k, 0), b.layout.horizon, force_z1=z1.reshape(-1))
     assert torch.equal(branches.z[:, 0], z1.reshape(-1))  # prefix-major rows, one per forced first code
     assert torch.equal(branches.z, ref.z) and torch.equal(branches.frame, ref.frame)
+
+
+def test_one_model_decodes_in_several_threads_at_once(tiny_bundle):
+    """The KV caches belong to each call, not to the model: the batcher's workers share one model."""
+    import threading
+
+    from models.bundle import load_bundle
+    from models.generate import imagine_branches
+    from models.vocab import ACT_START, frame_block
+
+    b = load_bundle(tiny_bundle)
+    torch.manual_seed(2)
+    prefixes = []
+    for rows in (3, 5):  # different batch sizes: a shared cache could not even hold both
+        frames = b.vocab.frame_ids(torch.from_numpy(b.vocab.frame_codes)[torch.randint(0, len(b.vocab.frame_codes), (rows, 16))])
+        prefixes.append(torch.cat([frame_block(frames), frames.new_full((rows, 1), ACT_START)], 1))
+    want = [imagine_branches(b.transformer, b.vocab, p, b.layout.horizon, 2)[2] for p in prefixes]
+    got: dict[int, list] = {0: [], 1: []}
+    errors = []
+
+    def run(i: int) -> None:
+        try:
+            for _ in range(20):
+                got[i].append(imagine_branches(b.transformer, b.vocab, prefixes[i], b.layout.horizon, 2)[2])
+        except Exception as e:  # re-raised below: an exception in a thread would pass silently
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i in (0, 1):
+        assert len(got[i]) == 20
+        assert all(torch.equal(g.z, want[i].z) and torch.equal(g.frame, want[i].frame) for g in got[i])
 
 
 def test_batched_analysis_equals_one_at_a_time(tiny_bundle):

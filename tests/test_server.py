@@ -85,6 +85,7 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     assert h["status"] == "ok" and {"batches", "largest", "sizes", "mean_batch"} <= set(h["batcher"])
     v = neural.get("/version").json()
     assert v["player_9x9"] == "videoworld" and v["manifest"]["board_size"] == 9
+    assert v["batching"] == {"max_batch": 16, "max_wait_ms": 20.0, "max_hold_ms": 100.0, "workers": 2}  # defaults but the wait
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
     assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)
@@ -437,10 +438,11 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
 
     from conftest import REPO
 
-    proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2"])
+    proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--workers", "3", "--max-batch", "12", "--max-hold-ms", "-1"])
     try:
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
         assert version["branches"] == 2 and version["player_9x9"] != "random"
+        assert version["batching"] == {"max_batch": 12, "max_wait_ms": 5.0, "max_hold_ms": None, "workers": 3}
         out = httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 9}).json()
         assert out["player"] != "random" and out["move"]
     finally:

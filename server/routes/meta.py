@@ -34,7 +34,8 @@ async def version(server: Server) -> dict:
     s = server.settings
     return {"name": "videoworld-go", "version": package_version(), "player": server.batcher.name,
             "player_9x9": server.player_for(9), "weights": s.weights,
-            "batching": {"max_batch": s.max_batch, "max_wait_ms": s.max_wait_ms},
+            "batching": {"max_batch": s.max_batch, "max_wait_ms": s.max_wait_ms,
+                         "max_hold_ms": s.max_hold_ms, "workers": server.batcher.workers},
             # imagined branches per position, as the neural player resolved them (--branches, else the
             # bundle's tuned value, else its default); None without a model
             "branches": server.branches(),
