@@ -84,9 +84,10 @@ def apply_rope(x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
 
     As a complex product, (x1 + i x2)(cos + i sin) = (x1 cos - x2 sin) + i (x1 sin + x2 cos):
     one kernel instead of slices, four products and a stack (4x faster at 64 decode rows).
-    The table stays real (a buffer DDP can broadcast); the complex view costs nothing."""
+    The table stays real (a buffer DDP can broadcast; read as float32 even if the model was cast);
+    the complex view costs nothing."""
     xc = torch.view_as_complex(x.float().reshape(*x.shape[:-1], -1, 2))  # (B, H, T, D/2)
-    return torch.view_as_real(xc * torch.view_as_complex(rope)).flatten(-2).type_as(x)
+    return torch.view_as_real(xc * torch.view_as_complex(rope.float())).flatten(-2).type_as(x)
 
 
 class KVCache:
