@@ -10,7 +10,7 @@ lone caller waits at most ``max_wait`` extra.
 
 ``workers`` > 1: that many worker threads take batches from the one queue, each gathering
 and answering its own, so one batch is computed while the next fills (on a CPU running the
-model on one thread per worker, two batches of 16 on two cores serve 32 games ~1.3x
+model on one thread per worker, two batches of 16 on two cores serve 32 games ~1.4x
 faster than one worker with batches of 32; a lone request is still one batch on one
 thread). ``max_hold``: while another worker is computing, a filling batch may wait up to
 this long instead of ``max_wait`` while it holds under half of ``max_batch``, and every

@@ -23,7 +23,7 @@ class Settings:
     max_wait_ms: float = Field(5.0, ge=0, le=1000)
     max_hold_ms: Optional[float] = Field(100.0, ge=0, le=1000)
     # Worker threads, each gathering and computing its own batch on the one model. 2 x 16
-    # with a 100 ms hold: on this 2-core CPU, 32 games are served ~1.3x faster than by one
+    # with a 100 ms hold: on this 2-core CPU, 32 games are served ~1.4x faster than by one
     # worker with batches of 32 (docs/benchmarks.md); a lone request still runs alone.
     workers: int = Field(2, ge=1, le=64)
     # Seconds a request may wait for the model (queue + forward pass) before a 504.
