@@ -10,15 +10,17 @@ lone caller waits at most ``max_wait`` extra.
 
 ``workers`` > 1: that many worker threads take batches from the one queue, each gathering
 and answering its own, so one batch is computed while the next fills (on a CPU running the
-model on one thread per worker, two batches of 16 on two cores serve 32 games ~1.4x
+model on one thread per worker, two batches of 16 on two cores serve 32 games ~1.5x
 faster than one worker with batches of 32; a lone request is still one batch on one
-thread). ``max_hold``: while another worker is computing, a filling batch may wait up to
-this long instead of ``max_wait`` while it holds under half of ``max_batch``, and every
-batch closes only when ``max_wait`` passes without a new request (at most ``max_hold``
-after its first). A worker would otherwise start a batch of the few callers that came back
-late, at nearly a full batch's fixed cost; those callers then keep cycling apart in small
-batches (measured: 32 HTTP games split into batches of 1-3 beside batches of 14-16, two
-thirds of the throughput). A lone request (nobody else computing) waits only ``max_wait``.
+thread). ``max_hold``: while other workers compute at least half of ``max_batch``
+requests, a filling batch under half of ``max_batch`` may wait up to this long instead of
+``max_wait``, and every batch closes only when ``max_wait`` passes without a new request (at
+most ``max_hold`` after its first). Under heavy load a worker would otherwise start a batch
+of the few callers that came back late, at nearly a full batch's fixed cost; those callers
+then keep cycling apart in small batches (measured: 32 HTTP games split into batches of 1-3
+beside batches of 14-16, two thirds of the throughput). Under light load (the other batch
+small too) two small batches side by side are what the second core is for, so nothing
+waits; a lone request waits only ``max_wait``.
 
 Model-agnostic (no torch): anything offering ``analyze_many`` will do, e.g. the
 ``NeuralPlayer``, or the random player through ``engine.analysis.UniformAnalyzer``.
@@ -110,7 +112,7 @@ class Batcher:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards _closed, _busy and _stats
         self._closed = False
-        self._busy = 0  # workers computing a batch
+        self._busy = 0  # requests in the batches being computed
         self._stats = BatchStats()
         self._threads = [threading.Thread(target=self._run, name=name if workers == 1 else f"{name}-{i}", daemon=True)
                          for i in range(workers)]
@@ -189,14 +191,14 @@ class Batcher:
                 break
             batch, stopping = self._gather(first)
             with self._lock:
-                self._busy += 1
+                self._busy += len(batch)
             try:
                 outcomes = self._answer(batch)
             finally:
                 with self._lock:
-                    self._busy -= 1
-            # Answered only now that this worker no longer counts as busy: a caller that
-            # submits again at once must not see it busy and wait max_hold for nothing.
+                    self._busy -= len(batch)
+            # Answered only now that this batch no longer counts as being computed: a caller
+            # that submits again at once must not see it so and wait max_hold for nothing.
             for future, result in outcomes:
                 if isinstance(result, BaseException):
                     future.set_exception(result)
@@ -211,8 +213,9 @@ class Batcher:
         """The first request plus those that follow, up to max_batch; and whether to stop after.
 
         The batch closes when max_wait passes without a new request. With max_hold it stays
-        open at most max_hold after the first, and, while another worker computes, also
-        while it holds fewer than half of max_batch (until max_hold): see the module's note."""
+        open at most max_hold after the first, and, while other workers compute at least half
+        of max_batch requests, also while it holds fewer than half (until max_hold): see the
+        module's note."""
         batch = [first]
         now = time.monotonic()
         hold = now + (self.max_wait if self.max_hold is None else self.max_hold)
@@ -223,7 +226,7 @@ class Batcher:
                 # Past the deadline, still take what is already queued (no waiting).
                 item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
             except queue.Empty:
-                if deadline < hold and 2 * len(batch) < self.max_batch and self._others_busy():
+                if deadline < hold and 2 * len(batch) < self.max_batch and self._others_loaded():
                     deadline = hold  # too small to start beside a busy worker: wait for more
                     continue
                 break
@@ -233,9 +236,10 @@ class Batcher:
             deadline = min(hold, time.monotonic() + self.max_wait)
         return batch, False
 
-    def _others_busy(self) -> bool:
+    def _others_loaded(self) -> bool:
+        """Other workers compute at least half a batch: the callers of this one will come back soon."""
         with self._lock:
-            return self._busy > 0
+            return 2 * self._busy >= self.max_batch
 
     def _answer(self, batch: list[_Request]) -> list[tuple[Future, object]]:
         """(future, Analysis or the exception) per live request; the worker delivers them."""

@@ -29,8 +29,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-batch", type=int, default=16, help="largest batch the model is given")
     p.add_argument("--max-wait-ms", type=float, default=5.0, help="a filling batch closes after this long without a request")
     p.add_argument("--max-hold-ms", type=float, default=100.0,
-                   help="...but waits up to this long while another worker computes and it is under half full; "
-                        "negative: never")
+                   help="...but, under half full, waits up to this long while other workers compute at least "
+                        "half a batch; negative: never")
     p.add_argument("--workers", type=int, default=2,
                    help="batches computed at once, each on its own thread (e.g. one per core with --threads 1)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds a request may wait for the model (504)")

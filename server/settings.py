@@ -16,14 +16,15 @@ class Settings:
     # random player), or "random" for the random player on every size.
     weights: str = RANDOM
     # Batching (engine/batcher.py): a batch closes at max_batch requests, or when max_wait_ms
-    # pass without a new one; with max_hold_ms, it stays open up to that long while another
-    # worker computes and it holds under half of max_batch (None: no hold). 5 ms is small
+    # pass without a new one; with max_hold_ms, it stays open up to that long while other
+    # workers compute at least half of max_batch requests and it holds under half of
+    # max_batch (None: no hold). 5 ms is small
     # next to one forward pass on CPU: a lone request waits only that.
     max_batch: int = Field(16, ge=1, le=1024)
     max_wait_ms: float = Field(5.0, ge=0, le=1000)
     max_hold_ms: Optional[float] = Field(100.0, ge=0, le=1000)
     # Worker threads, each gathering and computing its own batch on the one model. 2 x 16
-    # with a 100 ms hold: on this 2-core CPU, 32 games are served ~1.4x faster than by one
+    # with a 100 ms hold: on this 2-core CPU, 32 games are served ~1.5x faster than by one
     # worker with batches of 32 (docs/benchmarks.md); a lone request still runs alone.
     workers: int = Field(2, ge=1, le=64)
     # Seconds a request may wait for the model (queue + forward pass) before a 504.

@@ -121,8 +121,7 @@ def test_a_failing_batch_fails_its_own_callers_only_with_two_workers():
 
 
 def test_a_lone_caller_never_waits_max_hold():
-    """Nobody else computing: each request waits max_wait only, even right after its own answer
-    (the worker that answered it no longer counts as busy)."""
+    """Nothing else being computed: each request waits max_wait only, even right after its own answer."""
     analyzer = EchoAnalyzer()
     with Batcher(analyzer, max_wait=0.01, max_hold=3.0, workers=2) as b:
         start = time.monotonic()
@@ -133,17 +132,30 @@ def test_a_lone_caller_never_waits_max_hold():
 
 
 @pytest.mark.parametrize("hold", [None, 3.0])
-def test_while_a_worker_computes_the_other_waits_to_fill_half_a_batch(hold):
+def test_beside_a_big_batch_the_other_worker_waits_to_fill_half_a_batch(hold):
     analyzer = EchoAnalyzer(delay=1.0)
-    with Batcher(analyzer, max_batch=8, max_wait=0.02, max_hold=hold, workers=2) as b:
-        futures = [b.submit(game_with(0), BLACK)]  # one worker computes it for 1 s
-        for n in range(1, 5):  # the stragglers, 100 ms apart: never within max_wait of each other
+    with Batcher(analyzer, max_batch=8, max_wait=0.05, max_hold=hold, workers=2) as b:
+        futures = [b.submit(game_with(n), BLACK) for n in range(4)]  # one worker computes these 4 for 1 s
+        for n in range(4, 8):  # the stragglers, 100 ms apart: never within max_wait of each other
             time.sleep(0.1)
             futures.append(b.submit(game_with(n), BLACK))
-        assert [f.result(30).winrate for f in futures] == [0, 1, 2, 3, 4]
+        assert [f.result(30).winrate for f in futures] == list(range(8))
     sizes = sorted(len(c) for c in analyzer.calls)
-    # with the hold: [0] alone, then 1..4 together (half of 8 closes it); without: small batches
-    assert (sizes == [1, 4]) if hold else len(sizes) >= 3, sizes
+    # with the hold: 0..3, then 4..7 together (half of 8 closes it); without: the stragglers one by one
+    assert (sizes == [4, 4]) if hold else len(sizes) >= 3, sizes
+
+
+def test_beside_a_small_batch_nothing_waits():
+    """Light load: the other worker computes less than half a batch, so a straggler runs at once."""
+    analyzer = EchoAnalyzer(delay=1.0)
+    with Batcher(analyzer, max_batch=8, max_wait=0.02, max_hold=3.0, workers=2) as b:
+        first = b.submit(game_with(0), BLACK)
+        time.sleep(0.1)
+        start = time.monotonic()
+        assert b.predict(game_with(1), BLACK, timeout=10).winrate == 1
+        assert time.monotonic() - start < 2.5  # its own 1 s, not the 3 s hold
+        assert first.result(10).winrate == 0
+    assert sorted(len(c) for c in analyzer.calls) == [1, 1]
 
 
 def test_predict_is_predict_many_of_one():
