@@ -1,4 +1,4 @@
-"""The dynamic batcher: one worker thread owns the model and answers many callers at once.
+"""The dynamic batcher: its worker thread (or threads) own the model and answer many callers at once.
 
 Callers (REST handlers, GTP games, arena games, benchmark threads) ``submit`` a game
 and a colour and get a ``concurrent.futures.Future``. The worker takes the first waiting
