@@ -243,11 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=8.0, help="measured time per level")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads of the model")
     # defaults: the server's (server/settings.py)
-    # defaults: the server's (server/settings.py)
-    ap.add_argument("--workers", type=int, default=2, help="batches computed at once, each on its own thread")
-    ap.add_argument("--max-batch", type=int, default=16)
-    ap.add_argument("--max-wait-ms", type=float, default=5.0)
-    ap.add_argument("--max-hold-ms", type=float, default=100.0, help="engine/batcher.py max_hold; negative: none")
+    from server.settings import Settings
+
+    d = Settings()  # defaults: the server's
+    ap.add_argument("--workers", type=int, default=d.workers, help="batches computed at once, each on its own thread")
+    ap.add_argument("--max-batch", type=int, default=d.max_batch)
+    ap.add_argument("--max-wait-ms", type=float, default=d.max_wait_ms)
+    ap.add_argument("--max-hold-ms", type=float, default=-1.0 if d.max_hold_ms is None else d.max_hold_ms,
+                    help="engine/batcher.py max_hold; negative: none")
     ap.add_argument("--paths", default="http,batcher", help="which paths to measure")
     ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
     ap.add_argument("--out", type=Path, default=RESULTS)

@@ -21,17 +21,19 @@ SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "9x9"
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("serve", help="serve the REST API and the web board over HTTP")
+    d = Settings()  # the batching defaults live in one place
     p.add_argument("--host", default=None, help="bind address (default: $VIDEOWORLD_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default: $VIDEOWORLD_PORT or 8000)")
     p.add_argument("--player", choices=("random", "neural"), default=None,
                    help="random everywhere, or the network on its board size (default: neural if weights exist)")
     p.add_argument("--weights", default=None, help=f"model bundle folder (default: {SHIPPED})")
-    p.add_argument("--max-batch", type=int, default=16, help="largest batch the model is given")
-    p.add_argument("--max-wait-ms", type=float, default=5.0, help="a filling batch closes after this long without a request")
-    p.add_argument("--max-hold-ms", type=float, default=100.0,
+    p.add_argument("--max-batch", type=int, default=d.max_batch, help="largest batch the model is given")
+    p.add_argument("--max-wait-ms", type=float, default=d.max_wait_ms,
+                   help="a filling batch closes after this long without a request")
+    p.add_argument("--max-hold-ms", type=float, default=-1.0 if d.max_hold_ms is None else d.max_hold_ms,
                    help="...but, under half full, waits up to this long while other workers compute at least "
                         "half a batch; negative: never")
-    p.add_argument("--workers", type=int, default=2,
+    p.add_argument("--workers", type=int, default=d.workers,
                    help="batches computed at once, each on its own thread (e.g. one per core with --threads 1)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds a request may wait for the model (504)")
     p.add_argument("--max-concurrency", type=int, default=64, help="requests in flight before 503s")
