@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "unpack": "models.train.unpack",
     "arena": "engine.arena",
     "eval": "engine.evaluate",
+    "blunders": "engine.blunders",
     "serve": "server.cli",
 }
 
