@@ -12,6 +12,7 @@ the opponent's reply (R) and counts:
                   captured) and that stone was captured later in the game (filling a point inside
                   one's own settled area while cleaning up dead stones is not counted);
   stones lost     stones of the mover taken by the opponent's replies.
+Each count is also given for the moves after the game's first pass alone.
 Rates are per 100 moves of that side, so an engine can be set beside its opponents in the same
 games. With a judge engine (GNU Go's ``final_score``) it also says who was ahead when the first
 pass came, to tell games lost in the fight from games thrown away after it. Diagnostic only: the
@@ -34,6 +35,7 @@ from engine.board import Position, neighbours
 from engine.coords import PASS, RESIGN, opponent, to_gtp
 
 EVENTS = ("ignored atari", "self-atari", "missed capture", "eye fill", "stones lost")
+LATE = "after the first pass: "  # prefix of the counts of moves played after the game's first pass
 
 
 @dataclass
@@ -95,16 +97,24 @@ def count_game(record: GameRecord, tally: dict) -> None:
     n2 = size * size
     nbrs = neighbours(size)
     history = replay(record)
+    split = first_pass(record)
     for i, (c, move) in enumerate(record.moves[: len(history) - 1]):
         t = tally[record.names[c]]
-        t["moves"] += 1
+        late = split is not None and i > split
+
+        def add(event: str, k: int = 1) -> None:
+            t[event] += k
+            if late:
+                t[LATE + event] += k
+
+        add("moves")
         if move is PASS:
             continue
         P, Q = history[i], history[i + 1]
         R = history[i + 2] if i + 2 < len(history) else None
         flat = move[0] * size + move[1]
         if R is not None:
-            t["stones lost"] += sum(1 for x in range(n2) if Q.stones[x] == c and R.stones[x] == 0)
+            add("stones lost", sum(1 for x in range(n2) if Q.stones[x] == c and R.stones[x] == 0))
 
         def taken_by_reply(pts) -> bool:
             return R is not None and any(R.stones[x] != c for x in pts)
@@ -117,19 +127,19 @@ def count_game(record: GameRecord, tally: dict) -> None:
             anchor = next(iter(pts))
             if col == c:
                 if anchor in q_group and len(q_group[anchor][1]) == 1 and taken_by_reply(pts):
-                    t["ignored atari"] += 1
+                    add("ignored atari")
             else:
                 (lib,) = libs
                 still = all(Q.stones[x] == col for x in pts)
                 if (still and R is not None and P.is_legal(divmod(lib, size), c)
                         and (_liberties_of(R, anchor, size, nbrs) or 0) >= 2):
-                    t["missed capture"] += 1
+                    add("missed capture")
         pts, libs = q_group[flat]
         if len(pts) >= 3 and len(libs) == 1 and taken_by_reply(pts):
-            t["self-atari"] += 1
+            add("self-atari")
         later_lost = any(h.stones[flat] != c for h in history[i + 2:])
         if not captured_now and later_lost and all(P.stones[r] == c for r in nbrs[flat]):
-            t["eye fill"] += 1
+            add("eye fill")
 
 
 def first_pass(record: GameRecord) -> Optional[int]:
@@ -180,6 +190,7 @@ def report(games: list[tuple[dict, GameRecord]], judge=None) -> dict:
         if i is None:
             continue
         leader = leader_at(judge, rec, i, float(row.get("komi", 7.0)))
+        at_pass[rec.names[rec.moves[i][0]]]["passed first"] += 1
         winner = row.get("winner")
         for name in rec.names.values():
             colour = "B" if rec.names[1] == name else "W"
@@ -190,6 +201,9 @@ def report(games: list[tuple[dict, GameRecord]], judge=None) -> dict:
         n = max(t["moves"], 1)
         players[name] = {"moves": t["moves"],
                          **{e: {"count": t[e], "per_100_moves": round(100 * t[e] / n, 2)} for e in EVENTS}}
+        late = {e: t[LATE + e] for e in ("moves", *EVENTS) if t[LATE + e]}
+        if late:
+            players[name]["after the first pass"] = late
         if name in at_pass:
             players[name]["at the first pass"] = dict(sorted(at_pass[name].items()))
     return {"games": len(games), "players": players}
@@ -227,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
         cells = " ".join(f"{t[e]['per_100_moves']:9.2f} ({t[e]['count']:4d})" for e in EVENTS)
         print(f"{name:24s} {t['moves']:6d} {cells}")
     for name, t in rep["players"].items():
+        if "after the first pass" in t:
+            print(f"{name}: after the first pass: {t['after the first pass']}")
         if "at the first pass" in t:
             print(f"{name}: at the first pass (judge {args.judge}): {t['at the first pass']}")
     if args.out:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from engine.blunders import GameRecord, count_game, leader_at, load_arena, report
+from engine.blunders import EVENTS, GameRecord, count_game, leader_at, load_arena, report
 from engine.coords import BLACK, PASS, WHITE
 from engine.engines import gnugo_available, gnugo_spec
 from engine.sgf import dump_game
@@ -70,7 +70,7 @@ def test_eye_fill_that_gets_the_group_killed() -> None:
 def test_passes_count_as_moves_and_nothing_else() -> None:
     t = tally_of([], [], [(BLACK, (4, 4)), (WHITE, PASS), (BLACK, PASS)])
     assert t["b"]["moves"] == 2 and t["w"]["moves"] == 1
-    assert sum(t["b"].values()) == 2
+    assert sum(t["b"][e] + t["w"][e] for e in EVENTS) == 0
 
 
 def test_report_reads_an_arena_folder(tmp_path) -> None:
@@ -99,5 +99,16 @@ def test_judge_names_the_side_ahead() -> None:
         assert leader_at(judge, black_wall, 0, 7.0) == "B"
         assert leader_at(judge, white_wall, 1, 7.0) == "W"
         rep = report([({"winner": "w", "komi": 7.0}, black_wall)], judge)
-    assert rep["players"]["w"]["at the first pass"] == {"behind or even, won": 1}
+    assert rep["players"]["w"]["at the first pass"] == {"behind or even, won": 1, "passed first": 1}
     assert rep["players"]["b"]["at the first pass"] == {"ahead, did not win": 1}
+
+
+def test_events_after_the_first_pass_are_also_counted_apart() -> None:
+    from engine.blunders import LATE
+
+    # black ignores the atari once before anyone passed (white does not take), once after
+    moves = [(BLACK, (6, 6)), (WHITE, (5, 5)), (BLACK, PASS), (WHITE, (5, 6)), (BLACK, (7, 7)), (WHITE, (0, 2))]
+    t = tally_of([(0, 0), (0, 1)], [(1, 0), (1, 1)], moves)
+    assert t["b"]["ignored atari"] == 1 and t["b"][LATE + "ignored atari"] == 1
+    assert t["b"]["moves"] == 3 and t["b"][LATE + "moves"] == 1
+    assert t["w"][LATE + "moves"] == 2
