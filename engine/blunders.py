@@ -69,6 +69,13 @@ def groups(stones: bytes, size: int, nbrs) -> list[tuple[int, frozenset, frozens
     return out
 
 
+def in_atari(pos: Position, colour: int, min_stones: int = 2) -> bool:
+    """Whether ``colour`` has a group of at least ``min_stones`` stones with one liberty in ``pos``."""
+    nbrs = neighbours(pos.size)
+    return any(c == colour and len(pts) >= min_stones and len(libs) == 1
+               for c, pts, libs in groups(pos.stones, pos.size, nbrs))
+
+
 def _liberties_of(pos: Position, point: int, size: int, nbrs) -> Optional[int]:
     """Liberties of the group holding ``point`` in ``pos``, or None when the point is empty."""
     if not pos.stones[point]:

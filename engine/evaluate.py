@@ -22,11 +22,18 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from engine.coords import RESIGN, CoordError, Move, color_name, from_gtp, to_gtp
+from engine.blunders import in_atari
+from engine.coords import RESIGN, CoordError, Move, color_name, from_gtp, opponent, to_gtp
 from engine.engines import REPO, spec_from_preset
 from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
 from engine.metrics import Answer, Scores, compare, score
 from gtp.client import EngineSpec, GtpClient, GtpClientError, GtpCrash, GtpTimeout
+
+# --only: subsets of the labels by what is at stake on the board (tactics the games show matter)
+ONLY: dict[str, Callable[[Label], bool]] = {
+    "atari": lambda lb: in_atari(lb.game().position, lb.to_play),
+    "capture": lambda lb: in_atari(lb.game().position, opponent(lb.to_play)),
+}
 
 GTP_PRESETS = ("gnugo", "katago", "katago-greedy")
 
@@ -211,6 +218,9 @@ def add_parser(sub) -> None:
     r.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/{split}{size}.jsonl)")
     r.add_argument("--corpora", default=None, help="only positions from these corpora (comma-separated)")
     r.add_argument("--limit", type=int, default=None, help="first N labels only")
+    r.add_argument("--only", choices=tuple(ONLY), default=None,
+                   help="only positions where the side to move has a group of >= 2 stones in atari "
+                        "(atari) or can take one of the opponent's (capture)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--move-timeout", type=float, default=60.0)
     r.add_argument("--out", default=None, help="results JSON (default runs/eval/eval.json)")
@@ -274,6 +284,8 @@ def run_eval(args: argparse.Namespace) -> int:
     labels = list(load_labels(path).values())  # labelling order: any prefix is a uniform sample
     if args.corpora:
         labels = [lb for lb in labels if lb.source.get("corpus") in args.corpora.split(",")]
+    if args.only:
+        labels = [lb for lb in labels if ONLY[args.only](lb)]
     if args.limit:
         labels = labels[:args.limit]
     if not labels:
@@ -301,7 +313,7 @@ def run_eval(args: argparse.Namespace) -> int:
         results[name]["minus_first"] = {"player": first, **{k: d.to_dict() for k, d in diff.items()}}
     n_search = sum(1 for lb in labels if lb.search)
     corpora = sorted({str(lb.source.get("corpus")) for lb in labels})
-    report = {"labels": str(path), "corpora": corpora, "positions": len(labels), "searched": n_search,
+    report = {"labels": str(path), "only": args.only, "corpora": corpora, "positions": len(labels), "searched": n_search,
               "games": len({lb.source.get("game") for lb in labels}), "players": results}
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(format_table(results))

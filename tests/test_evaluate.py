@@ -17,6 +17,7 @@ from engine.engines import gnugo_available, gnugo_spec, katago_available
 from engine.evaluate import answers_gtp, answers_player
 from engine.game import Game
 from engine.player import RandomPlayer
+from engine.blunders import in_atari
 from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
 from engine.metrics import Answer, action_value, compare, score, wilson
 from engine.sgf import dump_game
@@ -278,3 +279,25 @@ def test_katago_labels_three_positions(tmp_path: Path) -> None:
         for i in np.flatnonzero(lb.policy < 0):  # what KataGo calls illegal, our rules do too
             assert not game.position.is_legal(divmod(int(i), 9), lb.to_play)
         assert game.position.is_legal(lb.policy_best, lb.to_play)
+
+
+def test_eval_cli_only_keeps_the_positions_with_a_group_in_atari(tmp_path: Path) -> None:
+    pol = [round(float(x), 6) for x in policy(E5=0.6)]
+
+    def rec(pid: str, moves: str) -> dict:
+        ms = [["B" if i % 2 == 0 else "W", v] for i, v in enumerate(moves.split())]
+        return {"id": pid, "size": 9, "komi": 7.0, "moves": ms, "to_play": "B" if len(ms) % 2 == 0 else "W",
+                "policy": pol, "corpus": "x", "game": pid, "k": len(ms)}
+
+    recs = [rec("plain", "E5 C3"),
+            rec("own", "A9 A8 B9 B8"),  # black's A9-B9 has one liberty (C9), black to play
+            rec("theirs", "A8 A9 B8 B9 E5 G5")]  # white's A9-B9 has one liberty, black to play
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    for only, kept in (("atari", "own"), ("capture", "theirs")):
+        out = tmp_path / f"{only}.json"
+        assert cli_main(["eval", "run", "--player", "random", "--labels", str(tmp_path / "t.jsonl"),
+                         "--only", only, "--out", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["positions"] == 1 and report["only"] == only and report["games"] == 1
+        assert report["players"]["random"]["legal"]["n"] == 1
+    assert in_atari(load_labels(tmp_path / "t.jsonl")["own"].game().position, BLACK)
