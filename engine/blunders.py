@@ -216,11 +216,33 @@ def report(games: list[tuple[dict, GameRecord]], judge=None) -> dict:
     return {"games": len(games), "players": players}
 
 
+def corpus_tactics(records) -> dict:
+    """How often a corpus's video shows tactics: positions where the mover has a group of >= 2
+    stones in atari, and moves that capture >= 2 stones (per 100 positions)."""
+    positions = atari = captures = 0
+    for rec in records:
+        pos = Position(rec.size).with_stones(rec.black_setup, rec.white_setup)
+        for colour, move in rec.moves:
+            if move is RESIGN:
+                break
+            atari += in_atari(pos, colour)
+            nxt = pos.play(move, colour)
+            captures += sum(nxt.captures) - sum(pos.captures) >= 2
+            positions += 1
+            pos = nxt
+    n = max(positions, 1)
+    return {"games": len(records), "positions": positions,
+            "mover in atari %": round(100 * atari / n, 2), "captures of >= 2 per 100 moves": round(100 * captures / n, 2)}
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("blunders", help="count tactical blunders per player over arena games",
                        description=__doc__.split("\n\n")[0])
-    p.add_argument("results", type=Path, help="an arena results JSONL (its 'sgf' fields name the games)")
-    p.add_argument("--games-dir", type=Path, required=True, help="the arena's out folder (holds games/)")
+    p.add_argument("results", type=Path, nargs="?", help="an arena results JSONL (its 'sgf' fields name the games)")
+    p.add_argument("--games-dir", type=Path, help="the arena's out folder (holds games/)")
+    p.add_argument("--corpus", type=Path, action="append", default=[],
+                   help="instead: how often this SGF collection shows ataris and captures (repeatable)")
+    p.add_argument("--limit", type=int, default=None, help="with --corpus: the first N games of each")
     p.add_argument("--judge", default=None, help="an engine preset that scores the position at the "
                    "first pass with final_score, e.g. gnugo:10")
     p.add_argument("--out", type=Path, default=None, help="write the report as JSON here")
@@ -228,6 +250,19 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.corpus:
+        from engine.sgf import parse_collection
+
+        rep = {}
+        for path in args.corpus:
+            rep[str(path)] = corpus_tactics(parse_collection(path.read_bytes())[: args.limit])
+            print(f"{path}: {rep[str(path)]}")
+        if args.out:
+            args.out.write_text(json.dumps(rep, indent=1) + "\n")
+        return 0
+    if args.results is None or args.games_dir is None:
+        print("videoworld-go blunders: give an arena results file and --games-dir, or --corpus")
+        return 2
     games = load_arena(args.results, args.games_dir)
     judge = None
     if args.judge:

@@ -112,3 +112,20 @@ def test_events_after_the_first_pass_are_also_counted_apart() -> None:
     assert t["b"]["ignored atari"] == 1 and t["b"][LATE + "ignored atari"] == 1
     assert t["b"]["moves"] == 3 and t["b"][LATE + "moves"] == 1
     assert t["w"][LATE + "moves"] == 2
+
+
+def test_corpus_tactics_counts_ataris_and_captures() -> None:
+    from engine.blunders import corpus_tactics
+
+    # black's two stones sit in atari before black's move 1, white takes them with its move 2
+    rec = GameRecord(9, [(BLACK, (5, 5)), (WHITE, (0, 2))], NAMES, [(0, 0), (0, 1)], [(1, 0), (1, 1)])
+    out = corpus_tactics([rec])
+    assert out["positions"] == 2
+    assert out["mover in atari %"] == 50.0 and out["captures of >= 2 per 100 moves"] == 50.0
+
+
+def test_blunders_cli_needs_a_source(capsys) -> None:
+    from engine.cli import main
+
+    assert main(["blunders"]) == 2
+    assert "--corpus" in capsys.readouterr().out
