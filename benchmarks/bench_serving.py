@@ -71,6 +71,24 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of a process's main thread (uvicorn's event loop) and of all
+    its other threads together (the batch workers, the thread pool), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = other = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended between listing and reading
+            continue
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime, stime: fields 14 and 15 of stat
+        if int(task.name) == pid:
+            main += cpu
+        else:
+            other += cpu
+    return main, other
+
+
 # ------------------------------------------------------------------ through HTTP
 def start_server(weights: Path, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
@@ -175,7 +193,13 @@ def bench_http(weights: Path, args: argparse.Namespace) -> tuple[list[dict], dic
         rows = []
         for games in LEVELS:
             before = httpx.get(url + "/healthz").json()["batcher"]
+            cpu0, client0 = thread_cpu(proc.pid), time.process_time()
             row = {"path": "http", "games": games, **asyncio.run(http_level(url, games, args.seconds))}
+            cpu1, client1 = thread_cpu(proc.pid), time.process_time()
+            # where the 2 cores went: the server's event loop (HTTP, routes, JSON), its other
+            # threads (model workers), and this process (the clients)
+            row["cpu_seconds"] = {"server_loop": round(cpu1[0] - cpu0[0], 2), "server_other": round(cpu1[1] - cpu0[1], 2),
+                                  "clients": round(client1 - client0, 2)}
             row["rss_mb"], row["peak_rss_mb"] = (round(x, 1) for x in rss_mb(proc.pid))
             row["batcher"] = batch_delta(before, httpx.get(url + "/healthz").json()["batcher"])
             rows.append(row)
@@ -231,9 +255,15 @@ def bench_batcher(weights: Path, args: argparse.Namespace) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    head = "| path | games | moves/s | p50 ms | p99 ms | mean batch | largest | RSS MB |\n|---|---|---|---|---|---|---|---|"
+    head = ("| path | games | moves/s | p50 ms | p99 ms | mean batch | largest | RSS MB | CPU ms/move: loop, workers, clients |"
+            "\n|---|---|---|---|---|---|---|---|---|")
+
+    def cpu(r: dict) -> str:
+        c, n = r.get("cpu_seconds"), max(r["moves"], 1)
+        return "" if c is None else f"{1000 * c['server_loop'] / n:.1f}, {1000 * c['server_other'] / n:.1f}, {1000 * c['clients'] / n:.1f}"
+
     lines = [f"| {r['path']} | {r['games']} | {r['moves_per_s']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-             f"{r['batcher']['mean_batch']:.1f} | {r['batcher']['largest']} | {r['rss_mb']:.0f} |" for r in rows]
+             f"{r['batcher']['mean_batch']:.1f} | {r['batcher']['largest']} | {r['rss_mb']:.0f} | {cpu(r)} |" for r in rows]
     return "\n".join([head, *lines])
 
 
