@@ -5,7 +5,8 @@ the opponent's reply (R) and counts:
   ignored atari   a mover group of >= 2 stones had one liberty in P, still had one in Q, and the
                   reply captured it;
   self-atari      the group of the stone just played has >= 3 stones and one liberty in Q, and the
-                  reply captured it (small throw-ins and snapbacks are left out on purpose);
+                  reply captured it (small throw-ins and snapbacks are left out on purpose; an
+                  extension from atari into atari counts here and as an ignored atari);
   missed capture  an opponent group of >= 2 stones had one liberty in P, the mover could capture
                   it and did not, and the reply gave it two or more liberties (it got away);
   eye fill        the move filled a one-point eye (every neighbour its own colour, nothing
