@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Optional
 
 from engine.board import Position, neighbours
-from engine.coords import PASS, RESIGN, opponent, to_gtp
+from engine.coords import BLACK, PASS, RESIGN, WHITE, color_name, opponent, to_gtp
 
 EVENTS = ("ignored atari", "self-atari", "missed capture", "eye fill", "stones lost")
 LATE = "after the first pass: "  # prefix of the counts of moves played after the game's first pass
@@ -77,18 +77,9 @@ def in_atari(pos: Position, colour: int, min_stones: int = 2) -> bool:
                for c, pts, libs in groups(pos.stones, pos.size, nbrs))
 
 
-def _liberties_of(pos: Position, point: int, size: int, nbrs) -> Optional[int]:
-    """Liberties of the group holding ``point`` in ``pos``, or None when the point is empty."""
-    if not pos.stones[point]:
-        return None
-    for _, pts, libs in groups(pos.stones, size, nbrs):
-        if point in pts:
-            return len(libs)
-    return None
-
-
-def replay(record: GameRecord) -> list[Position]:
-    """Positions from the start to the end (resignation ends it)."""
+def replay(record) -> list[Position]:
+    """Positions from the start to the end (resignation ends it); ``record`` is a GameRecord or
+    anything with its size, moves, black_setup and white_setup (an SgfRecord)."""
     pos = Position(record.size).with_stones(record.black_setup, record.white_setup)
     history = [pos]
     for colour, move in record.moves:
@@ -105,6 +96,8 @@ def count_game(record: GameRecord, tally: dict) -> None:
     n2 = size * size
     nbrs = neighbours(size)
     history = replay(record)
+    # every position's groups once: P, Q and R of one move are Q, R and ... of the moves around it
+    board_groups = [groups(h.stones, size, nbrs) for h in history]
     split = first_pass(record)
     for i, (c, move) in enumerate(record.moves[: len(history) - 1]):
         t = tally[record.names[c]]
@@ -128,8 +121,8 @@ def count_game(record: GameRecord, tally: dict) -> None:
             return R is not None and any(R.stones[x] != c for x in pts)
 
         captured_now = any(P.stones[x] == opponent(c) and Q.stones[x] == 0 for x in range(n2))
-        q_group = {x: (pts, libs) for col, pts, libs in groups(Q.stones, size, nbrs) if col == c for x in pts}
-        for col, pts, libs in groups(P.stones, size, nbrs):
+        q_group = {x: (pts, libs) for col, pts, libs in board_groups[i + 1] if col == c for x in pts}
+        for col, pts, libs in board_groups[i]:
             if len(pts) < 2 or len(libs) != 1:
                 continue
             anchor = next(iter(pts))
@@ -140,7 +133,7 @@ def count_game(record: GameRecord, tally: dict) -> None:
                 (lib,) = libs
                 still = all(Q.stones[x] == col for x in pts)
                 if (still and R is not None and P.is_legal(divmod(lib, size), c)
-                        and (_liberties_of(R, anchor, size, nbrs) or 0) >= 2):
+                        and any(anchor in g and len(g_libs) >= 2 for _, g, g_libs in board_groups[i + 2])):
                     add("missed capture")
         pts, libs = q_group[flat]
         if len(pts) >= 3 and len(libs) == 1 and taken_by_reply(pts):
@@ -160,11 +153,11 @@ def leader_at(client, record: GameRecord, upto: int, komi: float) -> str:
     client.send(f"boardsize {record.size}")
     client.send("clear_board")
     client.send(f"komi {komi:g}")
-    for colour, pts in ((1, record.black_setup), (2, record.white_setup)):
+    for colour, pts in ((BLACK, record.black_setup), (WHITE, record.white_setup)):
         for p in pts:
-            client.send(f"play {'B' if colour == 1 else 'W'} {to_gtp(p, record.size)}")
+            client.send(f"play {color_name(colour)} {to_gtp(p, record.size)}")
     for colour, move in record.moves[:upto]:
-        client.send(f"play {'B' if colour == 1 else 'W'} {to_gtp(move, record.size)}")
+        client.send(f"play {color_name(colour)} {to_gtp(move, record.size)}")
     answer = client.send("final_score").strip()
     return answer[:1] if answer[:1] in "BW" else "0"
 
@@ -221,16 +214,12 @@ def corpus_tactics(records) -> dict:
     """How often a corpus's video shows tactics: positions where the mover has a group of >= 2
     stones in atari, and moves that capture >= 2 stones (per 100 positions)."""
     positions = atari = captures = 0
-    for rec in records:
-        pos = Position(rec.size).with_stones(rec.black_setup, rec.white_setup)
-        for colour, move in rec.moves:
-            if move is RESIGN:
-                break
+    for rec in records:  # SgfRecords: size, moves and setup, as replay() reads them
+        history = replay(rec)
+        for (colour, _), pos, nxt in zip(rec.moves, history, history[1:]):
             atari += in_atari(pos, colour)
-            nxt = pos.play(move, colour)
             captures += sum(nxt.captures) - sum(pos.captures) >= 2
             positions += 1
-            pos = nxt
     n = max(positions, 1)
     return {"games": len(records), "positions": positions,
             "mover in atari %": round(100 * atari / n, 2), "captures of >= 2 per 100 moves": round(100 * captures / n, 2)}
