@@ -226,6 +226,32 @@ def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_fi
     assert _export_over(tiny_bundle, part, tmp_path / "refused") == 1
 
 
+def test_export_over_a_base_with_no_stage_only_merges_metrics_and_player(tiny_bundle, tmp_path, capsys):
+    """A graded candidate gets its figures and play settings without touching a weight file."""
+    import argparse
+
+    from models.checkpoint import sha256_file
+    from models.train.export import run
+
+    metrics = tmp_path / "m.json"
+    metrics.write_text(json.dumps({"arena": {"score": 0.54}}))
+    args = dict(runs=str(tmp_path / "empty"), out=str(tmp_path / "out"), base=str(tiny_bundle), data_dir="data",
+                size=9, metrics=str(metrics), branches=4, branches_note="kept")
+    assert run(argparse.Namespace(**args)) == 0
+    base = json.loads((tiny_bundle / "manifest.json").read_text())
+    new = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert new["files"] == base["files"] and new["training"] == base["training"]
+    for fname, rec in new["files"].items():
+        assert sha256_file(tmp_path / "out" / fname) == rec["sha256"]
+    assert new["metrics"] == {**base["metrics"], "arena": {"score": 0.54}}
+    assert new["player"] == {"branches": 4, "chosen_on": "kept"}
+    assert new["revisions"][-1]["replaced"] == [] and new["revisions"][-1]["metrics"] == ["arena"]
+    load_bundle(tmp_path / "out")  # every hash verifies
+    capsys.readouterr()
+    assert run(argparse.Namespace(**{**args, "metrics": None, "branches": None, "out": str(tmp_path / "x")})) == 1
+    assert "nothing to do" in capsys.readouterr().out and not (tmp_path / "x").exists()
+
+
 def test_token_cache_key_follows_the_encoder_not_the_decoder(tiny_bundle, tmp_path):
     """Token ids depend on the encoder and FSQ only: a decoder revision reuses the cache, an
     encoder change does not (models/train/windows.py tokenizer_id_hash)."""

@@ -2,6 +2,7 @@
 
     videoworld-go export --runs runs --out weights/9x9 [--metrics docs/model_eval.json]
     videoworld-go export --base weights/9x9 --runs runs/new --out weights/9x9   # replace some stages
+    videoworld-go export --base B --runs none --out B --metrics m.json [--branches 4]  # manifest only
 
 With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
 whose encoder is the base's (so every token, and what the transformer learned, is unchanged).
@@ -9,7 +10,8 @@ A pixel LDM reads frames through the tokenizer's decoder, and a new decoder chan
 codes, i.e. every later training target: so with a new tokenizer the LDM first gets its own
 frozen copy of the base's decoder (its weights unchanged, its codes exactly the base's). Every
 other file, its training record and the provenance are carried over from the base bundle
-unchanged, and --metrics entries are merged into the base's metrics.
+unchanged, and --metrics entries are merged into the base's metrics (with no stage in --runs, that
+and --branches are all that changes: how a graded candidate gets its figures).
 
 Provenance recorded: the corpora the token caches were built from (data/manifest.json:
 names, game counts and SHA-256 of each games.sgf), the split rule, and every stage's
@@ -94,9 +96,12 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
     if not (base / "manifest.json").exists():
         print(f"export: --base {base} holds no manifest.json")
         return 1
-    if not stages or set(stages) - set(REPLACEABLE):
+    if set(stages) - set(REPLACEABLE):
         print(f"export --base: --runs must hold only some of {list(REPLACEABLE)} (found {sorted(stages)}); "
               "a new transformer, outcome head or LDM goes out with the whole bundle")
+        return 1
+    if not stages and not (args.metrics or args.branches):
+        print(f"export --base: nothing to do: no {list(REPLACEABLE)} state in {args.runs}, no --metrics, no --branches")
         return 1
     manifest = json.loads((base / "manifest.json").read_text())
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
@@ -119,6 +124,10 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
             revision["dynamics"] = "weights unchanged; given its own copy of the base's tokenizer decoder"
         if args.metrics:
             manifest["metrics"].update(json.loads(Path(args.metrics).read_text()))
+            revision["metrics"] = sorted(json.loads(Path(args.metrics).read_text()))
+        if args.branches:
+            manifest["player"] = {"branches": args.branches, "chosen_on": args.branches_note}
+            revision["player"] = manifest["player"]
         manifest.setdefault("revisions", []).append(revision)
         out.mkdir(parents=True, exist_ok=True)
         for stage, fname in FILES.items():
