@@ -57,7 +57,10 @@ def katago_spec(visits: int, size: int = 9, sample: bool = True, katago_dir: Opt
 
 def gnugo_spec(level: int, komi: float = 7.0, seed: Optional[int] = None, name: Optional[str] = None) -> EngineSpec:
     gnugo = GNUGO if Path(GNUGO).exists() else (shutil.which("gnugo") or GNUGO)
-    cmd = [gnugo, "--mode", "gtp", "--level", str(level), "--chinese-rules", "--komi", f"{komi:g}"]
+    # --positional-superko: our rules; by default GNU Go checks simple ko only, and in the arena's
+    # cleanup phase it once retook a position (docs/gnugo10_v7_100, game 28: a fault, not a blunder)
+    cmd = [gnugo, "--mode", "gtp", "--level", str(level), "--chinese-rules", "--positional-superko",
+           "--komi", f"{komi:g}"]
     if seed is not None:
         cmd += ["--seed", str(seed)]
     return EngineSpec(name=name or f"GNUGo-L{level}", command=cmd)
