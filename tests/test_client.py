@@ -46,15 +46,10 @@ def test_full_game_between_two_gnugo_processes_ends_scored() -> None:
     assert res.winner == (BLACK if s > 0 else WHITE if s < 0 else None)
 
 
-# docs/gnugo10_v7_100 game 28 (Black: videoworld-v7): after these moves and two passes, GNU Go level 10
-# without --positional-superko answered "genmove w" with J5, which recreates an earlier position
-SUPERKO_GAME = ("C3 F3 D6 G6 F7 G7 F6 F5 G8 H8 F8 C7 H9 C6 H7 D5 H6 E5 G3 G4 G2 F2 H3 H4 E3 E4 D4 B4 B3 E2 D2 C4 "
-                "D3 G1 B2 C1 C2 D1 C5 E6 J6 B1 A1 A2 A3 B5 A1 E1 A2 H2 H5 G5 J8 D8 D7 E7 J4 J3 E8 E9 F9 D9 H1 J1 "
-                "C9 J5 D7 C8 J4 pass pass")
-
-
 @needs_gnugo
 def test_gnugo_preset_plays_by_our_superko_rule() -> None:
+    from superko_game import MOVES, SUPERKO_POINT
+
     from engine.board import IllegalMove
     from engine.coords import from_gtp
     from engine.game import Game
@@ -63,12 +58,12 @@ def test_gnugo_preset_plays_by_our_superko_rule() -> None:
     with GtpClient(gnugo_spec(10)) as c:
         c.send("boardsize 9")
         c.send("clear_board")
-        for i, v in enumerate(SUPERKO_GAME.split()):
+        for i, v in enumerate(MOVES):
             color = "b" if i % 2 == 0 else "w"
             c.send(f"play {color} {v}")
             game.play(from_gtp(v, 9), BLACK if color == "b" else WHITE)
         with pytest.raises(IllegalMove) as trap:  # the trap is there: J5 would repeat a position
-            game.play(from_gtp("J5", 9), WHITE)
+            game.play(from_gtp(SUPERKO_POINT, 9), WHITE)
         assert trap.value.reason == "superko"
         answer = c.send("genmove w")
     try:
