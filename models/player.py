@@ -8,6 +8,7 @@ rate metric) -> the engine's legal mask -> the move played.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -33,6 +34,19 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
+
+
+@dataclass
+class ImaginedPairs:
+    """What the IDM reads for B positions with k branches each (raw FSQ indices, not vocabulary ids)."""
+
+    x_t: torch.Tensor  # (B, 16) the position's frame tokens
+    x_next: torch.Tensor  # (B*k, 16) the imagined next frame of each branch
+    z: torch.Tensor  # (B*k, H) the imagined LDM codes of each branch
+    weights: torch.Tensor  # (B, k) p(z_1) renormalised over the branches
+    k: int
+    first: object  # models.generate's prefill result (outcome logits, z_1 log-probs)
+    branches: object  # models.generate.Imagined of the B*k branches
 SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
 
 
@@ -102,31 +116,43 @@ class NeuralPlayer:
         return swap_colours(stones) if color == WHITE else stones
 
     @torch.no_grad()
+    def imagine_views(self, views: np.ndarray) -> "ImaginedPairs":
+        """(B, context+1, N, N) stones in the mover's view -> what the IDM reads, for k branches each.
+
+        Frames only: no move, no rule. Shared by play and by the IDM's training on imagined frames."""
+        b = self.bundle
+        n = views.shape[-1]
+        B, F = views.shape[:2]
+        raw = torch.from_numpy(encode_boards(b.tokenizer, views.reshape(-1, n, n), self.rcfg).astype(np.int64))
+        ids = b.vocab.frame_ids(raw.reshape(B, F, -1)).to(b.device)
+        prefix = torch.cat([frame_block(ids[:, i]) for i in range(F)] + [ids.new_full((B, 1), ACT_START)], 1)
+        k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
+        first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
+        return ImaginedPairs(x_t=raw.reshape(B, F, -1)[:, -1].to(b.device), x_next=b.vocab.frame_raw(branches.frame),
+                             z=b.vocab.ldm_raw(branches.z), weights=torch.softmax(top_lp, -1), k=k,
+                             first=first, branches=branches)
+
+    @torch.no_grad()
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False) -> list[Analysis]:
         b = self.bundle
-        dev = b.device
         n = requests[0][0].size
         if n != b.board_size or any(g.size != n for g, _ in requests):
             raise ValueError(f"this model plays {b.board_size}x{b.board_size} only")
         views = np.stack([self._views(g, c) for g, c in requests])  # (B, c+1, N, N)
-        B, F = views.shape[:2]
-        raw = torch.from_numpy(encode_boards(b.tokenizer, views.reshape(-1, n, n), self.rcfg).astype(np.int64))
-        ids = b.vocab.frame_ids(raw.reshape(B, F, -1)).to(dev)
-        prefix = torch.cat([frame_block(ids[:, i]) for i in range(F)] + [ids.new_full((B, 1), ACT_START)], 1)
-        k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
-        first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
-        fsq = b.tokenizer.fsq
-        x_t = fsq.indices_to_codes(raw.reshape(B, F, -1)[:, -1].to(dev)).repeat_interleave(k, 0)
-        x_next_raw = b.vocab.frame_raw(branches.frame)
+        B = len(views)
+        im = self.imagine_views(views)
+        k = im.k
         if self.move_reader == "idm":
-            logits = b.idm(x_t, fsq.indices_to_codes(x_next_raw), b.dynamics.fsq.indices_to_codes(b.vocab.ldm_raw(branches.z)))
+            fsq = b.tokenizer.fsq
+            logits = b.idm(fsq.indices_to_codes(im.x_t).repeat_interleave(k, 0), fsq.indices_to_codes(im.x_next),
+                           b.dynamics.fsq.indices_to_codes(im.z))
             per_branch = torch.softmax(logits.float(), -1)  # (B*k, N*N+1)
         else:
-            per_branch = self._frame_diff(raw.reshape(B, F, -1)[:, -1].repeat_interleave(k, 0), x_next_raw, n)
-        weights = torch.softmax(top_lp, -1).reshape(-1, 1)  # renormalised over the k branches
+            per_branch = self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)
+        weights = im.weights.reshape(-1, 1)  # p(z_1) renormalised over the k branches
         probs = (per_branch.to(weights.device) * weights).reshape(B, k, -1).sum(1).cpu().numpy()
-        frames = b.tokenizer.decode(x_next_raw.reshape(B, k, -1)[:, 0].cpu())
-        return [self._finish(g, c, probs[i], first, branches, frames[i], i, k, cleanup)
+        frames = b.tokenizer.decode(im.x_next.reshape(B, k, -1)[:, 0].cpu())
+        return [self._finish(g, c, probs[i], im.first, im.branches, frames[i], i, k, cleanup)
                 for i, (g, c) in enumerate(requests)]
 
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:

@@ -6,6 +6,13 @@ transition t -> t+1 of those games, in all 8 symmetries and the mover's view: th
 tokens of x_t and x_{t+1}, the LDM codes of the window, and the move (transformed with
 the frames). Reported: the share of training games labelled, IDM accuracy on held-out
 ground-truth frame pairs, and the frame-difference baseline on the same pairs.
+
+``imagined_from`` (a bundle): at play the IDM reads *imagined* frames, which are not always
+clean boards; trained on ground-truth pairs only, it meets them for the first time in play.
+With this set, the bundle's player imagines the next frame and codes (k branches, frames only)
+for every position of the same labelled games, and ``imagined_share`` of each batch is such
+pairs, labelled with the move that was really played and weighted by the branch's p(z_1).
+The labels are the same labelled share of games as before; nothing else sees them.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ class IdmTrainConfig:
     batch: int = 256
     eval_every: int = 250
     max_eval_games: int = 60
+    imagined_from: str = ""  # a bundle whose player imagines the next frames (see the module doc)
+    imagined_share: float = 0.5  # of each batch, when imagined_from is set
+    imagined_batch: int = 64  # positions imagined at once
 
 
 def is_labelled(key: str, share: float) -> bool:
@@ -100,6 +110,49 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             "games": games, "games_total": total}
 
 
+def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = False) -> dict:
+    """Arrays over every (labelled training game, t) in one hash-chosen symmetry per game:
+    x (M,16) and, per branch, nxt (M*k,16), z (M*k,H) raw ids, w (M*k,) the branch weight;
+    move (M,) the move really played (flat, in that symmetry)."""
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    player = NeuralPlayer(load_bundle(bundle_dir))
+    c = player.bundle.layout.context
+    views, moves = [], []
+    games = 0
+    for _, rec in iter_records(cfg.data_dir, split="train", size=cfg.size):
+        key = record_key(rec.size, rec.moves)
+        if rec.black_setup or rec.white_setup or not is_labelled(key, cfg.label_share):
+            continue
+        try:
+            game = record_to_game(rec)
+        except SgfError:
+            continue
+        k = int(key[16:18], 16) % 8
+        sym = symmetry(np.stack([np.frombuffer(p.stones, np.uint8).reshape(cfg.size, cfg.size)
+                                 for p in game.positions]), k)
+        for t, (_, m) in enumerate(game.moves):
+            idx = [max(0, t - i) for i in range(c, -1, -1)]
+            views.append(mover_view(sym[idx], t % 2))  # (c+1, N, N), the mover looks black
+            moves.append(move_under_symmetry(to_flat(m, cfg.size), k, cfg.size))
+        games += 1
+    out: dict = {"x": [], "nxt": [], "z": [], "w": []}
+    k = 0  # branches per position: the player's, capped by the LDM's number of first codes
+    starts = range(0, len(views), cfg.imagined_batch)
+    if progress:
+        from tqdm import tqdm
+
+        starts = tqdm(starts, desc="imagining", unit="batch")
+    for i in starts:
+        im = player.imagine_views(np.stack(views[i:i + cfg.imagined_batch]))
+        k = im.k
+        for name, value in (("x", im.x_t), ("nxt", im.x_next), ("z", im.z), ("w", im.weights.reshape(-1))):
+            out[name].append(value.cpu().numpy())
+    return {**{name: np.concatenate(v) for name, v in out.items()}, "move": np.array(moves, np.int64),
+            "k": k, "games": games}
+
+
 @torch.no_grad()
 def frame_diff_accuracy(data: dict, tokenizer, size: int) -> float:
     """The baseline reader on ground-truth pairs: decode both frames, read the boards, take the new stone."""
@@ -148,12 +201,21 @@ def train(cfg: IdmTrainConfig) -> Path:
     codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt")}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     moves = torch.from_numpy(data["move"].astype(np.int64))
+    imagined = _imagined(cfg, fsq, ldm) if cfg.imagined_from else None
+    n_im = int(round(cfg.batch * cfg.imagined_share)) if imagined else 0
     baseline = frame_diff_accuracy(val, tokenizer, cfg.size) if trainer.is_main else None
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
-        i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch))
+        i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch - n_im))
         logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i])
         loss = F.cross_entropy(logits, moves[i])
+        if n_im:
+            j = torch.from_numpy(rng.integers(0, len(imagined["w"]), n_im))  # a branch of a position
+            pos = j // imagined["k"]
+            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j])
+            w = imagined["w"][j] * imagined["k"]  # mean weight 1: a position's k branches count as one pair
+            im_loss = (F.cross_entropy(im_logits, imagined["move"][pos], reduction="none") * w).mean()
+            loss = (loss * (cfg.batch - n_im) + im_loss * n_im) / cfg.batch
         trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5))
         if trainer.is_main and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.loop.steps):
@@ -161,6 +223,20 @@ def train(cfg: IdmTrainConfig) -> Path:
                                                                                  ldm.fsq, baseline))
     trainer.close()
     return trainer.state_path
+
+
+def _imagined(cfg: IdmTrainConfig, fsq, ldm) -> dict:
+    """The imagined pairs as FSQ codes, generated once and kept in the run folder (a resumed run reuses them)."""
+    path = Path(cfg.loop.run_dir) / "imagined.npz"
+    if not path.exists():
+        raw = imagined_transitions(cfg, cfg.imagined_from, progress=cfg.loop.progress)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **raw)
+    raw = dict(np.load(path))
+    as_long = lambda a: torch.from_numpy(a.astype(np.int64))
+    return {"x": fsq.indices_to_codes(as_long(raw["x"])), "nxt": fsq.indices_to_codes(as_long(raw["nxt"])),
+            "z": ldm.fsq.indices_to_codes(as_long(raw["z"])), "w": torch.from_numpy(raw["w"].astype(np.float32)),
+            "move": as_long(raw["move"]), "k": int(raw["k"])}
 
 
 __all__ = ["IdmTrainConfig", "train", "is_labelled", "PASS"]
