@@ -18,6 +18,7 @@ The labels are the same labelled share of games as before; nothing else sees the
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,7 +232,10 @@ def _imagined(cfg: IdmTrainConfig, fsq, ldm) -> dict:
     if not path.exists():
         raw = imagined_transitions(cfg, cfg.imagined_from, progress=cfg.loop.progress)
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **raw)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # written whole, then renamed: a kill or a second rank never sees half
+        with open(tmp, "wb") as f:
+            np.savez(f, **raw)
+        os.replace(tmp, path)
     raw = dict(np.load(path))
     as_long = lambda a: torch.from_numpy(a.astype(np.int64))
     return {"x": fsq.indices_to_codes(as_long(raw["x"])), "nxt": fsq.indices_to_codes(as_long(raw["nxt"])),
