@@ -34,6 +34,7 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
+SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
 
 
 @dataclass
@@ -47,7 +48,6 @@ class ImaginedPairs:
     k: int
     first: object  # models.generate's prefill result (outcome logits, z_1 log-probs)
     branches: object  # models.generate.Imagined of the B*k branches
-SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
 
 
 def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray, cleanup: bool) -> np.ndarray:
@@ -116,7 +116,7 @@ class NeuralPlayer:
         return swap_colours(stones) if color == WHITE else stones
 
     @torch.no_grad()
-    def imagine_views(self, views: np.ndarray) -> "ImaginedPairs":
+    def imagine_views(self, views: np.ndarray) -> ImaginedPairs:
         """(B, context+1, N, N) stones in the mover's view -> what the IDM reads, for k branches each.
 
         Frames only: no move, no rule. Shared by play and by the IDM's training on imagined frames."""
