@@ -123,8 +123,9 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
             written.add("dynamics")
             revision["dynamics"] = "weights unchanged; given its own copy of the base's tokenizer decoder"
         if args.metrics:
-            manifest["metrics"].update(json.loads(Path(args.metrics).read_text()))
-            revision["metrics"] = sorted(json.loads(Path(args.metrics).read_text()))
+            metrics = json.loads(Path(args.metrics).read_text())
+            manifest["metrics"].update(metrics)
+            revision["metrics"] = sorted(metrics)
         if args.branches:
             manifest["player"] = {"branches": args.branches, "chosen_on": args.branches_note}
             revision["player"] = manifest["player"]
