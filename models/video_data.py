@@ -35,11 +35,16 @@ def game_videos(data_dir: Path | str, corpora: Optional[Sequence[str]] = None, s
             game = record_to_game(rec)
         except SgfError:
             continue
-        stones = np.stack([np.frombuffer(p.stones, dtype=np.uint8).reshape(size, size) for p in game.positions])
-        yield name, stones
+        yield name, game_stones(game)
         n += 1
         if limit is not None and n >= limit:
             return
+
+
+def game_stones(game) -> np.ndarray:
+    """(T+1, N, N) uint8 stones of every position of a replayed game, the empty board first."""
+    n = game.size
+    return np.stack([np.frombuffer(p.stones, dtype=np.uint8).reshape(n, n) for p in game.positions])
 
 
 def swap_colours(stones: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.ldm import ldm_codes
 from models.train.transformer_stage import load_dynamics
 from models.train.windows import load_tokenizer
-from models.video_data import mover_view, symmetry
+from models.video_data import game_stones, mover_view, symmetry
 from render.frame import RenderConfig
 
 
@@ -88,7 +88,7 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             game = record_to_game(rec)
         except SgfError:
             continue
-        stones = np.stack([np.frombuffer(p.stones, np.uint8).reshape(cfg.size, cfg.size) for p in game.positions])
+        stones = game_stones(game)
         n_t = len(game.moves)
         for k in range(8):
             sym = symmetry(stones, k)
@@ -130,13 +130,12 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
             game = record_to_game(rec)
         except SgfError:
             continue
-        k = int(key[16:18], 16) % 8
-        sym = symmetry(np.stack([np.frombuffer(p.stones, np.uint8).reshape(cfg.size, cfg.size)
-                                 for p in game.positions]), k)
+        sym_k = int(key[16:18], 16) % 8  # one of the 8 symmetries, fixed per game
+        sym = symmetry(game_stones(game), sym_k)
         for t, (_, m) in enumerate(game.moves):
             idx = [max(0, t - i) for i in range(c, -1, -1)]
             views.append(mover_view(sym[idx], t % 2))  # (c+1, N, N), the mover looks black
-            moves.append(move_under_symmetry(to_flat(m, cfg.size), k, cfg.size))
+            moves.append(move_under_symmetry(to_flat(m, cfg.size), sym_k, cfg.size))
         games += 1
     out: dict = {"x": [], "nxt": [], "z": [], "w": []}
     k = 0  # branches per position: the player's, capped by the LDM's number of first codes
