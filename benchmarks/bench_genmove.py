@@ -1,11 +1,13 @@
 """genmove latency of the shipped model, next to GNU Go level 10 on the same positions.
 
     .venv/bin/python benchmarks/bench_genmove.py [--positions 200] [--weights weights/9x9] [--threads 1]
+        [--variant symmetries=8,top_k=1 ...]
 
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
 model: ``NeuralPlayer.genmove`` in-process, one position at a time (no batching). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
-genmove is timed). Prints a table (p50, p99, mean, and the ratio to GNU Go) and writes
+genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments) timed
+in the same run, interleaved position by position so machine noise hits all alike. Prints a table (p50, p99, mean, and the ratio to GNU Go) and writes
 benchmarks/results/genmove.json.
 """
 
@@ -34,17 +36,29 @@ def test_positions(n: int, size: int = 9) -> list:
     return out
 
 
-def time_neural(games: list, weights: str) -> list[float]:
+def parse_variant(text: str) -> dict:
+    """"symmetries=8,top_k=1" -> {"symmetries": 8, "top_k": 1} ("" -> the bundle's defaults)."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        out[key.strip()] = int(value)
+    return out
+
+
+def time_neural(games: list, weights: str, variants: list[str]) -> dict[str, list[float]]:
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
 
-    player = NeuralPlayer(load_bundle(weights))
-    player.genmove(games[0], games[0].to_play)  # warm-up
-    times = []
+    bundle = load_bundle(weights)
+    players = {v: NeuralPlayer(bundle, **parse_variant(v)) for v in variants}
+    for player in players.values():
+        player.genmove(games[0], games[0].to_play)  # warm-up
+    times: dict[str, list[float]] = {v: [] for v in variants}
     for g in games:
-        t0 = time.perf_counter()
-        player.genmove(g, g.to_play)
-        times.append(time.perf_counter() - t0)
+        for v, player in players.items():
+            t0 = time.perf_counter()
+            player.genmove(g, g.to_play)
+            times[v].append(time.perf_counter() - t0)
     return times
 
 
@@ -80,20 +94,26 @@ def main() -> None:
     ap.add_argument("--positions", type=int, default=200)
     ap.add_argument("--weights", default=str(REPO / "weights" / "9x9"))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--variant", action="append", default=None,
+                    help="player settings to time besides the shipped defaults, e.g. symmetries=8,top_k=1 (repeatable)")
+    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "genmove.json"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    variants = [""] + [v for v in (args.variant or []) if v]
     games = test_positions(args.positions)
-    ours = summary(time_neural(games, args.weights))
+    ours = {v: summary(t) for v, t in time_neural(games, args.weights, variants).items()}
     gnugo = summary(time_gnugo(games))
     print(f"{len(games)} test positions, torch threads={args.threads}")
-    print("| player | p50 ms | p99 ms | mean ms | p50 / GNU Go p50 |")
-    print("|---|---|---|---|---|")
-    for name, s in (("videoworld (shipped)", ours), ("GNU Go 3.8 level 10", gnugo)):
+    print("| player | p50 ms | p99 ms | mean ms | p50 / GNU Go p50 | p50 / shipped p50 |")
+    print("|---|---|---|---|---|---|")
+    rows = [(f"videoworld ({v or 'shipped'})", s) for v, s in ours.items()] + [("GNU Go 3.8 level 10", gnugo)]
+    for name, s in rows:
         print(f"| {name} | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['mean_ms']:.1f} | "
-              f"{s['p50_ms'] / gnugo['p50_ms']:.2f} |")
-    out = REPO / "benchmarks" / "results" / "genmove.json"
+              f"{s['p50_ms'] / gnugo['p50_ms']:.2f} | {s['p50_ms'] / ours['']['p50_ms']:.2f} |")
+    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"threads": args.threads, "videoworld": ours, "gnugo10": gnugo}, indent=2) + "\n")
+    out.write_text(json.dumps({"threads": args.threads, "videoworld": ours[""], "gnugo10": gnugo,
+                               "variants": {v: s for v, s in ours.items() if v}}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="neural move sampling temperature (0: greedy)")
     p.add_argument("--branches", type=_branches, default=None,
                    help="first codes the neural player imagines per move (default: the bundle's tuned value)")
+    p.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+                   help="board symmetries the neural player averages over per move (default: the bundle's value)")
     p.add_argument("--seed", type=int, default=None, help="seed of the random player (default: fresh)")
     p.add_argument("--size", type=_board_size, default=9, help="initial board size (2..25)")
     p.add_argument("--komi", type=_komi, default=7.0, help="initial komi")
@@ -67,7 +69,7 @@ def _komi(text: str) -> float:
 
 
 def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0,
-                branches: int | None = None) -> Player:
+                branches: int | None = None, symmetries: int | None = None) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -90,7 +92,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     from models.player import NeuralPlayer
 
     bundle = load_bundle(folder)
-    neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0)
+    neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
     analyzer = BySizeAnalyzer({bundle.board_size: neural}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches)
+        player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries)
     except ValueError as e:
         log.error("%s", e)
         return 2

@@ -82,11 +82,14 @@ class NeuralPlayer:
     name = "videoworld"
 
     def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: Optional[int] = None, seed: int = 0,
-                 move_reader: str = "idm") -> None:
+                 move_reader: str = "idm", symmetries: Optional[int] = None) -> None:
         """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
         code's baseline: decode the imagined frame, read the board, take the new stone).
         ``top_k``: first codes z_1 imagined per position (branches); None: the bundle's tuned value
-        (manifest ``player.branches``, chosen on validation labels), else DEFAULT_BRANCHES."""
+        (manifest ``player.branches``, chosen on validation labels), else DEFAULT_BRANCHES.
+        ``symmetries``: how many of the board's 8 symmetries (engine/symmetry.TRANSFORMS[:S], S in
+        1, 2, 4, 8) each position is imagined in; the move distributions are mapped back and
+        averaged (test-time augmentation). None: the bundle's ``player.symmetries``, else 1."""
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
@@ -95,6 +98,9 @@ class NeuralPlayer:
         self.top_k = top_k if top_k is not None else int(bundle.manifest.get("player", {}).get("branches", DEFAULT_BRANCHES))
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
+        self.symmetries = symmetries if symmetries is not None else int(bundle.manifest.get("player", {}).get("symmetries", 1))
+        if self.symmetries not in (1, 2, 4, 8):
+            raise ValueError(f"symmetries must be 1, 2, 4 or 8, got {self.symmetries}")
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
 
@@ -139,7 +145,10 @@ class NeuralPlayer:
         if n != b.board_size or any(g.size != n for g, _ in requests):
             raise ValueError(f"this model plays {b.board_size}x{b.board_size} only")
         views = np.stack([self._views(g, c) for g, c in requests])  # (B, c+1, N, N)
-        B = len(views)
+        S = self.symmetries
+        perms = [symmetry_permutation(t, n) for t in range(S)]  # (N*N,) each: point p -> perm[p]
+        views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S*B, c+1, N, N), s-major
+        B = len(requests)
         im = self.imagine_views(views)
         k = im.k
         if self.move_reader == "idm":
@@ -150,10 +159,15 @@ class NeuralPlayer:
         else:
             per_branch = self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)
         weights = im.weights.reshape(-1, 1)  # p(z_1) renormalised over the k branches
-        probs = (per_branch.to(weights.device) * weights).reshape(B, k, -1).sum(1).cpu().numpy()
-        frames = b.tokenizer.decode(im.x_next.reshape(B, k, -1)[:, 0].cpu())
-        return [self._finish(g, c, probs[i], im.first, im.branches, frames[i], i, k, cleanup)
-                for i, (g, c) in enumerate(requests)]
+        probs_sym = (per_branch.to(weights.device) * weights).reshape(S, B, k, -1).sum(2).cpu().numpy()  # (S, B, N*N+1)
+        # back to the real board: the distribution of view s at point p is its value at perm_s[p]
+        probs = np.mean([np.concatenate([probs_sym[s][:, perm], probs_sym[s][:, -1:]], 1)
+                         for s, perm in enumerate(perms)], 0)  # (B, N*N+1)
+        winrates = None if im.first.outcome is None else im.first.outcome.reshape(S, B).mean(0).tolist()
+        # what GUIs see (imagined frame, codes) comes from the unrotated view, rows 0..B-1
+        frames = b.tokenizer.decode(im.x_next.reshape(S * B, k, -1)[:B, 0].cpu())
+        return [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
+                             cleanup) for i, (g, c) in enumerate(requests)]
 
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:
         """(M, 16) token ids of x_t and imagined x_{t+1} -> (M, N*N+1) one-hot of the new black stone."""
@@ -168,8 +182,8 @@ class NeuralPlayer:
             out[i, frame_diff_move(a, b)] = 1.0  # mover's view: the mover's stones look black
         return out
 
-    def _finish(self, game: Game, color: int, probs: np.ndarray, first, branches, frame, i: int, k: int,
-                cleanup: bool) -> Analysis:
+    def _finish(self, game: Game, color: int, probs: np.ndarray, winrate: Optional[float], branches, frame, i: int,
+                k: int, cleanup: bool) -> Analysis:
         from render.frame import render, to_uint8
         from render.reader import read_board
 
@@ -192,14 +206,34 @@ class NeuralPlayer:
             board = swap_colours(board)  # back from the mover's view to real colours
         z = self.bundle.vocab.ldm_raw(branches.z[i * k]).tolist()
         return Analysis(probs=probs, legal_probs=legal, raw_move=from_flat(raw_flat, n), raw_legal=bool(rules_mask[raw_flat]),
-                        move=from_flat(flat, n), winrate=None if first.outcome is None else float(first.outcome[i]),
+                        move=from_flat(flat, n), winrate=winrate,
                         z_codes=[int(v) for v in z], imagined_board=board, imagined_frame=render(board, self.rcfg),
                         play_probs=playable)
 
 
 
+def symmetry_permutation(t: int, n: int) -> np.ndarray:
+    """(N*N,) int: where symmetry ``t`` (engine/symmetry.TRANSFORMS) sends each point."""
+    from engine.symmetry import TRANSFORMS
+
+    out = np.empty(n * n, np.int64)
+    for p in range(n * n):
+        r, c = TRANSFORMS[t](*divmod(p, n), n - 1)
+        out[p] = r * n + c
+    return out
+
+
+def _transform_views(views: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """(B, F, N, N) stones -> the same boards under the symmetry ``perm`` (stone at p moves to perm[p])."""
+    B, F, n, _ = views.shape
+    flat = views.reshape(B, F, n * n)
+    out = np.empty_like(flat)
+    out[..., perm] = flat
+    return out.reshape(B, F, n, n)
+
+
 def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Optional[int] = None,
-            move_reader: str = "idm") -> NeuralPlayer:
+            move_reader: str = "idm", symmetries: Optional[int] = None) -> NeuralPlayer:
     """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``,
     options as ``py:models.player:shipped:top_k=16``). ``VIDEOWORLD_WEIGHTS`` names another bundle
     folder (to grade a candidate before shipping it)."""
@@ -208,7 +242,7 @@ def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Opti
     from models.bundle import DEFAULT_BUNDLE, load_bundle
 
     return NeuralPlayer(load_bundle(weights or os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE),
-                        temperature=temperature, top_k=top_k, move_reader=move_reader)
+                        temperature=temperature, top_k=top_k, move_reader=move_reader, symmetries=symmetries)
 
 
 def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = None) -> NeuralPlayer:

@@ -42,6 +42,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--branches", type=int, default=None,
                    help="first codes the neural player imagines per position, 1..64 (default: the bundle's "
                         "tuned value); fewer is weaker but serves more positions per second")
+    p.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+                   help="board symmetries the neural player averages per position (default: the bundle's value); "
+                        "fewer is weaker but serves more positions per second")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                             workers=args.workers,
                             max_hold_ms=None if args.max_hold_ms < 0 else args.max_hold_ms, request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
-                            branches=args.branches, threads=args.threads)
+                            branches=args.branches, symmetries=args.symmetries, threads=args.threads)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -28,5 +28,6 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     device = "cuda" if torch.cuda.is_available() else "cpu"  # chosen once, at start
     bundle = load_bundle(folder, device=device)
     # Greedy: a request's temperature re-samples from the returned distribution instead.
-    neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0)
+    neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
+                          symmetries=settings.symmetries)
     return BySizeAnalyzer({bundle.board_size: neural}, fallback), bundle.manifest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
@@ -38,5 +38,8 @@ class Settings:
     # Branches the neural player imagines per position (models/player.py ``top_k``);
     # None: the bundle's tuned value (manifest ``player.branches``).
     branches: Optional[int] = Field(None, ge=1, le=64)
+    # Board symmetries averaged per position (models/player.py ``symmetries``: 1, 2, 4 or 8);
+    # None: the bundle's value (manifest ``player.symmetries``, else 1).
+    symmetries: Optional[Literal[1, 2, 4, 8]] = None
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default

@@ -87,11 +87,12 @@ class ServerState:
     def player_for(self, size: int) -> str:
         return self.batcher.name_for(size)
 
-    def branches(self) -> Optional[int]:
-        """The neural player's imagined branches per position (its own ``top_k``), None without a model."""
+    def player_setting(self, name: str) -> Optional[int]:
+        """A setting of the neural player as it resolved it (``top_k``: imagined branches per position,
+        ``symmetries``: board symmetries averaged), None without a model."""
         if not self.manifest:
             return None
-        return getattr(self.batcher.analyzer.for_size(self.manifest["board_size"]), "top_k", None)
+        return getattr(self.batcher.analyzer.for_size(self.manifest["board_size"]), name, None)
 
     async def analyze(self, game: Game, color: int) -> Analysis:
         """The batcher's answer, or RequestTimeout (-> 504); a late answer is dropped, not queued on."""

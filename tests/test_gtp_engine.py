@@ -585,3 +585,17 @@ def test_branches_option_is_checked_and_reaches_the_neural_player(tiny_bundle):
             assert player.batcher.analyzer.for_size(9).top_k == expected
         finally:
             player.batcher.close()
+
+
+def test_symmetries_option_is_checked_and_reaches_the_neural_player(tiny_bundle):
+    from gtp.cli import make_player
+
+    proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--symmetries", "3")
+    out, err = proc.communicate(b"name\n", timeout=60)
+    assert proc.returncode == 2 and b"--symmetries" in err and out == b""
+    for symmetries, expected in ((8, 8), (None, 1)):  # None: the bundle's default
+        player = make_player("neural", 0, str(tiny_bundle), symmetries=symmetries)
+        try:
+            assert player.batcher.analyzer.for_size(9).symmetries == expected
+        finally:
+            player.batcher.close()

@@ -89,6 +89,7 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
     assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)
+    assert v["symmetries"] == v["manifest"].get("player", {}).get("symmetries", 1)
     assert neural.get("/docs").status_code == 200
     paths = set(neural.get("/openapi.json").json()["paths"])
     assert {"/v1/genmove", "/v1/analyze", "/v1/games", "/v1/games/{game_id}", "/v1/games/{game_id}/moves",
@@ -215,7 +216,8 @@ def test_random_server_plays_every_size_and_games_are_forgotten_beyond_max_games
         assert c.get(f"/v1/games/{ids[0]}").status_code == 404
         out = c.post(f"/v1/games/{ids[2]}/genmove").json()
         assert out["player"] == "random" and out["game"]["move_number"] == 1
-        assert c.get("/version").json()["manifest"] is None and c.get("/version").json()["branches"] is None
+        version = c.get("/version").json()
+        assert version["manifest"] is None and version["branches"] is None and version["symmetries"] is None
 
 
 def test_concurrent_genmoves_on_one_game_are_applied_one_after_the_other(rnd):
@@ -438,10 +440,11 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
 
     from conftest import REPO
 
-    proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--workers", "3", "--max-batch", "12", "--max-hold-ms", "-1"])
+    proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--symmetries", "4", "--workers", "3",
+                         "--max-batch", "12", "--max-hold-ms", "-1"])
     try:
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
-        assert version["branches"] == 2 and version["player_9x9"] != "random"
+        assert version["branches"] == 2 and version["symmetries"] == 4 and version["player_9x9"] != "random"
         assert version["batching"] == {"max_batch": 12, "max_wait_ms": 5.0, "max_hold_ms": None, "workers": 3}
         out = httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 9}).json()
         assert out["player"] != "random" and out["move"]
@@ -451,3 +454,6 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
                           "--branches", "65"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "branches" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                          "--symmetries", "3"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--symmetries" in bad.stderr

@@ -154,7 +154,7 @@ def _export_over(base, runs, out):
     from models.train.export import run
 
     return run(argparse.Namespace(runs=str(runs), out=str(out), base=str(base), data_dir="data", size=9,
-                                  metrics=None, branches=None, branches_note=""))
+                                  metrics=None, branches=None, symmetries=None, branches_note=""))
 
 
 def test_export_over_a_base_replaces_the_idm_or_decoder_and_keeps_every_other_file(tiny_bundle, tmp_path, capsys):
@@ -236,7 +236,7 @@ def test_export_over_a_base_with_no_stage_only_merges_metrics_and_player(tiny_bu
     metrics = tmp_path / "m.json"
     metrics.write_text(json.dumps({"arena": {"score": 0.54}}))
     args = dict(runs=str(tmp_path / "empty"), out=str(tmp_path / "out"), base=str(tiny_bundle), data_dir="data",
-                size=9, metrics=str(metrics), branches=4, branches_note="kept")
+                size=9, metrics=str(metrics), branches=4, symmetries=None, branches_note="kept")
     assert run(argparse.Namespace(**args)) == 0
     base = json.loads((tiny_bundle / "manifest.json").read_text())
     new = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -250,6 +250,15 @@ def test_export_over_a_base_with_no_stage_only_merges_metrics_and_player(tiny_bu
     capsys.readouterr()
     assert run(argparse.Namespace(**{**args, "metrics": None, "branches": None, "out": str(tmp_path / "x")})) == 1
     assert "nothing to do" in capsys.readouterr().out and not (tmp_path / "x").exists()
+    # a later setting joins the earlier ones (branches kept), with its own note
+    assert run(argparse.Namespace(**{**args, "base": str(tmp_path / "out"), "metrics": None, "branches": None,
+                                     "symmetries": 8, "branches_note": "sym", "out": str(tmp_path / "y")})) == 0
+    assert json.loads((tmp_path / "y" / "manifest.json").read_text())["player"] == {
+        "branches": 4, "symmetries": 8, "chosen_on": "sym"}
+    from models.player import NeuralPlayer
+
+    player = NeuralPlayer(load_bundle(tmp_path / "y"))
+    assert (player.top_k, player.symmetries) == (4, 8)
 
 
 def test_token_cache_key_follows_the_encoder_not_the_decoder(tiny_bundle, tmp_path):

@@ -2,7 +2,7 @@
 
     videoworld-go export --runs runs --out weights/9x9 [--metrics docs/model_eval.json]
     videoworld-go export --base weights/9x9 --runs runs/new --out weights/9x9   # replace some stages
-    videoworld-go export --base B --runs none --out B --metrics m.json [--branches 4]  # manifest only
+    videoworld-go export --base B --runs none --out B --metrics m.json [--branches 4] [--symmetries 8]  # manifest only
 
 With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
 whose encoder is the base's (so every token, and what the transformer learned, is unchanged).
@@ -11,7 +11,7 @@ codes, i.e. every later training target: so with a new tokenizer the LDM first g
 frozen copy of the base's decoder (its weights unchanged, its codes exactly the base's). Every
 other file, its training record and the provenance are carried over from the base bundle
 unchanged, and --metrics entries are merged into the base's metrics (with no stage in --runs, that
-and --branches are all that changes: how a graded candidate gets its figures).
+and the player settings --branches / --symmetries are all that changes: how a graded candidate gets its figures).
 
 Provenance recorded: the corpora the token caches were built from (data/manifest.json:
 names, game counts and SHA-256 of each games.sgf), the split rule, and every stage's
@@ -39,7 +39,10 @@ def add_parser(sub) -> None:
     p.add_argument("--metrics", default=None, help="JSON file of held-out metrics to embed in the manifest")
     p.add_argument("--branches", type=int, default=None,
                    help="the player's default number of imagined branches (chosen on validation labels)")
-    p.add_argument("--branches-note", default="", help="how --branches was chosen (goes into the manifest)")
+    p.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+                   help="the player's default number of board symmetries averaged per move (chosen on validation labels)")
+    p.add_argument("--branches-note", default="",
+                   help="how --branches / --symmetries were chosen (goes into the manifest)")
     p.add_argument("--base", default=None,
                    help="an existing bundle: replace only the stages found in --runs, keep the rest")
     p.set_defaults(func=run)
@@ -68,11 +71,18 @@ def run(args: argparse.Namespace) -> int:
     for f in FILES.values():  # replace, don't pile up
         (out / f).unlink(missing_ok=True)
     manifest = export_bundle(out, stages, str(runs / "transformer" / "vocab.npz"), args.size,
-                             _context(stages["transformer"]), provenance, metrics,
-                             {"branches": args.branches, "chosen_on": args.branches_note} if args.branches else None)
+                             _context(stages["transformer"]), provenance, metrics, _player_settings({}, args))
     total = sum(f["bytes"] for f in manifest["files"].values())
     print(f"exported {len(manifest['files'])} files ({total / 1e6:.1f} MB) to {out}")
     return 0
+
+
+def _player_settings(old: dict, args: argparse.Namespace) -> dict | None:
+    """The manifest's ``player`` entry: the old one with the settings given on the command line."""
+    given = {k: v for k, v in (("branches", args.branches), ("symmetries", args.symmetries)) if v}
+    if not given:
+        return old or None
+    return {**{k: v for k, v in old.items() if k != "chosen_on"}, **given, "chosen_on": args.branches_note}
 
 
 REPLACEABLE = ("tokenizer", "idm")  # a new LDM or encoder would rename the codes the transformer predicts
@@ -100,8 +110,9 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
         print(f"export --base: --runs must hold only some of {list(REPLACEABLE)} (found {sorted(stages)}); "
               "a new transformer, outcome head or LDM goes out with the whole bundle")
         return 1
-    if not stages and not (args.metrics or args.branches):
-        print(f"export --base: nothing to do: no {list(REPLACEABLE)} state in {args.runs}, no --metrics, no --branches")
+    if not stages and not (args.metrics or args.branches or args.symmetries):
+        print(f"export --base: nothing to do: no {list(REPLACEABLE)} state in {args.runs}, no --metrics, "
+              "no --branches / --symmetries")
         return 1
     manifest = json.loads((base / "manifest.json").read_text())
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
@@ -126,8 +137,8 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
             metrics = json.loads(Path(args.metrics).read_text())
             manifest["metrics"].update(metrics)
             revision["metrics"] = sorted(metrics)
-        if args.branches:
-            manifest["player"] = {"branches": args.branches, "chosen_on": args.branches_note}
+        if args.branches or args.symmetries:
+            manifest["player"] = _player_settings(manifest.get("player", {}), args)
             revision["player"] = manifest["player"]
         manifest.setdefault("revisions", []).append(revision)
         out.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,8 @@ async def version(server: Server) -> dict:
                          "max_hold_ms": s.max_hold_ms, "workers": server.batcher.workers},
             # imagined branches per position, as the neural player resolved them (--branches, else the
             # bundle's tuned value, else its default); None without a model
-            "branches": server.branches(),
+            "branches": server.player_setting("top_k"),
+            "symmetries": server.player_setting("symmetries"),  # board symmetries averaged per position
             "manifest": server.manifest}
 
 
