@@ -100,6 +100,8 @@ def start_server(weights: Path, args: argparse.Namespace) -> tuple[subprocess.Po
            "--max-concurrency", "1000", "--log-level", "WARNING"]
     if args.branches:
         cmd += ["--branches", str(args.branches)]
+    if args.symmetries:
+        cmd += ["--symmetries", str(args.symmetries)]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
@@ -220,7 +222,7 @@ def bench_batcher(weights: Path, args: argparse.Namespace) -> list[dict]:
     from models.player import NeuralPlayer
 
     torch.set_num_threads(args.threads)
-    neural = NeuralPlayer(load_bundle(weights), top_k=args.branches)
+    neural = NeuralPlayer(load_bundle(weights), top_k=args.branches, symmetries=args.symmetries)
     rows = []
     for games in LEVELS:
         with Batcher(neural, max_batch=args.max_batch, max_wait=args.max_wait_ms / 1000, workers=args.workers,
@@ -283,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="engine/batcher.py max_hold; negative: none")
     ap.add_argument("--paths", default="http,batcher", help="which paths to measure")
     ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
+    ap.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+                    help="board symmetries averaged per position (default: the bundle's)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
 
@@ -305,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
               "workers": args.workers,
               "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
               "max_hold_ms": None if args.max_hold_ms < 0 else args.max_hold_ms, "branches": args.branches or "bundle default",
+              "symmetries": args.symmetries or "bundle default",
               "server": served,
               "speedup_32_over_1": speedups, "rows": rows, "python": platform.python_version(),
               "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
