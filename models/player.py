@@ -1,13 +1,15 @@
 """NeuralPlayer: the VideoWorld pipeline as a ``Player`` (engine/player.py protocol).
 
-frames of the game (mover's view) -> tokenizer -> transformer imagines z_1..z_H and
-x_{t+1} for each of the top-k first codes -> IDM -> move distribution (a mixture over
-the k branches, weighted by p(z_1)) -> raw move = its argmax, unmasked (for the legal-
-rate metric) -> the engine's legal mask -> the move played.
+frames of the game (mover's view), in S board symmetries -> tokenizer -> transformer
+imagines z_1..z_H and x_{t+1} for each of the top-k first codes -> IDM -> move
+distribution (a mixture over the k branches, weighted by p(z_1); the S views mapped back
+to the board and averaged) -> raw move = its argmax, unmasked (for the legal-rate
+metric) -> the engine's legal mask -> the move played.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -212,14 +214,16 @@ class NeuralPlayer:
 
 
 
+@functools.lru_cache(maxsize=None)
 def symmetry_permutation(t: int, n: int) -> np.ndarray:
-    """(N*N,) int: where symmetry ``t`` (engine/symmetry.TRANSFORMS) sends each point."""
+    """(N*N,) int: where symmetry ``t`` (engine/symmetry.TRANSFORMS) sends each point (cached: read only)."""
     from engine.symmetry import TRANSFORMS
 
     out = np.empty(n * n, np.int64)
     for p in range(n * n):
         r, c = TRANSFORMS[t](*divmod(p, n), n - 1)
         out[p] = r * n + c
+    out.flags.writeable = False
     return out
 
 
