@@ -573,29 +573,20 @@ def test_console_script_speaks_gtp():
     assert out == b"=1 2\n\n=2 \n\n=3 \n\n=4 \n\n"  # nothing after quit
 
 
-def test_branches_option_is_checked_and_reaches_the_neural_player(tiny_bundle):
+@pytest.mark.parametrize("option, bad, message, setting, attr, cases", [
+    ("--branches", "0", b"branches must be 1..256", "branches", "top_k", ((3, 3), (None, 4))),
+    ("--symmetries", "3", b"--symmetries", "symmetries", "symmetries", ((8, 8), (None, 1))),
+])
+def test_player_options_are_checked_and_reach_the_neural_player(tiny_bundle, option, bad, message, setting, attr,
+                                                                cases):
     from gtp.cli import make_player
 
-    proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--branches", "0")
+    proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), option, bad)
     out, err = proc.communicate(b"name\n", timeout=60)
-    assert proc.returncode == 2 and b"branches must be 1..256" in err and out == b""
-    for branches, expected in ((3, 3), (None, 4)):  # None: the bundle's default
-        player = make_player("neural", 0, str(tiny_bundle), branches=branches)
+    assert proc.returncode == 2 and message in err and out == b""
+    for value, expected in cases:  # None: the bundle's default
+        player = make_player("neural", 0, str(tiny_bundle), **{setting: value})
         try:
-            assert player.batcher.analyzer.for_size(9).top_k == expected
-        finally:
-            player.batcher.close()
-
-
-def test_symmetries_option_is_checked_and_reaches_the_neural_player(tiny_bundle):
-    from gtp.cli import make_player
-
-    proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--symmetries", "3")
-    out, err = proc.communicate(b"name\n", timeout=60)
-    assert proc.returncode == 2 and b"--symmetries" in err and out == b""
-    for symmetries, expected in ((8, 8), (None, 1)):  # None: the bundle's default
-        player = make_player("neural", 0, str(tiny_bundle), symmetries=symmetries)
-        try:
-            assert player.batcher.analyzer.for_size(9).symmetries == expected
+            assert getattr(player.batcher.analyzer.for_size(9), attr) == expected
         finally:
             player.batcher.close()
