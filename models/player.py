@@ -213,7 +213,6 @@ class NeuralPlayer:
                         play_probs=playable)
 
 
-
 @functools.lru_cache(maxsize=None)
 def symmetry_permutation(t: int, n: int) -> np.ndarray:
     """(N*N,) int: where symmetry ``t`` (engine/symmetry.TRANSFORMS) sends each point (cached: read only)."""
