@@ -36,21 +36,14 @@ def test_positions(n: int, size: int = 9) -> list:
     return out
 
 
-def parse_variant(text: str) -> dict:
-    """"symmetries=8,top_k=1" -> {"symmetries": 8, "top_k": 1} ("" -> the bundle's defaults)."""
-    out = {}
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition("=")
-        out[key.strip()] = int(value)
-    return out
-
-
 def time_neural(games: list, weights: str, variants: list[str]) -> dict[str, list[float]]:
+    from engine.evaluate import player_options
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
 
     bundle = load_bundle(weights)
-    players = {v: NeuralPlayer(bundle, **parse_variant(v)) for v in variants}
+    # the syntax of eval's py:...:k=v options ("" -> the bundle's defaults)
+    players = {v: NeuralPlayer(bundle, **player_options(v)) for v in variants}
     for player in players.values():
         player.genmove(games[0], games[0].to_play)  # warm-up
     times: dict[str, list[float]] = {v: [] for v in variants}

@@ -270,6 +270,8 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engine.symmetry import VIEW_COUNTS
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=None, help="model bundle (default: weights/9x9, else a tiny bundle)")
     ap.add_argument("--seconds", type=float, default=8.0, help="measured time per level")
@@ -285,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="engine/batcher.py max_hold; negative: none")
     ap.add_argument("--paths", default="http,batcher", help="which paths to measure")
     ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
-    ap.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+    ap.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                     help="board symmetries averaged per position (default: the bundle's)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)

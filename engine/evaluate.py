@@ -113,7 +113,7 @@ def answers_gtp(spec: EngineSpec, labels: list[Label], move_timeout: float = 60.
 
 
 # ---------------------------------------------------------------- which player
-def _kwargs(options: str) -> dict:
+def player_options(options: str) -> dict:
     """"top_k=16,temperature=0.5" -> {"top_k": 16, "temperature": 0.5} (values read as JSON, else strings)."""
     out = {}
     for item in filter(None, options.split(",")):
@@ -150,7 +150,7 @@ def resolve(name: str, size: int, seed: int) -> tuple[str, object]:
         return "gtp", EngineSpec(name=name, command=shlex.split(name[4:]))
     if kind == "py":
         module, attr, options = _py_parts(name)
-        return "player", getattr(importlib.import_module(module), attr)(**_kwargs(options))
+        return "player", getattr(importlib.import_module(module), attr)(**player_options(options))
     raise ValueError(UNKNOWN_PLAYER.format(name=name))
 
 
@@ -173,7 +173,7 @@ def check_player(name: str, size: int) -> None:
     except (ImportError, AttributeError) as e:
         raise ValueError(f"player {name!r}: no factory {attr!r} in module {module!r} ({e})") from None
     try:
-        inspect.signature(factory).bind(**_kwargs(options))
+        inspect.signature(factory).bind(**player_options(options))
     except TypeError as e:
         raise ValueError(f"player {name!r}: {e}") from None
 

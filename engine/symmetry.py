@@ -23,6 +23,9 @@ TRANSFORMS: tuple[Callable[[int, int, int], Point], ...] = (
     lambda r, c, n: (n - c, n - r),  # anti-diagonal
 )
 
+# How many of TRANSFORMS a player may average over (the first S of them; models/player.py).
+VIEW_COUNTS = (1, 2, 4, 8)
+
 
 def transform_move(move: Move, t: int, size: int) -> Move:
     if move is PASS or move is RESIGN:

@@ -17,6 +17,7 @@ from typing import BinaryIO, Optional
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.game import Game
 from engine.player import Player, RandomPlayer
+from engine.symmetry import VIEW_COUNTS
 from gtp import protocol
 from gtp.engine import GtpEngine
 
@@ -37,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="neural move sampling temperature (0: greedy)")
     p.add_argument("--branches", type=_branches, default=None,
                    help="first codes the neural player imagines per move (default: the bundle's tuned value)")
-    p.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+    p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages over per move (default: the bundle's value)")
     p.add_argument("--seed", type=int, default=None, help="seed of the random player (default: fresh)")
     p.add_argument("--size", type=_board_size, default=9, help="initial board size (2..25)")

@@ -19,6 +19,7 @@ import torch
 from engine.analysis import Analysis  # the result type lives in engine/, which the torch-free batcher needs
 from engine.coords import WHITE, Move, from_flat
 from engine.game import Game
+from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
 from models.token_cache import encode_boards
@@ -101,8 +102,8 @@ class NeuralPlayer:
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         self.symmetries = symmetries if symmetries is not None else int(bundle.manifest.get("player", {}).get("symmetries", 1))
-        if self.symmetries not in (1, 2, 4, 8):
-            raise ValueError(f"symmetries must be 1, 2, 4 or 8, got {self.symmetries}")
+        if self.symmetries not in VIEW_COUNTS:
+            raise ValueError(f"symmetries must be one of {VIEW_COUNTS}, got {self.symmetries}")
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
 

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from engine.symmetry import VIEW_COUNTS
 from server.settings import RANDOM, Settings
 
 log = logging.getLogger("server")
@@ -42,7 +43,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--branches", type=int, default=None,
                    help="first codes the neural player imagines per position, 1..64 (default: the bundle's "
                         "tuned value); fewer is weaker but serves more positions per second")
-    p.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+    p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages per position (default: the bundle's value); "
                         "fewer is weaker but serves more positions per second")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")

@@ -39,7 +39,7 @@ class Settings:
     # None: the bundle's tuned value (manifest ``player.branches``).
     branches: Optional[int] = Field(None, ge=1, le=64)
     # Board symmetries averaged per position (models/player.py ``symmetries``: 1, 2, 4 or 8);
-    # None: the bundle's value (manifest ``player.symmetries``, else 1).
+    # None: the bundle's value (manifest ``player.symmetries``, else 1). Literal: engine.symmetry.VIEW_COUNTS.
     symmetries: Optional[Literal[1, 2, 4, 8]] = None
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default

@@ -27,6 +27,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from engine.symmetry import VIEW_COUNTS
 from models.bundle import FILES, export_bundle
 
 
@@ -39,7 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--metrics", default=None, help="JSON file of held-out metrics to embed in the manifest")
     p.add_argument("--branches", type=int, default=None,
                    help="the player's default number of imagined branches (chosen on validation labels)")
-    p.add_argument("--symmetries", type=int, choices=(1, 2, 4, 8), default=None,
+    p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="the player's default number of board symmetries averaged per move (chosen on validation labels)")
     p.add_argument("--branches-note", default="",
                    help="how --branches / --symmetries were chosen (goes into the manifest)")
