@@ -1,5 +1,5 @@
-"""Where the shipped player's raw (unmasked) move is illegal: on an occupied point, or on an empty
-point where it would be suicide or retake a ko; and how crowded the board is then.
+"""Where the shipped player's raw (unmasked) move is illegal, by the rules' reason (occupied,
+suicide, ko, superko), and how crowded the board is then.
 
     .venv/bin/python scripts/raw_illegal_breakdown.py [--labels data/oracle/val9.jsonl] [--weights weights/9x9]
 """
@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
+    from engine.board import IllegalMove
     from engine.coords import PASS
     from engine.game import Game
     from engine.labels import load_labels
@@ -39,7 +40,11 @@ def main() -> None:
             if a.raw_legal or a.raw_move == PASS:
                 continue
             board = g.position.array()  # (N, N): 0 empty
-            kinds["occupied" if board[a.raw_move] else "empty: suicide or ko"] += 1
+            try:
+                g.position.play(a.raw_move, g.to_play)
+                kinds["legal?"] += 1  # cannot happen: raw_legal said otherwise
+            except IllegalMove as e:
+                kinds[e.reason] += 1
             crowd.append(int((board > 0).sum()))
     all_crowd = [int((g.position.array() > 0).sum()) for g, _ in games]
     print(f"{len(games)} positions, raw move illegal in {sum(kinds.values())}: {dict(kinds)}")
