@@ -226,6 +226,24 @@ def test_token_cache_built_by_two_processes_equals_the_serial_one(tiny_bundle):
     assert np.array_equal(serial.source, parallel.source) and serial.sources == parallel.sources
 
 
+def test_padded_batches_give_the_same_ids_as_unpadded_ones():
+    """The cache builder pads batches to a multiple of 64 (to bound the backend's memory); the
+    player does not. Both must give every board the same ids, or training and play would disagree."""
+    from models.token_cache import encode_boards
+    from render.frame import RenderConfig
+
+    torch.manual_seed(0)
+    tok = FrameTokenizer(TOKENIZER_SIZES["tiny"]).eval()
+    boards = np.random.default_rng(0).integers(0, 3, (150, 9, 9)).astype(np.uint8)
+    rcfg = RenderConfig(resolution=tok.cfg.resolution)
+    plain = encode_boards(tok, boards, rcfg, batch=100)  # batches of 100 and 50
+    padded = encode_boards(tok, boards, rcfg, batch=100, pad_multiple=64)  # run as 128 and 64
+    alone = encode_boards(tok, boards[:7], rcfg)
+    assert plain.shape == padded.shape == (150, 16)
+    assert np.array_equal(plain, padded) and np.array_equal(plain[:7], alone)
+    assert len(np.unique(plain, axis=0)) > 10  # the random boards do not all map to one code
+
+
 def test_video_camera_yields_stone_arrays_without_moves(tiny_bundle):
     from models.video_data import game_videos
 
