@@ -36,12 +36,12 @@ def main() -> None:
         games.append((g, lb.to_play))
     kinds, crowd = collections.Counter(), []
     for i in range(0, len(games), 64):
-        for (g, _), a in zip(games[i:i + 64], player.analyze_many(games[i:i + 64])):
+        for (g, color), a in zip(games[i:i + 64], player.analyze_many(games[i:i + 64])):
             if a.raw_legal or a.raw_move == PASS:
                 continue
             board = g.position.array()  # (N, N): 0 empty
             try:
-                g.position.play(a.raw_move, g.to_play)
+                g.position.play(a.raw_move, color)
                 kinds["legal?"] += 1  # cannot happen: raw_legal said otherwise
             except IllegalMove as e:
                 kinds[e.reason] += 1
