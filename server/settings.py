@@ -7,6 +7,8 @@ from typing import Literal, Optional
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from engine.symmetry import VIEW_COUNTS
+
 RANDOM = "random"
 
 
@@ -39,7 +41,7 @@ class Settings:
     # None: the bundle's tuned value (manifest ``player.branches``).
     branches: Optional[int] = Field(None, ge=1, le=64)
     # Board symmetries averaged per position (models/player.py ``symmetries``: 1, 2, 4 or 8);
-    # None: the bundle's value (manifest ``player.symmetries``, else 1). Literal: engine.symmetry.VIEW_COUNTS.
-    symmetries: Optional[Literal[1, 2, 4, 8]] = None
+    # None: the bundle's value (manifest ``player.symmetries``, else 1).
+    symmetries: Optional[Literal[VIEW_COUNTS]] = None
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default
