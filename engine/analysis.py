@@ -31,7 +31,7 @@ class Analysis:
     raw_move: Move  # argmax of probs: what the network alone would play
     raw_legal: bool
     move: Move  # the move played (argmax or sample of ``playable``)
-    winrate: Optional[float]  # P(side to move wins), outcome head
+    winrate: Optional[float]  # P(side to move wins): the value model, else the outcome head
     z_codes: list[int]  # raw LDM code ids of the best branch, z_1..z_H
     imagined_board: np.ndarray  # (N, N) board read from the best branch's imagined x_{t+1}, real colours
     imagined_frame: Optional[np.ndarray]  # (R, R, 3) uint8 decoded x_{t+1}, real colours; None: not a video model

@@ -13,9 +13,9 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   ``gfx`` overlay of the stones the model imagines on the next frame.
 
 What the numbers mean here, since the model does no search: ``prior`` is the model's
-probability of the move (among legal moves), ``winrate`` the outcome head's probability
-that the side to move wins (the same for every candidate: there is no per-move lookahead;
-0.5 when the model has no outcome head), ``visits`` the prior in thousandths (GUIs size
+probability of the move (among legal moves), ``winrate`` the probability that the side to
+move wins from the value model (the outcome head in bundles without one; the same for every
+candidate: there is no per-move lookahead; 0.5 when the model has neither), ``visits`` the prior in thousandths (GUIs size
 their heat maps by visits), the ``pv`` just the move itself.
 """
 

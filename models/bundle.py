@@ -1,4 +1,4 @@
-"""The shipped model: tokenizer + LDM + transformer (+ vocabulary) + IDM, as safetensors.
+"""The shipped model: tokenizer + LDM + transformer (+ vocabulary) + IDM (+ value model), as safetensors.
 
 A bundle folder holds one safetensors file per model and ``manifest.json`` with every
 config, the data provenance, held-out metrics and each file's SHA-256. Loading checks
@@ -22,10 +22,14 @@ from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
 from models.transformer import ModelArgs, Transformer
+from models.value import ValueConfig, ValueNet
 from models.vocab import CodeVocab, Layout
 
 FILES = {"tokenizer": "tokenizer.safetensors", "dynamics": "dynamics.safetensors",
          "transformer": "transformer.safetensors", "idm": "idm.safetensors"}
+# a bundle may have these; without them the player falls back (winrate: the transformer's outcome head)
+OPTIONAL_FILES = {"value": "value.safetensors"}
+ALL_FILES = {**FILES, **OPTIONAL_FILES}
 DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "weights" / "9x9"
 
 
@@ -39,10 +43,12 @@ class Bundle:
     layout: Layout
     board_size: int
     manifest: dict
+    value: Optional[ValueNet] = None
 
     def to(self, device) -> "Bundle":
-        for m in (self.tokenizer, self.dynamics, self.transformer, self.idm):
-            m.to(device)
+        for m in (self.tokenizer, self.dynamics, self.transformer, self.idm, self.value):
+            if m is not None:
+                m.to(device)
         return self
 
     @property
@@ -64,7 +70,8 @@ def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device 
     manifest = json.loads((folder / "manifest.json").read_text())
     tok, dyn, tr, idm = _build(manifest)
     states = {}
-    for name, fname in FILES.items():
+    present = {**FILES, **{k: f for k, f in OPTIONAL_FILES.items() if f in manifest["files"]}}
+    for name, fname in present.items():
         path = folder / fname
         if verify:
             want = manifest["files"][fname]["sha256"]
@@ -77,10 +84,15 @@ def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device 
     dyn.load_state_dict(states["dynamics"])
     tr.load_state_dict({k: v for k, v in states["transformer"].items() if not k.startswith("vocab.")})
     idm.load_state_dict(states["idm"])
-    for m in (tok, dyn, tr, idm):
-        m.eval().requires_grad_(False)
+    value = None
+    if "value" in states:
+        value = ValueNet(dataclass_from_dict(ValueConfig, manifest["configs"]["value"]))
+        value.load_state_dict(states["value"])
+    for m in (tok, dyn, tr, idm, value):
+        if m is not None:
+            m.eval().requires_grad_(False)
     layout = Layout(manifest["layout"]["context"], manifest["layout"]["horizon"])
-    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest).to(device)
+    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest, value).to(device)
 
 
 def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_size: int, context: int,
@@ -113,7 +125,7 @@ def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_
         if target == "transformer":
             tensors.update(CodeVocab.load(vocab_path).state())
             manifest["layout"] = {"context": context, "horizon": rec["horizon"]}
-        fname = FILES[target]
+        fname = ALL_FILES[target]
         save_file(tensors, str(out / fname))
         manifest["files"][fname] = {"sha256": sha256_file(out / fname), "bytes": (out / fname).stat().st_size}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -4,7 +4,8 @@ frames of the game (mover's view), in S board symmetries -> tokenizer -> transfo
 imagines z_1..z_H and x_{t+1} for each of the top-k first codes -> IDM -> move
 distribution (a mixture over the k branches, weighted by p(z_1); the S views mapped back
 to the board and averaged) -> raw move = its argmax, unmasked (for the legal-rate
-metric) -> the engine's legal mask -> the move played.
+metric) -> the engine's legal mask -> the move played. The winrate comes from the bundle's
+value model (models/value.py) when it has one, else from the transformer's outcome head.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
 from models.token_cache import encode_boards
+from models.value import frames_of
 from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
@@ -166,11 +168,19 @@ class NeuralPlayer:
         # back to the real board: the distribution of view s at point p is its value at perm_s[p]
         probs = np.mean([np.concatenate([probs_sym[s][:, perm], probs_sym[s][:, -1:]], 1)
                          for s, perm in enumerate(perms)], 0)  # (B, N*N+1)
-        winrates = None if im.first.outcome is None else im.first.outcome.reshape(S, B).mean(0).tolist()
+        winrates = self._winrates(views[:, -1], S, B, im.first.outcome)
         # what GUIs see (imagined frame, codes) comes from the unrotated view, rows 0..B-1
         frames = b.tokenizer.decode(im.x_next.reshape(S * B, k, -1)[:B, 0].cpu())
         return [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
                              cleanup) for i, (g, c) in enumerate(requests)]
+
+    def _winrates(self, boards: np.ndarray, S: int, B: int, outcome: Optional[torch.Tensor]) -> Optional[list[float]]:
+        """P(side to move wins) per request, averaged over the S views: from the bundle's value model
+        (frames of ``boards``, (S*B, N, N) mover's view), else the transformer's outcome head, else None."""
+        if self.bundle.value is not None:
+            frames = frames_of(boards, RenderConfig(resolution=self.bundle.value.cfg.resolution)).to(self.bundle.device)
+            return self.bundle.value.win_probability(frames).reshape(S, B).mean(0).tolist()
+        return None if outcome is None else outcome.reshape(S, B).mean(0).tolist()
 
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:
         """(M, 16) token ids of x_t and imagined x_{t+1} -> (M, N*N+1) one-hot of the new black stone."""

@@ -33,5 +33,7 @@ $VG train --stage outcome --set data_dir=$SNAP --set loop.threads=$T $tok \
 # the bundle's stages under the names export expects
 mkdir -p "$RUNS/final"
 for stage in tokenizer dynamics idm; do ln -sfn "$(realpath "$RUNS/from/$stage")" "$RUNS/final/$stage"; done
+# the value model reads frames only: it goes on unchanged when the bundle has one
+if [ -d "$RUNS/from/value" ]; then ln -sfn "$(realpath "$RUNS/from/value")" "$RUNS/final/value"; fi
 for stage in transformer outcome; do ln -sfn "$(realpath "$RUNS/$stage")" "$RUNS/final/$stage"; done
 $VG export --runs "$RUNS/final" --out "${OUT:-$RUNS/bundle}"

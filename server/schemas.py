@@ -78,7 +78,7 @@ class GenmoveOut(BaseModel):
     move: str
     raw_move: str = Field(description="the model's favourite before the rules' mask")
     raw_legal: bool
-    winrate: Optional[float] = Field(description="P(color wins) from the outcome head; null for the random player")
+    winrate: Optional[float] = Field(description="P(color wins) from the value model (or the outcome head); null for the random player")
 
 
 class AnalysisOut(GenmoveOut):

@@ -28,7 +28,7 @@ def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, tmp_pa
     assert done.returncode == 0, done.stderr[-3000:]
     old, new = load_bundle(tiny_bundle), load_bundle(runs / "bundle")
     assert new.transformer.args.n_layers == 4 and old.transformer.args.n_layers == 2
-    for part in ("tokenizer", "dynamics", "idm"):  # frozen stages carried unchanged
+    for part in ("tokenizer", "dynamics", "idm", "value"):  # frozen stages carried unchanged
         a, b = getattr(old, part).state_dict(), getattr(new, part).state_dict()
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), part
     records = [json.loads(line) for line in (runs / "transformer/metrics.jsonl").read_text().splitlines()]

@@ -24,7 +24,7 @@ def test_unpacked_states_hold_the_bundle_weights_and_load_as_frozen_models(tiny_
 
     bundle = load_bundle(tiny_bundle)
     paths = unpack_bundle(tiny_bundle, tmp_path / "runs")
-    assert set(paths) == {"tokenizer", "dynamics", "transformer", "idm"}
+    assert set(paths) == {"tokenizer", "dynamics", "transformer", "idm", "value"}
     tok = load_tokenizer(str(paths["tokenizer"]))
     frames = torch.rand(3, 3, bundle.tokenizer.cfg.resolution, bundle.tokenizer.cfg.resolution) * 2 - 1
     assert torch.equal(tok.encode(frames), bundle.tokenizer.encode(frames))
@@ -39,6 +39,10 @@ def test_unpacked_states_hold_the_bundle_weights_and_load_as_frozen_models(tiny_
     assert (layout.context, layout.horizon) == (bundle.layout.context, bundle.layout.horizon)
     rec = json.loads(load_training_state(paths["idm"])["config"])
     assert rec["unpacked_from"]["sha256"] == bundle.manifest["files"]["idm.safetensors"]["sha256"]
+    value = load_training_state(paths["value"])  # the value stage resumes from it (or init_from)
+    for k, v in bundle.value.state_dict().items():
+        assert torch.equal(v, value["model"][k]), k
+    assert json.loads(value["config"])["model"] == bundle.manifest["configs"]["value"]
 
 
 def test_fine_tuning_starts_from_the_unpacked_transformer(tiny_bundle, tmp_path):

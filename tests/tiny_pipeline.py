@@ -3,7 +3,7 @@
 Shared by the model tests (a session fixture in conftest.py) and runnable as a script:
 ``python tests/tiny_pipeline.py OUT_DIR``. The configs are the shipped recipe shrunk to
 the named "tiny" sizes; the point is that the whole walk SGF -> frames -> tokens ->
-codes -> transformer -> IDM -> bundle -> NeuralPlayer runs, not that it plays well.
+codes -> transformer -> IDM (+ value model) -> bundle -> NeuralPlayer runs, not that it plays well.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ def train_tiny(root: Path, steps: int = 10) -> Path:
     import models.train.outcome_stage as ocs
     import models.train.tokenizer_stage as ts
     import models.train.transformer_stage as trs
+    import models.train.value_stage as vs
     from models.bundle import export_bundle
     from models.dynamics import DYNAMICS_SIZES
     from models.idm import IDM_SIZES
     from models.tokenizer import TOKENIZER_SIZES
     from models.train.cli import apply_overrides
+    from models.value import VALUE_SIZES
 
     data = root / "data"
     make_corpus(data)
@@ -60,9 +62,11 @@ def train_tiny(root: Path, steps: int = 10) -> Path:
                                        "label_share=0.3"]))
     outcome = ocs.train(apply_overrides(ocs.OutcomeTrainConfig(), common[:3] + up[:2] + [
         f"loop.run_dir={root / 'outcome'}", f"transformer_state={tr}", "batch=16", "eval_windows=32"]))
+    value = vs.train(apply_overrides(vs.ValueTrainConfig(model=VALUE_SIZES["tiny"]), common + [
+        f"loop.run_dir={root / 'value'}", "batch=16", "eval_positions=64"]))
     out = root / "bundle"
     export_bundle(out, {"tokenizer": str(tok), "dynamics": str(dyn), "transformer": str(tr), "idm": str(idm),
-                        "outcome": str(outcome)},
+                        "outcome": str(outcome), "value": str(value)},
                   str(root / "tr" / "vocab.npz"), 9, 0, {"corpus": "rand9 (random player, tiny test)"})
     return out
 

@@ -1,4 +1,4 @@
-"""`videoworld-go train --stage tokenizer|dynamics|transformer|idm|outcome [--set key=value ...]`.
+"""`videoworld-go train --stage tokenizer|dynamics|transformer|idm|outcome|value [--set key=value ...]`.
 
 Each stage has one dataclass config (defaults = the shipped recipe); ``--set`` overrides
 any field by its dotted path, e.g. ``--set loop.steps=200 --set model.channels=[8,16,32]``.
@@ -20,6 +20,7 @@ STAGES = {
     "transformer": ("models.train.transformer_stage", "TransformerTrainConfig"),
     "idm": ("models.train.idm_stage", "IdmTrainConfig"),
     "outcome": ("models.train.outcome_stage", "OutcomeTrainConfig"),
+    "value": ("models.train.value_stage", "ValueTrainConfig"),
 }
 
 
@@ -67,8 +68,9 @@ def _named_config(kind: type, name: str) -> Any:
     from models.dynamics import DYNAMICS_SIZES
     from models.idm import IDM_SIZES
     from models.tokenizer import TOKENIZER_SIZES
+    from models.value import VALUE_SIZES
 
-    for table in (TOKENIZER_SIZES, DYNAMICS_SIZES, IDM_SIZES):
+    for table in (TOKENIZER_SIZES, DYNAMICS_SIZES, IDM_SIZES, VALUE_SIZES):
         if name in table and isinstance(table[name], kind):
             return table[name]
     raise ValueError(f"no {kind.__name__} named {name!r}")

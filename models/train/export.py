@@ -4,8 +4,8 @@
     videoworld-go export --base weights/9x9 --runs runs/new --out weights/9x9   # replace some stages
     videoworld-go export --base B --runs none --out B --metrics m.json [--branches 4] [--symmetries 8]  # manifest only
 
-With ``--base``, only the stages whose states are in --runs are replaced: the IDM, or a tokenizer
-whose encoder is the base's (so every token, and what the transformer learned, is unchanged).
+With ``--base``, only the stages whose states are in --runs are replaced: the IDM, the value model
+(added if the base has none), or a tokenizer whose encoder is the base's (so every token, and what the transformer learned, is unchanged).
 A pixel LDM reads frames through the tokenizer's decoder, and a new decoder changed 3 % of v4c's
 codes, i.e. every later training target: so with a new tokenizer the LDM first gets its own
 frozen copy of the base's decoder (its weights unchanged, its codes exactly the base's). Every
@@ -28,12 +28,12 @@ import tempfile
 from pathlib import Path
 
 from engine.symmetry import VIEW_COUNTS
-from models.bundle import FILES, export_bundle
+from models.bundle import ALL_FILES, FILES, export_bundle
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("export", help="write the shipped model bundle from training runs")
-    p.add_argument("--runs", default="runs", help="folder holding tokenizer/ dynamics/ transformer/ idm/ outcome/")
+    p.add_argument("--runs", default="runs", help="folder holding tokenizer/ dynamics/ transformer/ idm/ outcome/ [value/]")
     p.add_argument("--out", default="weights/9x9")
     p.add_argument("--data-dir", default="data")
     p.add_argument("--size", type=int, default=9)
@@ -51,7 +51,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     runs = Path(args.runs)
-    stages = {s: str(runs / s / "state.pt") for s in ("tokenizer", "dynamics", "transformer", "idm", "outcome")
+    stages = {s: str(runs / s / "state.pt") for s in ("tokenizer", "dynamics", "transformer", "idm", "outcome", "value")
               if (runs / s / "state.pt").exists()}
     if args.base:
         return _over_base(args, stages)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     }
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     out = Path(args.out)
-    for f in FILES.values():  # replace, don't pile up
+    for f in ALL_FILES.values():  # replace, don't pile up
         (out / f).unlink(missing_ok=True)
     manifest = export_bundle(out, stages, str(runs / "transformer" / "vocab.npz"), args.size,
                              _context(stages["transformer"]), provenance, metrics, _player_settings({}, args))
@@ -86,7 +86,9 @@ def _player_settings(old: dict, args: argparse.Namespace) -> dict | None:
     return {**{k: v for k, v in old.items() if k != "chosen_on"}, **given, "chosen_on": args.branches_note}
 
 
-REPLACEABLE = ("tokenizer", "idm")  # a new LDM or encoder would rename the codes the transformer predicts
+# a new LDM or encoder would rename the codes the transformer predicts; the IDM and the value
+# model read frames (and codes) only, so either can be swapped, or the value model added
+REPLACEABLE = ("tokenizer", "idm", "value")
 
 
 def _same_encoder(base: Path, state_path: str) -> bool:
@@ -124,7 +126,7 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
         # the new stages' files and records, written by the same code as a full export
         part = export_bundle(Path(tmp), stages, "", manifest["board_size"], 0, {}, {})
         for stage in stages:
-            fname = FILES[stage]
+            fname = ALL_FILES[stage]
             manifest["files"][fname] = part["files"][fname]
             manifest["training"][stage] = part["training"][stage]
             manifest["configs"][stage] = part["configs"][stage]
@@ -143,7 +145,9 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
             revision["player"] = manifest["player"]
         manifest.setdefault("revisions", []).append(revision)
         out.mkdir(parents=True, exist_ok=True)
-        for stage, fname in FILES.items():
+        for stage, fname in ALL_FILES.items():
+            if stage not in written and fname not in manifest["files"]:
+                continue  # an optional model the base does not have
             src = Path(tmp) / fname if stage in written else base / fname
             if src.resolve() != (out / fname).resolve():
                 shutil.copyfile(src, out / fname)

@@ -3,7 +3,7 @@
     videoworld-go unpack weights/9x9 --runs runs/from_v2
 
 The training folders (``runs/``) are not part of the repository; the bundle is. Unpacking
-writes ``RUNS/{tokenizer,dynamics,transformer,idm}/state.pt`` (weights + the stage's
+writes ``RUNS/{tokenizer,dynamics,transformer,idm[,value]}/state.pt`` (weights + the stage's
 config record, no optimizer state) and ``RUNS/transformer/vocab.npz``, which the stages
 accept wherever they take a frozen model (``tokenizer_state=``, ``dynamics_state=``) and
 as a starting point (``loop.init_from=RUNS/transformer/state.pt``: fine-tuning). The
@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from models.bundle import FILES, load_bundle
+from models.bundle import ALL_FILES, load_bundle
 from models.checkpoint import atomic_torch_save
 
 
@@ -28,12 +28,13 @@ def unpack_bundle(bundle_dir: Path | str, runs: Path | str, verify: bool = True)
     training = manifest.get("training", {})
     runs = Path(runs)
     out: dict[str, Path] = {}
-    for stage, model in (("tokenizer", bundle.tokenizer), ("dynamics", bundle.dynamics),
-                         ("transformer", bundle.transformer), ("idm", bundle.idm)):
+    models = [("tokenizer", bundle.tokenizer), ("dynamics", bundle.dynamics), ("transformer", bundle.transformer),
+              ("idm", bundle.idm)] + ([("value", bundle.value)] if bundle.value is not None else [])
+    for stage, model in models:
         done = training.get(stage, {})
         record = dict(done.get("config", {}))
         record["stage"] = stage
-        record["unpacked_from"] = {"bundle": str(bundle_dir), "sha256": manifest["files"][FILES[stage]]["sha256"]}
+        record["unpacked_from"] = {"bundle": str(bundle_dir), "sha256": manifest["files"][ALL_FILES[stage]]["sha256"]}
         if stage == "transformer":
             # what the transformer stage and the outcome stage read back (see outcome_stage.load_transformer)
             record["model_args"] = configs["transformer"]

@@ -96,7 +96,7 @@ function showState(state, note) {
 }
 
 function showAnalysis(a) {
-  $("winrate").textContent = a.winrate === null ? "Winrate: (no outcome head)"
+  $("winrate").textContent = a.winrate === null ? "Winrate: (this player has no winrate)"
     : `Winrate for ${a.color === "B" ? "Black" : "White"}: ${(100 * a.winrate).toFixed(1)}%`;
   $("raw").textContent = `Model's own favourite: ${a.raw_move}${a.raw_legal ? "" : " (illegal: the rules override it)"}`;
   const body = $("top").querySelector("tbody");

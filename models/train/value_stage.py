@@ -1,0 +1,150 @@
+"""Stage 6: the value model (models/value.py), so the engine reports a winrate that means something.
+
+Data: every position of every training game, filmed by the camera (models/video_data.py) in
+the mover's view and a random board symmetry, rendered to a frame; the label is the game's
+result for the side to move (1 win, 0 loss, 1/2 draw). Results are game-level labels read
+from the SGF, as the outcome stage reads them; no move and no rule reaches the model.
+Calibration on held-out games: Brier score overall and by game phase, a reliability table
+and plot (``calibration.json``, ``reliability.png`` in the run folder).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models.checkpoint import config_dict
+from models.train.loop import LoopConfig, Trainer, configure_torch
+from models.train.outcome_stage import calibration, plot_reliability
+from models.value import ValueConfig, ValueNet, frames_of
+from models.video_data import swap_colours, symmetry
+from render.frame import RenderConfig
+
+PHASES = ((0, 20), (20, 40), (40, 60), (60, 10_000))  # frame index ranges for the Brier by phase
+
+
+@dataclass(frozen=True)
+class ValueTrainConfig:
+    loop: LoopConfig = field(default_factory=lambda: LoopConfig(run_dir="runs/value", steps=6000, lr=2e-3, warmup=100,
+                                                                weight_decay=1e-4, min_lr_ratio=0.0))
+    model: ValueConfig = field(default_factory=ValueConfig)
+    data_dir: str = "data"
+    corpora: tuple[str, ...] = ()  # () = every corpus of the board size
+    size: int = 9
+    batch: int = 256
+    eval_split: str = "val"
+    eval_every: int = 500
+    eval_positions: int = 4096  # fixed sample for the curve; the final report uses every held-out position
+    max_games: int = 0  # 0 = all (tests use a few)
+
+
+def game_results(data_dir: str, split: str, size: int, corpora=(), max_games: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """The camera's videos ((T+1, N, N) stones each) and Black's score of each game (1 / 0 / 0.5)."""
+    from engine.corpus import iter_records
+    from engine.sgf import SgfError, record_to_game
+    from models.video_data import game_stones
+
+    videos, scores = [], []
+    for _, rec in iter_records(data_dir, list(corpora) or None, split=split, size=size):
+        if rec.black_setup or rec.white_setup:
+            continue  # the mover's-view parity needs Black first
+        try:
+            game = record_to_game(rec)
+        except SgfError:
+            continue
+        r = rec.result.upper()
+        videos.append(game_stones(game))
+        scores.append(1.0 if r.startswith("B+") else 0.0 if r.startswith("W+") else 0.5)
+        if max_games and len(videos) >= max_games:
+            break
+    return videos, np.array(scores, dtype=np.float32)
+
+
+def mover_view(stones: np.ndarray, t: int) -> np.ndarray:
+    """Frame t's stones with the side to move looking black (White moves at odd t)."""
+    return swap_colours(stones) if t % 2 else stones
+
+
+def sample(videos: list[np.ndarray], scores: np.ndarray, rng: np.random.Generator, batch: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(B, N, N) mover's-view stones in a random symmetry, (B,) the mover's score."""
+    g = rng.integers(0, len(videos), batch)
+    boards, y = [], []
+    for gi, k in zip(g, rng.integers(0, 8, batch)):
+        t = int(rng.integers(0, len(videos[gi])))
+        boards.append(symmetry(mover_view(videos[gi][t], t), int(k)))
+        y.append(scores[gi] if t % 2 == 0 else 1 - scores[gi])
+    return np.stack(boards), np.array(y, dtype=np.float32)
+
+
+def every_position(videos: list[np.ndarray], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All positions of the given games, mover's view: boards (M, N, N), scores (M,), frame index (M,)."""
+    boards, y, ts = [], [], []
+    for v, s in zip(videos, scores):
+        for t in range(len(v)):
+            boards.append(mover_view(v[t], t))
+            y.append(s if t % 2 == 0 else 1 - s)
+            ts.append(t)
+    return np.stack(boards), np.array(y, dtype=np.float32), np.array(ts)
+
+
+@torch.no_grad()
+def predict(model: ValueNet, boards: np.ndarray, rcfg: RenderConfig, device, chunk: int = 1024) -> np.ndarray:
+    """(M, N, N) mover's-view stones -> (M,) P(mover wins)."""
+    out = [model.win_probability(frames_of(boards[i:i + chunk], rcfg).to(device)).cpu().numpy()
+           for i in range(0, len(boards), chunk)]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def report(p: np.ndarray, y: np.ndarray, t: Optional[np.ndarray] = None) -> dict:
+    """Calibration (Brier, base rate, reliability) plus the Brier by game phase (frame index ranges)."""
+    rep = calibration(p, y)
+    if t is not None:
+        rep["brier_by_phase"] = {f"{a}-{b if b < 10_000 else 'end'}": {
+            "n": int(m.sum()), "brier": float(np.mean((p[m] - y[m]) ** 2)),
+            "brier_constant": float(np.mean((y[m].mean() - y[m]) ** 2))}
+            for a, b in PHASES if (m := (t >= a) & (t < b)).any()}
+    return rep
+
+
+def train(cfg: ValueTrainConfig) -> Path:
+    configure_torch(cfg.loop)
+    rcfg = RenderConfig(resolution=cfg.model.resolution)
+    tr_v, tr_y = game_results(cfg.data_dir, "train", cfg.size, cfg.corpora, cfg.max_games)
+    ev_v, ev_y = game_results(cfg.data_dir, cfg.eval_split, cfg.size, cfg.corpora, cfg.max_games)
+    if not tr_v:
+        raise RuntimeError(f"no {cfg.size}x{cfg.size} training games in {cfg.data_dir}")
+    if not ev_v:
+        ev_v, ev_y = tr_v, tr_y  # tiny corpora: report on the training games (said in the record)
+    data = {"train_games": len(tr_v), "train_positions": int(sum(len(v) for v in tr_v)),
+            "eval_split": cfg.eval_split if ev_v is not tr_v else "train", "eval_games": len(ev_v)}
+    trainer = Trainer(cfg.loop, lambda: ValueNet(cfg.model),
+                      {"stage": "value", "data": data, "model": config_dict(cfg.model), **config_dict(cfg)})
+    model = trainer.model
+    boards, ys, ts = every_position(ev_v, ev_y)
+    curve = np.random.default_rng(7).permutation(len(boards))[:cfg.eval_positions]
+    for step in trainer.steps():
+        x, y = sample(tr_v, tr_y, np.random.default_rng((cfg.loop.seed, step, trainer.rank)), cfg.batch)
+        with trainer.autocast():
+            logits = trainer.wrapped(frames_of(x, rcfg).to(trainer.device))
+        loss = F.binary_cross_entropy_with_logits(logits.float(), torch.from_numpy(y).to(trainer.device))
+        trainer.backward_step(loss)
+        trainer.log(loss=round(loss.item(), 5))
+        if trainer.is_main and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.loop.steps:
+            p = predict(model, boards[curve], rcfg, trainer.device)
+            trainer.log(eval=True, brier=round(float(np.mean((p - ys[curve]) ** 2)), 5), n=len(curve))
+    if trainer.is_main:
+        rep = report(predict(model, boards, rcfg, trainer.device), ys, ts)
+        rep["eval_split"] = data["eval_split"]
+        trainer.log(eval=True, brier=rep["brier"], brier_constant=rep["brier_constant"], n=rep["n"], final=True)
+        (Path(cfg.loop.run_dir) / "calibration.json").write_text(json.dumps(rep, indent=2) + "\n")
+        plot_reliability(rep, Path(cfg.loop.run_dir) / "reliability.png",
+                         title="Value model: reliability (every held-out position)")
+    trainer.close()
+    return trainer.state_path

@@ -1,0 +1,112 @@
+"""Calibration of a bundle's winrates on held-out games: the value model against the outcome head.
+
+    .venv/bin/python scripts/eval_value.py --weights weights/9x9 --split test --out docs/value_test.json \
+        [--plot docs/value_reliability.png] [--data-dir data] [--max-games 0] [--threads 2]
+
+Every position of every game of the split (mover's view, the camera's convention), labelled with the
+game's result for the side to move (1 / 0 / 1/2 for a draw). Both winrates are computed on the same
+positions, so their Brier scores compare paired; the base rate is the constant prediction's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+
+@torch.no_grad()
+def outcome_head(bundle, boards: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """(M, N, N) mover's-view stones -> (M,) the transformer's outcome head (context-0 bundles)."""
+    from models.token_cache import encode_boards
+    from models.train.outcome_stage import prefixes
+    from render.frame import RenderConfig
+
+    tr = bundle.transformer
+    raw = encode_boards(bundle.tokenizer, boards, RenderConfig(resolution=bundle.tokenizer.cfg.resolution))
+    out = []
+    for i in range(0, len(raw), chunk):
+        ids = torch.from_numpy(raw[i:i + chunk].astype(np.int64))[:, None]  # (B, 1, 16): context 0
+        h = tr.hidden(prefixes(ids, bundle.vocab, bundle.layout))[:, -2]  # x_t's <im_end>
+        out.append(torch.sigmoid(tr.outcome_logit(h).float()).numpy())
+    return np.concatenate(out)
+
+
+def paired_brier_difference(a: np.ndarray, b: np.ndarray, y: np.ndarray, games: np.ndarray, seed: int = 0,
+                            reps: int = 1000) -> dict:
+    """Brier(a) - Brier(b) with a 95 % interval from a bootstrap over games (positions of a game are not independent)."""
+    d = (a - y) ** 2 - (b - y) ** 2
+    ids = np.unique(games)
+    per_game = np.array([d[games == g].sum() for g in ids])
+    counts = np.array([(games == g).sum() for g in ids])
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(reps):
+        pick = rng.integers(0, len(ids), len(ids))
+        boots.append(per_game[pick].sum() / counts[pick].sum())
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return {"mean": float(d.mean()), "ci95": [float(lo), float(hi)]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights", default=str(REPO / "weights" / "9x9"))
+    ap.add_argument("--data-dir", default=str(REPO / "data"))
+    ap.add_argument("--split", choices=("train", "val", "test"), default="val")
+    ap.add_argument("--max-games", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--plot", default=None, help="reliability diagram of the value model (PNG)")
+    args = ap.parse_args()
+
+    from models.bundle import load_bundle
+    from models.train.outcome_stage import plot_reliability
+    from models.train.value_stage import every_position, game_results, predict, report
+    from render.frame import RenderConfig
+
+    torch.set_num_threads(args.threads)
+    bundle = load_bundle(args.weights)
+    if bundle.value is None:
+        print(f"{args.weights} has no value model")
+        return 1
+    videos, scores = game_results(args.data_dir, args.split, bundle.board_size, max_games=args.max_games)
+    if not videos:
+        print(f"no {bundle.board_size}x{bundle.board_size} games in the {args.split} split of {args.data_dir}")
+        return 1
+    boards, y, t = every_position(videos, scores)
+    games = np.repeat(np.arange(len(videos)), [len(v) for v in videos])
+    p_value = predict(bundle.value, boards, RenderConfig(resolution=bundle.value.cfg.resolution), bundle.device)
+    result = {"weights": str(args.weights), "split": args.split, "games": len(videos), "positions": int(len(y)),
+              "command": " ".join(["scripts/eval_value.py"] + sys.argv[1:]),
+              "value_model": report(p_value, y, t)}
+    if bundle.layout.context == 0 and bundle.transformer.outcome is not None:
+        p_head = outcome_head(bundle, boards)
+        result["outcome_head"] = report(p_head, y, t)
+        result["value_minus_outcome_head_brier"] = paired_brier_difference(p_value, p_head, y, games)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    if args.plot:
+        plot_reliability(result["value_model"], args.plot,
+                         title=f"Value model: reliability ({args.split} split, every position)")
+    rows = [("value model", result["value_model"])] + ([("outcome head", result["outcome_head"])]
+                                                       if "outcome_head" in result else [])
+    print(f"{args.split}: {len(videos)} games, {len(y)} positions")
+    print(f"{'winrate from':14s} {'Brier':>7s} {'base':>7s}  " + "  ".join(f"{k:>9s}" for k in result["value_model"]["brier_by_phase"]))
+    for name, rep in rows:
+        print(f"{name:14s} {rep['brier']:7.4f} {rep['brier_constant']:7.4f}  "
+              + "  ".join(f"{v['brier']:9.4f}" for v in rep["brier_by_phase"].values()))
+    if "value_minus_outcome_head_brier" in result:
+        d = result["value_minus_outcome_head_brier"]
+        print(f"value minus outcome head (paired, 95 % bootstrap over games): {d['mean']:+.4f} "
+              f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

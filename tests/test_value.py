@@ -1,0 +1,196 @@
+"""The value model: frames -> P(side to move wins), trained on results only, shipped in the bundle."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO
+
+
+def test_each_patch_of_the_value_model_is_one_board_point():
+    """The patchify layer is aligned with the renderer's tiles: a stone at (r, c) changes the
+    features of cell (r, c) and of no other cell."""
+    from models.value import VALUE_SIZES, ValueNet, frames_of
+    from render.frame import RenderConfig
+
+    torch.manual_seed(0)
+    net = ValueNet(VALUE_SIZES["tiny"]).eval()
+    empty = np.zeros((1, 9, 9), np.uint8)
+    base = net.points(frames_of(empty, RenderConfig()))
+    assert base.shape == (1, 8, 9, 9)
+    for r, c, colour in ((0, 0, 1), (4, 4, 2), (8, 3, 1), (2, 8, 2)):
+        board = empty.copy()
+        board[0, r, c] = colour
+        changed = (net.points(frames_of(board, RenderConfig())) - base).abs().sum(1)[0] > 1e-6  # (9, 9)
+        assert changed[r, c] and changed.sum() == 1, (r, c)
+
+
+def test_value_samples_are_mover_view_frames_with_the_movers_result():
+    from models.train.value_stage import every_position, sample
+
+    # one 3-frame "game": Black plays at (0, 0), White at (1, 1); Black won
+    v = np.zeros((3, 9, 9), np.uint8)
+    v[1:, 0, 0] = 1
+    v[2, 1, 1] = 2
+    boards, y, t = every_position([v], np.array([1.0], np.float32))
+    assert list(y) == [1.0, 0.0, 1.0] and list(t) == [0, 1, 2]
+    assert boards[1][0, 0] == 2  # White to move at t=1: Black's stone looks white, the mover looks black
+    assert boards[2][0, 0] == 1 and boards[2][1, 1] == 2
+    x, yy = sample([v], np.array([0.5], np.float32), np.random.default_rng(0), 16)
+    assert x.shape == (16, 9, 9) and x.dtype == np.uint8 and set(yy) == {0.5}  # a draw is 1/2 for both
+
+
+def test_value_stage_reports_calibration_by_phase_and_resumes(tiny_bundle, tmp_path):
+    import models.train.value_stage as vs
+    from models.checkpoint import load_training_state
+    from models.train.cli import apply_overrides
+    from models.value import VALUE_SIZES
+
+    data = tiny_bundle.parent / "data"
+    common = ["loop.progress=false", f"data_dir={data}", f"loop.run_dir={tmp_path / 'v'}", "batch=8",
+              "eval_every=3", "eval_positions=32"]
+    vs.train(apply_overrides(vs.ValueTrainConfig(model=VALUE_SIZES["tiny"]), common + ["loop.steps=4"]))
+    vs.train(apply_overrides(vs.ValueTrainConfig(model=VALUE_SIZES["tiny"]), common + ["loop.steps=7"]))
+    assert load_training_state(tmp_path / "v" / "state.pt")["step"] == 7
+    rows = [json.loads(line) for line in (tmp_path / "v" / "metrics.jsonl").read_text().splitlines()]
+    finals = [r for r in rows if r.get("final")]
+    assert [r["step"] for r in finals] == [4, 7]  # the second run went on from step 4
+    rep = json.loads((tmp_path / "v" / "calibration.json").read_text())
+    assert 0 <= rep["brier"] <= 1 and sum(r["n"] for r in rep["reliability"]) == rep["n"]
+    assert sum(p["n"] for p in rep["brier_by_phase"].values()) == rep["n"]
+    assert (tmp_path / "v" / "reliability.png").stat().st_size > 1000
+
+
+def test_player_winrate_comes_from_the_value_model_and_falls_back_to_the_outcome_head(tiny_bundle, tmp_path):
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+    from models.value import frames_of
+    from models.video_data import swap_colours
+    from render.frame import RenderConfig
+
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.value is not None
+    game = Game(9)
+    for mv in ((2, 2), (6, 6), (2, 6)):
+        game.play(mv, game.to_play)
+    a = NeuralPlayer(bundle, top_k=1, symmetries=1).analyze_many([(game, game.to_play)])[0]
+    stones = np.frombuffer(game.position.stones, np.uint8).reshape(1, 9, 9)
+    want = bundle.value.win_probability(frames_of(swap_colours(stones), RenderConfig())).item()  # White to move
+    assert a.winrate == pytest.approx(want, abs=1e-6)
+
+    # a bundle without the value model (every bundle before v9) still loads; the outcome head answers
+    old = tmp_path / "old"
+    shutil.copytree(tiny_bundle, old)
+    m = json.loads((old / "manifest.json").read_text())
+    del m["files"]["value.safetensors"], m["configs"]["value"]
+    (old / "manifest.json").write_text(json.dumps(m))
+    (old / "value.safetensors").unlink()
+    b_old = load_bundle(old)
+    assert b_old.value is None
+    a_old = NeuralPlayer(b_old, top_k=1, symmetries=1).analyze_many([(game, game.to_play)])[0]
+    assert a_old.winrate is not None and a_old.winrate != pytest.approx(want, abs=1e-6)
+    assert a_old.move == a.move  # the value model changes the winrate, not the move
+
+
+def test_export_over_a_base_adds_the_value_model_and_keeps_every_other_file(tiny_bundle, tmp_path):
+    import argparse
+
+    from models.checkpoint import sha256_file
+    from models.train.export import run as export_run
+    from models.train.unpack import unpack_bundle
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_bundle, base)
+    m = json.loads((base / "manifest.json").read_text())
+    del m["files"]["value.safetensors"], m["configs"]["value"]
+    (base / "manifest.json").write_text(json.dumps(m))
+    (base / "value.safetensors").unlink()
+    runs = tmp_path / "runs"
+    (runs / "value").mkdir(parents=True)
+    shutil.copy(tiny_bundle.parent / "value" / "state.pt", runs / "value" / "state.pt")
+    out = tmp_path / "out"
+    args = argparse.Namespace(runs=str(runs), out=str(out), data_dir="data", size=9, metrics=None, branches=None,
+                              symmetries=None, branches_note="", base=str(base))
+    assert export_run(args) == 0
+    new = json.loads((out / "manifest.json").read_text())
+    assert new["revisions"][-1]["replaced"] == ["value"]
+    assert new["files"]["value.safetensors"]["sha256"] == sha256_file(out / "value.safetensors")
+    for f in ("tokenizer", "dynamics", "transformer", "idm"):
+        assert sha256_file(out / f"{f}.safetensors") == m["files"][f"{f}.safetensors"]["sha256"]
+    # and the bundle unpacks back into a value state for further training
+    assert "value" in unpack_bundle(out, tmp_path / "unpacked")
+
+
+SHIPPED = REPO / "weights" / "9x9"
+
+
+@pytest.mark.skipif(not (SHIPPED / "value.safetensors").exists(), reason="the shipped bundle has no value model")
+def test_shipped_value_model_beats_the_base_rate_on_held_out_games():
+    """On every position from move 40 on of 60 validation games (never trained on), the shipped
+    value model's Brier score is well below the constant prediction's."""
+    from models.bundle import load_bundle
+    from models.train.value_stage import every_position, game_results, predict
+    from render.frame import RenderConfig
+
+    torch.set_num_threads(1)
+    b = load_bundle(SHIPPED)
+    videos, scores = game_results(str(REPO / "data"), "val", 9, ("katago9", "gnugo9"), max_games=60)
+    boards, y, t = every_position(videos, scores)
+    late = t >= 40
+    p = predict(b.value, boards[late], RenderConfig(resolution=b.value.cfg.resolution), b.device)
+    brier, constant = float(np.mean((p - y[late]) ** 2)), float(np.mean((y[late].mean() - y[late]) ** 2))
+    assert late.sum() > 1000 and brier < 0.8 * constant, (brier, constant)
+
+
+def _eval_value_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_value", REPO / "scripts" / "eval_value.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_eval_script_reads_the_outcome_head_as_the_player_does(tiny_bundle, tmp_path):
+    """scripts/eval_value.py compares the value model with the outcome head: its outcome-head
+    winrates must be the ones a player without a value model reports."""
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_bundle, old)
+    m = json.loads((old / "manifest.json").read_text())
+    del m["files"]["value.safetensors"], m["configs"]["value"]
+    (old / "manifest.json").write_text(json.dumps(m))
+    bundle = load_bundle(old)
+    game = Game(9)
+    for mv in ((4, 4), (2, 3)):
+        game.play(mv, game.to_play)
+    a = NeuralPlayer(bundle, top_k=1, symmetries=1).analyze_many([(game, game.to_play)])[0]  # Black to move
+    stones = np.frombuffer(game.position.stones, np.uint8).reshape(1, 9, 9)
+    assert _eval_value_module().outcome_head(bundle, stones)[0] == pytest.approx(a.winrate, abs=1e-5)
+
+
+def test_eval_script_reports_both_winrates_and_a_paired_difference(tiny_bundle, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "v.json"
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "eval_value.py"), "--weights", str(tiny_bundle),
+                           "--data-dir", str(tiny_bundle.parent / "data"), "--split", "train", "--max-games", "4",
+                           "--threads", "1", "--out", str(out), "--plot", str(tmp_path / "r.png")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rep = json.loads(out.read_text())
+    assert rep["games"] == 4 and rep["value_model"]["n"] == rep["outcome_head"]["n"] == rep["positions"]
+    diff = rep["value_minus_outcome_head_brier"]
+    assert diff["mean"] == pytest.approx(rep["value_model"]["brier"] - rep["outcome_head"]["brier"], abs=1e-6)
+    assert diff["ci95"][0] <= diff["ci95"][1]
+    assert (tmp_path / "r.png").stat().st_size > 1000 and "value model" in done.stdout
