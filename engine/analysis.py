@@ -6,7 +6,9 @@ distribution over the legal moves), so the batcher, GTP analysis and REST serve 
 No torch here: the batcher in engine/ is model-agnostic.
 
 An *analyzer* is a ``Player`` that also offers
-``analyze_many([(game, color), ...], cleanup=False) -> list[Analysis]``.
+``analyze_many([(game, color), ...], cleanup=False, move_winrates=0) -> list[Analysis]``
+(``move_winrates=k``: also the winrate after each of the k most likely legal moves, for GUIs,
+where the analyzer can tell; callers pass it only when k > 0).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Analysis:
     imagined_board: np.ndarray  # (N, N) board read from the best branch's imagined x_{t+1}, real colours
     imagined_frame: Optional[np.ndarray]  # (R, R, 3) uint8 decoded x_{t+1}, real colours; None: not a video model
     play_probs: Optional[np.ndarray] = None  # what the engine lets the player choose from, if narrower than the rules
+    # (N*N+1,) P(side to move wins) after each move, NaN where not evaluated: the top legal moves
+    # when asked for (``analyze_many(..., move_winrates=k)``) and the player has a value model
+    move_winrates: Optional[np.ndarray] = None
 
     @property
     def playable(self) -> np.ndarray:
@@ -45,7 +50,8 @@ class Analysis:
 
 @runtime_checkable
 class Analyzer(Player, Protocol):
-    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False) -> list[Analysis]:
+    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
+                     move_winrates: int = 0) -> list[Analysis]:
         """One Analysis per (game, colour to move), in order."""
         ...
 
@@ -103,8 +109,9 @@ class UniformAnalyzer:
     def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
         return self.player.genmove(game, color, cleanup=cleanup)
 
-    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False) -> list[Analysis]:
-        return [self._one(game, color, cleanup) for game, color in requests]
+    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
+                     move_winrates: int = 0) -> list[Analysis]:
+        return [self._one(game, color, cleanup) for game, color in requests]  # no winrates to give
 
     def _one(self, game: Game, color: int, cleanup: bool) -> Analysis:
         position = game.position
@@ -127,13 +134,15 @@ class BySizeAnalyzer(BySizePlayer):
     def name_for(self, size: int) -> str:
         return self.for_size(size).name
 
-    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False) -> list[Analysis]:
+    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
+                     move_winrates: int = 0) -> list[Analysis]:
         out: list[Optional[Analysis]] = [None] * len(requests)
+        extra = {"move_winrates": move_winrates} if move_winrates else {}
         by_size: dict[int, list[int]] = {}
         for i, (game, _) in enumerate(requests):
             by_size.setdefault(game.size, []).append(i)
         for size, idx in by_size.items():
-            answers = self.for_size(size).analyze_many([requests[i] for i in idx], cleanup=cleanup)  # type: ignore[attr-defined]
+            answers = self.for_size(size).analyze_many([requests[i] for i in idx], cleanup=cleanup, **extra)  # type: ignore[attr-defined]
             for i, a in zip(idx, answers):
                 out[i] = a
         return out  # type: ignore[return-value]

@@ -58,6 +58,7 @@ class Options:
     """Per-request options that change the forward pass; requests are batched only with equal options."""
 
     cleanup: bool = False  # KGS cleanup phase: no pass while dead stones could still be captured
+    move_winrates: int = 0  # also the winrate after each of this many top moves (GUI analysis)
 
 
 @dataclass
@@ -128,10 +129,10 @@ class Batcher:
         """Which player answers positions of this board size (the neural model plays only its own size)."""
         return player_name(self.analyzer, size)
 
-    def submit(self, game: Game, color: int, *, cleanup: bool = False) -> Future:
+    def submit(self, game: Game, color: int, *, cleanup: bool = False, move_winrates: int = 0) -> Future:
         """Queue one position; the game is snapshotted, so the caller may go on changing it."""
         future: Future = Future()
-        request = _Request(snapshot(game), color, Options(cleanup), future, time.monotonic())
+        request = _Request(snapshot(game), color, Options(cleanup, move_winrates), future, time.monotonic())
         with self._lock:  # checked and queued under the lock: close() cannot slip in between
             if self._closed:
                 raise BatcherClosed("batcher is closed")
@@ -139,9 +140,9 @@ class Batcher:
         return future
 
     def predict_many(self, requests: Sequence[tuple[Game, int]], *, cleanup: bool = False,
-                     timeout: Optional[float] = None) -> list[Analysis]:
+                     timeout: Optional[float] = None, move_winrates: int = 0) -> list[Analysis]:
         """Submit all, then wait for all (``timeout`` seconds each); they usually share the worker's next batch."""
-        futures = [self.submit(g, c, cleanup=cleanup) for g, c in requests]
+        futures = [self.submit(g, c, cleanup=cleanup, move_winrates=move_winrates) for g, c in requests]
         try:
             return [f.result(timeout) for f in futures]
         except BaseException:
@@ -149,8 +150,9 @@ class Batcher:
                 f.cancel()
             raise
 
-    def predict(self, game: Game, color: int, *, cleanup: bool = False, timeout: Optional[float] = None) -> Analysis:
-        return self.predict_many([(game, color)], cleanup=cleanup, timeout=timeout)[0]
+    def predict(self, game: Game, color: int, *, cleanup: bool = False, timeout: Optional[float] = None,
+                move_winrates: int = 0) -> Analysis:
+        return self.predict_many([(game, color)], cleanup=cleanup, timeout=timeout, move_winrates=move_winrates)[0]
 
     def stats(self) -> BatchStats:
         with self._lock:
@@ -256,7 +258,8 @@ class Batcher:
     def _answer_group(self, group: list[_Request], options: Options) -> list[tuple[Future, object]]:
         start = time.monotonic()
         try:
-            answers = self.analyzer.analyze_many([(r.game, r.color) for r in group], cleanup=options.cleanup)
+            extra = {"move_winrates": options.move_winrates} if options.move_winrates else {}
+            answers = self.analyzer.analyze_many([(r.game, r.color) for r in group], cleanup=options.cleanup, **extra)
             if len(answers) != len(group):
                 raise RuntimeError(f"analyzer answered {len(answers)} of {len(group)} requests")
         except Exception as e:  # one bad batch must not kill the worker: its callers get the error
@@ -300,8 +303,9 @@ class BatchedPlayer:
     def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
         return self.pick(self.batcher.predict(game, color, cleanup=cleanup, timeout=self.timeout), game.size)
 
-    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False) -> list[Analysis]:
-        return self.batcher.predict_many(requests, cleanup=cleanup, timeout=self.timeout)
+    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
+                     move_winrates: int = 0) -> list[Analysis]:
+        return self.batcher.predict_many(requests, cleanup=cleanup, timeout=self.timeout, move_winrates=move_winrates)
 
     def pick(self, analysis: Analysis, size: int) -> Move:
         if self.temperature is None:

@@ -14,9 +14,10 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
 
 What the numbers mean here, since the model does no search: ``prior`` is the model's
 probability of the move (among legal moves), ``winrate`` the probability that the side to
-move wins from the value model (the outcome head in bundles without one; the same for every
-candidate: there is no per-move lookahead; 0.5 when the model has neither), ``visits`` the prior in thousandths (GUIs size
-their heat maps by visits), the ``pv`` just the move itself.
+move wins after that move, from the value model on the board the move leaves (one ply of
+lookahead, no search beyond it). Bundles without a value model give every candidate the
+position's winrate from the outcome head, or 0.5 when they have neither. ``visits`` is the
+prior in thousandths (GUIs size their heat maps by visits), the ``pv`` just the move itself.
 """
 
 from __future__ import annotations
@@ -96,10 +97,12 @@ def _number(text: str) -> Optional[float]:
 # ------------------------------------------------------------------ output formats
 def info_line(analysis: Analysis, size: int, kata: bool, max_moves: int) -> str:
     """All candidates on one line, best first, as Leela Zero (integers) or KataGo (floats) print them."""
-    wr = 0.5 if analysis.winrate is None else float(analysis.winrate)
+    position_wr = 0.5 if analysis.winrate is None else float(analysis.winrate)
+    per_move = analysis.move_winrates
     parts = []
     for order, (flat, p) in enumerate(top_moves(analysis, max_moves)):
         vertex = to_gtp(from_flat(flat, size), size)
+        wr = float(per_move[flat]) if per_move is not None and np.isfinite(per_move[flat]) else position_wr
         visits = max(1, round(p * PSEUDO_VISITS))
         if kata:
             parts.append(f"info move {vertex} visits {visits} winrate {wr:.6f} prior {p:.6f} order {order} pv {vertex}")
@@ -140,13 +143,14 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     """Handlers bound to ``engine``, in list_commands order."""
     from gtp.engine import GtpError
 
-    def analyze(color: int) -> Analysis:
-        return engine.player.analyze_many([(engine.game, color)])[0]  # type: ignore[attr-defined]
+    def analyze(color: int, move_winrates: int = 0) -> Analysis:
+        extra = {"move_winrates": move_winrates} if move_winrates else {}
+        return engine.player.analyze_many([(engine.game, color)], **extra)[0]  # type: ignore[attr-defined]
 
     def stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:
             a = parse_args(args, engine.game.to_play)
-            line = info_line(analyze(a.color), engine.game.size, kata, a.max_moves)
+            line = info_line(analyze(a.color, a.max_moves), engine.game.size, kata, a.max_moves)
             return Stream(lines=(line,), repeat=line if a.interval > 0 else None, interval=a.interval,
                           until_input=True)
         return handler
@@ -154,7 +158,7 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     def genmove_stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:
             a = parse_args(args, engine.game.to_play)
-            result = analyze(a.color)
+            result = analyze(a.color, a.max_moves)
             move = result.move
             if move is not RESIGN and not engine.game.position.is_legal(move, a.color):
                 raise GtpError(f"internal error: player {engine.player.name} chose an illegal move {move!r}")

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from engine.analysis import Analysis  # the result type lives in engine/, which the torch-free batcher needs
+from engine.analysis import Analysis, top_moves  # the result type lives in engine/, which the torch-free batcher needs
 from engine.coords import WHITE, Move, from_flat
 from engine.game import Game
 from engine.symmetry import VIEW_COUNTS
@@ -144,7 +144,10 @@ class NeuralPlayer:
                              first=first, branches=branches)
 
     @torch.no_grad()
-    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False) -> list[Analysis]:
+    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
+                     move_winrates: int = 0) -> list[Analysis]:
+        """``move_winrates=k``: with a value model, also P(side to move wins) after each of the k most
+        likely legal moves (``Analysis.move_winrates``; one view each, no symmetry averaging)."""
         b = self.bundle
         n = requests[0][0].size
         if n != b.board_size or any(g.size != n for g, _ in requests):
@@ -171,8 +174,31 @@ class NeuralPlayer:
         winrates = self._winrates(views[:, -1], S, B, im.first.outcome)
         # what GUIs see (imagined frame, codes) comes from the unrotated view, rows 0..B-1
         frames = b.tokenizer.decode(im.x_next.reshape(S * B, k, -1)[:B, 0].cpu())
-        return [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
-                             cleanup) for i, (g, c) in enumerate(requests)]
+        out = [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
+                            cleanup) for i, (g, c) in enumerate(requests)]
+        if move_winrates > 0 and b.value is not None:
+            self._add_move_winrates(requests, out, move_winrates)
+        return out
+
+    def _add_move_winrates(self, requests: Sequence[tuple[Game, int]], analyses: list[Analysis], k: int) -> None:
+        """Fill ``move_winrates`` for the k most likely legal moves of each analysis: the value model on
+        the board after the move, seen by the opponent (who moves next), turned around: 1 - P(opponent wins)."""
+        boards, where = [], []
+        for i, ((game, color), a) in enumerate(zip(requests, analyses)):
+            n = game.size
+            a.move_winrates = np.full(n * n + 1, np.nan)
+            for flat, _ in top_moves(a, k):
+                after = game.position.play(from_flat(flat, n), color)  # legal: top_moves lists legal moves only
+                stones = np.frombuffer(after.stones, np.uint8).reshape(n, n)
+                boards.append(stones if color == WHITE else swap_colours(stones))  # the opponent looks black
+                where.append((i, flat))
+        if not boards:
+            return
+        value = self.bundle.value
+        frames = frames_of(np.stack(boards), RenderConfig(resolution=value.cfg.resolution)).to(self.bundle.device)
+        p_opponent = value.win_probability(frames).cpu().numpy()
+        for (i, flat), p in zip(where, p_opponent):
+            analyses[i].move_winrates[flat] = 1.0 - float(p)
 
     def _winrates(self, boards: np.ndarray, S: int, B: int, outcome: Optional[torch.Tensor]) -> Optional[list[float]]:
         """P(side to move wins) per request, averaged over the S views: from the bundle's value model

@@ -7,6 +7,7 @@ An illegal move played on a stored game is different (409, the game's state conf
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import numpy as np
@@ -110,12 +111,18 @@ def game_state(game_id: str, game: Game, rules: str, player: str) -> GameState:
         last_move=None if last is None else to_gtp(last, size), over=game.is_over(), result=game.result())
 
 
+def _move_winrate(a: Analysis, flat: int) -> Optional[float]:
+    w = None if a.move_winrates is None else float(a.move_winrates[flat])
+    return w if w is not None and math.isfinite(w) else None
+
+
 def analysis_out(a: Analysis, move: Move, color: int, size: int, player: str, top_k: int,
                  include_policy: bool) -> AnalysisOut:
     return AnalysisOut(
         player=player, board_size=size, color=color_name(color), move=to_gtp(move, size),
         raw_move=to_gtp(a.raw_move, size), raw_legal=a.raw_legal, winrate=a.winrate,
-        top_moves=[MoveProb(move=to_gtp(from_flat(i, size), size), prob=p, raw_prob=float(a.probs[i]))
+        top_moves=[MoveProb(move=to_gtp(from_flat(i, size), size), prob=p, raw_prob=float(a.probs[i]),
+                            winrate=_move_winrate(a, i))
                    for i, p in top_moves(a, top_k)],
         z_codes=[int(z) for z in a.z_codes], imagined_board=board_rows(a.imagined_board),
         policy=[float(p) for p in a.probs] if include_policy else None)

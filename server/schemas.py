@@ -69,6 +69,8 @@ class MoveProb(BaseModel):
     move: str
     prob: float = Field(description="probability among legal moves (what the engine plays from)")
     raw_prob: float = Field(description="the model's probability before the rules' mask")
+    winrate: Optional[float] = Field(None, description="P(color wins) after this move: the value model on the board "
+                                     "the move leaves (analyze routes; null without a value model)")
 
 
 class GenmoveOut(BaseModel):

@@ -43,7 +43,7 @@ class GameEntry:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The last analysis, keyed by (history length, board hash, colour): the web board asks
     # for the top moves and then for the imagined frame of the same position.
-    cached: Optional[tuple[tuple[int, int, int], Analysis]] = None
+    cached: Optional[tuple[tuple[int, int, int], Analysis, int]] = None  # (position key, answer, its move winrates)
 
 
 class GameStore:
@@ -94,23 +94,24 @@ class ServerState:
             return None
         return getattr(self.batcher.analyzer.for_size(self.manifest["board_size"]), name, None)
 
-    async def analyze(self, game: Game, color: int) -> Analysis:
-        """The batcher's answer, or RequestTimeout (-> 504); a late answer is dropped, not queued on."""
-        future = self.batcher.submit(game, color)
+    async def analyze(self, game: Game, color: int, move_winrates: int = 0) -> Analysis:
+        """The batcher's answer, or RequestTimeout (-> 504); a late answer is dropped, not queued on.
+        ``move_winrates``: also the winrate after each of that many top moves (analysis routes)."""
+        future = self.batcher.submit(game, color, move_winrates=move_winrates)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.request_timeout_s)
         except TimeoutError:
             future.cancel()  # still queued: the worker skips it
             raise RequestTimeout(f"no answer from the model within {self.settings.request_timeout_s:g} s") from None
 
-    async def analyze_entry(self, entry: GameEntry, color: int) -> Analysis:
-        """``analyze`` with the game's one-position cache."""
+    async def analyze_entry(self, entry: GameEntry, color: int, move_winrates: int = 0) -> Analysis:
+        """``analyze`` with the game's one-position cache (an answer with at least as many move winrates serves)."""
         pos = entry.game.position
         key = (len(entry.game.positions), pos.hash, color)
-        if entry.cached is not None and entry.cached[0] == key:
+        if entry.cached is not None and entry.cached[0] == key and entry.cached[2] >= move_winrates:
             return entry.cached[1]
-        analysis = await self.analyze(entry.game, color)
-        entry.cached = (key, analysis)
+        analysis = await self.analyze(entry.game, color, move_winrates)
+        entry.cached = (key, analysis, move_winrates)
         return analysis
 
     def pick(self, analysis: Analysis, temperature: Optional[float], size: int) -> Move:

@@ -36,7 +36,7 @@ class EchoAnalyzer:
     def genmove(self, game, color, *, cleanup=False):
         return PASS
 
-    def analyze_many(self, requests, cleanup=False):
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
         self.threads.add(threading.current_thread().name)
         self.calls.append([(g.size, g.move_number, c) for g, c in requests])
         self.cleanups.append(cleanup)
@@ -50,7 +50,7 @@ class EchoAnalyzer:
 
 
 class FailingAnalyzer(EchoAnalyzer):
-    def analyze_many(self, requests, cleanup=False):
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
         if any(g.move_number == 13 for g, _ in requests):
             raise RuntimeError("unlucky position")
         return super().analyze_many(requests, cleanup)
@@ -85,7 +85,7 @@ class OverlapAnalyzer(EchoAnalyzer):
         self.running = 0
         self.most_running = 0
 
-    def analyze_many(self, requests, cleanup=False):
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
         with self._lock:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
@@ -270,7 +270,7 @@ def test_batched_players_play_many_games_at_once_through_one_batcher():
 
 def test_batched_player_temperature_zero_plays_the_most_likely_legal_move():
     class Peaked(EchoAnalyzer):
-        def analyze_many(self, requests, cleanup=False):
+        def analyze_many(self, requests, cleanup=False, move_winrates=0):
             out = super().analyze_many(requests, cleanup)
             for a, (g, _) in zip(out, requests):
                 a.legal_probs = np.zeros(g.size * g.size + 1)

@@ -32,7 +32,7 @@ class FixedAnalyzer:
 
     name = "fixed"
 
-    def analyze_many(self, requests, cleanup=False):
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
         out = []
         for g, c in requests:
             n = g.size
@@ -256,3 +256,36 @@ def test_python_m_gtp_streams_neural_analysis_that_sabaki_parses(tiny_bundle):
     assert priors == sorted(priors, reverse=True)
     played = re.search(rb"play ([A-HJ]\d)", genmove).group(1).decode()
     assert played != "E5"
+
+
+class WinrateAnalyzer(FixedAnalyzer):
+    """FixedAnalyzer that also knows the winrate after each move it is asked about: 0.9 after C3,
+    0.2 after E5, 0.4 after pass, 0.7 after A1 (the rest: not evaluated)."""
+
+    AFTER = {"C3": 0.9, "E5": 0.2, "pass": 0.4, "A1": 0.7}
+
+    def __init__(self):
+        self.asked = []
+
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
+        self.asked.append(move_winrates)
+        out = super().analyze_many(requests, cleanup)
+        for (g, _), a in zip(requests, out):
+            n = g.size
+            a.move_winrates = np.full(n * n + 1, np.nan)
+            order = sorted(self.AFTER, key=lambda v: -a.legal_probs[to_flat(from_gtp(v, n), n)])
+            for v in order[:move_winrates]:
+                a.move_winrates[to_flat(from_gtp(v, n), n)] = self.AFTER[v]
+        return out
+
+
+def test_each_candidate_carries_the_winrate_after_it_when_the_analyzer_has_one():
+    analyzer = WinrateAnalyzer()
+    engine = GtpEngine(lambda: Game(size=5, komi=7), analyzer)
+    out = run(engine, "1 kata-analyze B maxmoves 2\n2 lz-analyze B maxmoves 4\n3 videoworld-policy b\n")
+    lines = out.split("\n\n")
+    assert lines[0] == ("=1\ninfo move C3 visits 500 winrate 0.900000 prior 0.500000 order 0 pv C3 "
+                        "info move E5 visits 300 winrate 0.200000 prior 0.300000 order 1 pv E5")
+    assert [m["winrate"] for m in parse_sabaki(lines[1])] == [90.0, 20.0, 70.0]  # Sabaki drops the pass
+    assert "winrate 4000 prior 1500 order 2 pv pass" in lines[1]
+    assert analyzer.asked == [2, 4, 0]  # the analysis streams ask for as many as they list; dboards for none

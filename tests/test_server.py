@@ -33,13 +33,13 @@ class SlowAnalyzer(UniformAnalyzer):
         super().__init__(RandomPlayer(seed=0))
         self.delay = delay
 
-    def analyze_many(self, requests, cleanup=False):
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
         time.sleep(self.delay)
         return super().analyze_many(requests, cleanup)
 
 
 class BrokenAnalyzer(UniformAnalyzer):
-    def analyze_many(self, requests, cleanup=False):
+    def analyze_many(self, requests, cleanup=False, move_winrates=0):
         raise RuntimeError("boom: secret internals")
 
 
@@ -124,6 +124,8 @@ def test_analyze_reports_moves_policy_winrate_and_latent_codes(neural, tiny_bund
     for m in out["top_moves"]:
         move = from_gtp(m["move"], 9)
         assert g.position.is_legal(move, 1) and abs(m["raw_prob"] - out["policy"][to_flat(move, 9)]) < 1e-6
+    # the tiny bundle has a value model: each listed move carries the winrate after it
+    assert all(0 <= m["winrate"] <= 1 for m in out["top_moves"]) and len({m["winrate"] for m in out["top_moves"]}) > 1
     horizon = json.loads((tiny_bundle / "manifest.json").read_text())["layout"]["horizon"]
     assert len(out["z_codes"]) == horizon and len(out["imagined_board"]) == 9
     assert all(len(row) == 9 and set(row) <= set(".XO") for row in out["imagined_board"])
@@ -132,6 +134,7 @@ def test_analyze_reports_moves_policy_winrate_and_latent_codes(neural, tiny_bund
 def test_other_board_sizes_are_answered_by_the_random_fallback(neural):
     out = neural.post("/v1/analyze", json={"board_size": 13, "moves": [["B", "G7"]]}).json()
     assert out["player"] == "random" and out["winrate"] is None and out["z_codes"] == []
+    assert all(m["winrate"] is None for m in out["top_moves"])
     assert out["move"] != "G7"
 
 

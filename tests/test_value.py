@@ -194,3 +194,36 @@ def test_eval_script_reports_both_winrates_and_a_paired_difference(tiny_bundle, 
     assert diff["mean"] == pytest.approx(rep["value_model"]["brier"] - rep["outcome_head"]["brier"], abs=1e-6)
     assert diff["ci95"][0] <= diff["ci95"][1]
     assert (tmp_path / "r.png").stat().st_size > 1000 and "value model" in done.stdout
+
+
+def test_move_winrates_are_the_value_model_on_the_board_each_top_move_leaves(tiny_bundle):
+    from engine.analysis import top_moves
+    from engine.batcher import Batcher
+    from engine.coords import from_flat
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+    from models.value import frames_of
+    from models.video_data import swap_colours
+    from render.frame import RenderConfig
+
+    bundle = load_bundle(tiny_bundle)
+    player = NeuralPlayer(bundle, top_k=1, symmetries=2)
+    game = Game(9)
+    for mv in ((2, 2), (6, 6), (2, 6)):
+        game.play(mv, game.to_play)  # White to move
+    plain = player.analyze_many([(game, game.to_play)])[0]
+    assert plain.move_winrates is None  # only when asked: genmove does not pay for it
+    a = player.analyze_many([(game, game.to_play)], move_winrates=4)[0]
+    assert a.winrate == plain.winrate and a.move == plain.move
+    top = [flat for flat, _ in top_moves(a, 4)]
+    assert sorted(np.flatnonzero(np.isfinite(a.move_winrates))) == sorted(top)
+    for flat in top:
+        after = game.position.play(from_flat(flat, 9), game.to_play)
+        stones = np.frombuffer(after.stones, np.uint8).reshape(1, 9, 9)  # Black moves next: it looks black as is
+        p_black = bundle.value.win_probability(frames_of(stones, RenderConfig())).item()
+        assert a.move_winrates[flat] == pytest.approx(1 - p_black, abs=1e-5)
+    with Batcher(player, max_batch=4, max_wait=0.0) as batcher:  # the option travels through the batcher
+        b = batcher.predict(game, game.to_play, move_winrates=4)
+        assert np.allclose(b.move_winrates, a.move_winrates, equal_nan=True, atol=1e-6)
+        assert batcher.predict(game, game.to_play).move_winrates is None

@@ -87,7 +87,7 @@ async def analyze(game_id: str, server: Server, body: GameAnalyzeIn = GameAnalyz
     entry = server.games.get(game_id)
     async with entry.lock:
         color = query_color(body.color, entry.game)
-        a = await server.analyze_entry(entry, color)
+        a = await server.analyze_entry(entry, color, body.top_k)
         return analysis_out(a, a.move, color, entry.game.size, server.player_for(entry.game.size), body.top_k,
                             body.include_policy)
 

@@ -26,10 +26,10 @@ async def _position(q: PositionIn) -> Game:
     return await run_in_threadpool(build_game, q)
 
 
-async def _analyze(q: QueryIn, server: ServerState) -> tuple[Game, int, Analysis]:
+async def _analyze(q: QueryIn, server: ServerState, move_winrates: int = 0) -> tuple[Game, int, Analysis]:
     game = await _position(q)
     color = query_color(q.to_play, game)
-    return game, color, await server.analyze(game, color)
+    return game, color, await server.analyze(game, color, move_winrates)
 
 
 def checked_move(server: ServerState, a: Analysis, temperature: Optional[float], game: Game, color: int) -> Move:
@@ -52,8 +52,9 @@ async def genmove(q: QueryIn, server: Server) -> GenmoveOut:
 
 @router.post("/analyze", response_model=AnalysisOut)
 async def analyze(q: QueryIn, server: Server) -> AnalysisOut:
-    """The chosen and raw moves, the top moves with probabilities, the winrate and the predicted latent codes."""
-    game, color, a = await _analyze(q, server)
+    """The chosen and raw moves, the top moves with probabilities (and the winrate after each), the winrate
+    and the predicted latent codes."""
+    game, color, a = await _analyze(q, server, q.top_k)
     move = checked_move(server, a, q.temperature, game, color)
     return analysis_out(a, move, color, game.size, server.player_for(game.size), q.top_k, q.include_policy)
 

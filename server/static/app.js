@@ -103,7 +103,8 @@ function showAnalysis(a) {
   body.replaceChildren();
   a.top_moves.forEach((m, i) => {
     const row = document.createElement("tr");
-    for (const text of [String(i + 1), m.move, `${(100 * m.prob).toFixed(1)}%`]) {
+    const after = m.winrate === null || m.winrate === undefined ? "-" : `${(100 * m.winrate).toFixed(1)}%`;
+    for (const text of [String(i + 1), m.move, `${(100 * m.prob).toFixed(1)}%`, after]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);
