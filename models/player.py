@@ -87,14 +87,16 @@ class NeuralPlayer:
     name = "videoworld"
 
     def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: Optional[int] = None, seed: int = 0,
-                 move_reader: str = "idm", symmetries: Optional[int] = None) -> None:
+                 move_reader: str = "idm", symmetries: Optional[int] = None, use_value: bool = True) -> None:
         """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
         code's baseline: decode the imagined frame, read the board, take the new stone).
         ``top_k``: first codes z_1 imagined per position (branches); None: the bundle's tuned value
         (manifest ``player.branches``, chosen on validation labels), else DEFAULT_BRANCHES.
         ``symmetries``: how many of the board's 8 symmetries (engine/symmetry.TRANSFORMS[:S], S in
         1, 2, 4, 8) each position is imagined in; the move distributions are mapped back and
-        averaged (test-time augmentation). None: the bundle's ``player.symmetries``, else 1."""
+        averaged (test-time augmentation). None: the bundle's ``player.symmetries``, else 1.
+        ``use_value``: False reports the outcome head's winrate even when the bundle has a value model
+        (what the value model costs per move is measured that way: benchmarks/bench_genmove.py)."""
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
@@ -106,6 +108,7 @@ class NeuralPlayer:
         self.symmetries = symmetries if symmetries is not None else int(bundle.manifest.get("player", {}).get("symmetries", 1))
         if self.symmetries not in VIEW_COUNTS:
             raise ValueError(f"symmetries must be one of {VIEW_COUNTS}, got {self.symmetries}")
+        self.value = bundle.value if use_value else None
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
 
@@ -176,7 +179,7 @@ class NeuralPlayer:
         frames = b.tokenizer.decode(im.x_next.reshape(S * B, k, -1)[:B, 0].cpu())
         out = [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
                             cleanup) for i, (g, c) in enumerate(requests)]
-        if move_winrates > 0 and b.value is not None:
+        if move_winrates > 0 and self.value is not None:
             self._add_move_winrates(requests, out, move_winrates)
         return out
 
@@ -194,7 +197,7 @@ class NeuralPlayer:
                 where.append((i, flat))
         if not boards:
             return
-        value = self.bundle.value
+        value = self.value
         frames = frames_of(np.stack(boards), RenderConfig(resolution=value.cfg.resolution)).to(self.bundle.device)
         p_opponent = value.win_probability(frames).cpu().numpy()
         for (i, flat), p in zip(where, p_opponent):
@@ -203,9 +206,9 @@ class NeuralPlayer:
     def _winrates(self, boards: np.ndarray, S: int, B: int, outcome: Optional[torch.Tensor]) -> Optional[list[float]]:
         """P(side to move wins) per request, averaged over the S views: from the bundle's value model
         (frames of ``boards``, (S*B, N, N) mover's view), else the transformer's outcome head, else None."""
-        if self.bundle.value is not None:
-            frames = frames_of(boards, RenderConfig(resolution=self.bundle.value.cfg.resolution)).to(self.bundle.device)
-            return self.bundle.value.win_probability(frames).reshape(S, B).mean(0).tolist()
+        if self.value is not None:
+            frames = frames_of(boards, RenderConfig(resolution=self.value.cfg.resolution)).to(self.bundle.device)
+            return self.value.win_probability(frames).reshape(S, B).mean(0).tolist()
         return None if outcome is None else outcome.reshape(S, B).mean(0).tolist()
 
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:

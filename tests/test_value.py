@@ -96,6 +96,8 @@ def test_player_winrate_comes_from_the_value_model_and_falls_back_to_the_outcome
     a_old = NeuralPlayer(b_old, top_k=1, symmetries=1).analyze_many([(game, game.to_play)])[0]
     assert a_old.winrate is not None and a_old.winrate != pytest.approx(want, abs=1e-6)
     assert a_old.move == a.move  # the value model changes the winrate, not the move
+    a_off = NeuralPlayer(bundle, top_k=1, symmetries=1, use_value=False).analyze_many([(game, game.to_play)])[0]
+    assert a_off.winrate == pytest.approx(a_old.winrate, abs=1e-6)  # how the benchmark prices the value model
 
 
 def test_export_over_a_base_adds_the_value_model_and_keeps_every_other_file(tiny_bundle, tmp_path):
