@@ -25,7 +25,7 @@ from models.bundle import Bundle
 from models.generate import imagine_branches
 from models.token_cache import encode_boards
 from models.value import frames_of
-from models.video_data import swap_colours
+from models.video_data import swap_colours, symmetry
 from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
 
@@ -150,7 +150,8 @@ class NeuralPlayer:
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0) -> list[Analysis]:
         """``move_winrates=k``: with a value model, also P(side to move wins) after each of the k most
-        likely legal moves (``Analysis.move_winrates``; one view each, no symmetry averaging)."""
+        likely legal moves (``Analysis.move_winrates``; averaged over S board symmetries as the position's
+        winrate is, so mirror-image moves get the same winrate)."""
         b = self.bundle
         n = requests[0][0].size
         if n != b.board_size or any(g.size != n for g, _ in requests):
@@ -197,9 +198,10 @@ class NeuralPlayer:
                 where.append((i, flat))
         if not boards:
             return
-        value = self.value
-        frames = frames_of(np.stack(boards), RenderConfig(resolution=value.cfg.resolution)).to(self.bundle.device)
-        p_opponent = value.win_probability(frames).cpu().numpy()
+        value, S = self.value, self.symmetries
+        views = np.concatenate([symmetry(np.stack(boards), t) for t in range(S)])  # (S*M, N, N), s-major
+        frames = frames_of(views, RenderConfig(resolution=value.cfg.resolution)).to(self.bundle.device)
+        p_opponent = value.win_probability(frames).reshape(S, len(boards)).mean(0).cpu().numpy()
         for (i, flat), p in zip(where, p_opponent):
             analyses[i].move_winrates[flat] = 1.0 - float(p)
 

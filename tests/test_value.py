@@ -134,20 +134,21 @@ SHIPPED = REPO / "weights" / "9x9"
 
 @pytest.mark.skipif(not (SHIPPED / "value.safetensors").exists(), reason="the shipped bundle has no value model")
 def test_shipped_value_model_beats_the_base_rate_on_held_out_games():
-    """On every position from move 40 on of 60 validation games (never trained on), the shipped
-    value model's Brier score is well below the constant prediction's."""
+    """On every position from move 40 on of every validation game (never trained on), the shipped
+    value model's Brier score is well below the constant prediction's (measured when it shipped:
+    0.138 against 0.219 on these ~8,000 positions, docs/value_val.json)."""
     from models.bundle import load_bundle
     from models.train.value_stage import every_position, game_results, predict
     from render.frame import RenderConfig
 
     torch.set_num_threads(1)
     b = load_bundle(SHIPPED)
-    videos, scores = game_results(str(REPO / "data"), "val", 9, ("katago9", "gnugo9"), max_games=60)
+    videos, scores = game_results(str(REPO / "data"), "val", 9, ("katago9", "gnugo9"))
     boards, y, t = every_position(videos, scores)
     late = t >= 40
     p = predict(b.value, boards[late], RenderConfig(resolution=b.value.cfg.resolution), b.device)
     brier, constant = float(np.mean((p - y[late]) ** 2)), float(np.mean((y[late].mean() - y[late]) ** 2))
-    assert late.sum() > 1000 and brier < 0.8 * constant, (brier, constant)
+    assert late.sum() > 5000 and brier < 0.75 * constant, (brier, constant)
 
 
 def _eval_value_module():
@@ -206,7 +207,7 @@ def test_move_winrates_are_the_value_model_on_the_board_each_top_move_leaves(tin
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
     from models.value import frames_of
-    from models.video_data import swap_colours
+    from models.video_data import symmetry
     from render.frame import RenderConfig
 
     bundle = load_bundle(tiny_bundle)
@@ -222,8 +223,9 @@ def test_move_winrates_are_the_value_model_on_the_board_each_top_move_leaves(tin
     assert sorted(np.flatnonzero(np.isfinite(a.move_winrates))) == sorted(top)
     for flat in top:
         after = game.position.play(from_flat(flat, 9), game.to_play)
-        stones = np.frombuffer(after.stones, np.uint8).reshape(1, 9, 9)  # Black moves next: it looks black as is
-        p_black = bundle.value.win_probability(frames_of(stones, RenderConfig())).item()
+        stones = np.frombuffer(after.stones, np.uint8).reshape(9, 9)  # Black moves next: it looks black as is
+        views = np.stack([symmetry(stones, t) for t in range(2)])  # the player's 2 symmetries, averaged
+        p_black = bundle.value.win_probability(frames_of(views, RenderConfig())).mean().item()
         assert a.move_winrates[flat] == pytest.approx(1 - p_black, abs=1e-5)
     with Batcher(player, max_batch=4, max_wait=0.0) as batcher:  # the option travels through the batcher
         b = batcher.predict(game, game.to_play, move_winrates=4)
