@@ -1,13 +1,15 @@
 """genmove latency of the shipped model, next to GNU Go level 10 on the same positions.
 
     .venv/bin/python benchmarks/bench_genmove.py [--positions 200] [--weights weights/9x9] [--threads 1]
-        [--variant symmetries=8,top_k=1 ...]
+        [--variant symmetries=8,top_k=1 ...] [--analyze-moves 10]
 
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
 model: ``NeuralPlayer.genmove`` in-process, one position at a time (no batching). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
 genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments) timed
-in the same run, interleaved position by position so machine noise hits all alike. Prints a table (p50, p99, mean, and the ratio to GNU Go) and writes
+in the same run, interleaved position by position so machine noise hits all alike (``use_value=false``
+prices the value model's winrate). ``--analyze-moves K`` adds a row for what a GUI's ``lz-analyze``
+costs: the shipped player's analysis with the winrate after each of its K top moves. Prints a table (p50, p99, mean, and the ratio to GNU Go) and writes
 benchmarks/results/genmove.json.
 """
 
@@ -36,7 +38,7 @@ def test_positions(n: int, size: int = 9) -> list:
     return out
 
 
-def time_neural(games: list, weights: str, variants: list[str]) -> dict[str, list[float]]:
+def time_neural(games: list, weights: str, variants: list[str], analyze_moves: int = 0) -> dict[str, list[float]]:
     from engine.evaluate import player_options
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
@@ -47,11 +49,18 @@ def time_neural(games: list, weights: str, variants: list[str]) -> dict[str, lis
     for player in players.values():
         player.genmove(games[0], games[0].to_play)  # warm-up
     times: dict[str, list[float]] = {v: [] for v in variants}
+    analyze = f"analysis with {analyze_moves} move winrates"
+    if analyze_moves:
+        times[analyze] = []
     for g in games:
         for v, player in players.items():
             t0 = time.perf_counter()
             player.genmove(g, g.to_play)
             times[v].append(time.perf_counter() - t0)
+        if analyze_moves:
+            t0 = time.perf_counter()
+            players[""].analyze_many([(g, g.to_play)], move_winrates=analyze_moves)
+            times[analyze].append(time.perf_counter() - t0)
     return times
 
 
@@ -89,12 +98,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--variant", action="append", default=None,
                     help="player settings to time besides the shipped defaults, e.g. symmetries=8,top_k=1 (repeatable)")
+    ap.add_argument("--analyze-moves", type=int, default=0,
+                    help="also time the shipped player's analysis with the winrate after its K top moves")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "genmove.json"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     variants = [""] + [v for v in (args.variant or []) if v]
     games = test_positions(args.positions)
-    ours = {v: summary(t) for v, t in time_neural(games, args.weights, variants).items()}
+    ours = {v: summary(t) for v, t in time_neural(games, args.weights, variants, args.analyze_moves).items()}
     gnugo = summary(time_gnugo(games))
     print(f"{len(games)} test positions, torch threads={args.threads}")
     print("| player | p50 ms | p99 ms | mean ms | p50 / GNU Go p50 | p50 / shipped p50 |")
