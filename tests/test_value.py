@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from conftest import REPO
+
+
+def without_value(bundle: Path, folder: Path) -> tuple[Path, dict]:
+    """A copy of ``bundle`` in ``folder`` as bundles were before the value model: (folder, its manifest)."""
+    shutil.copytree(bundle, folder)
+    m = json.loads((folder / "manifest.json").read_text())
+    del m["files"]["value.safetensors"], m["configs"]["value"]
+    (folder / "manifest.json").write_text(json.dumps(m))
+    (folder / "value.safetensors").unlink()
+    return folder, m
 
 
 def test_each_patch_of_the_value_model_is_one_board_point():
@@ -84,14 +95,8 @@ def test_player_winrate_comes_from_the_value_model_and_falls_back_to_the_outcome
     want = bundle.value.win_probability(frames_of(swap_colours(stones), RenderConfig())).item()  # White to move
     assert a.winrate == pytest.approx(want, abs=1e-6)
 
-    # a bundle without the value model (every bundle before v9) still loads; the outcome head answers
-    old = tmp_path / "old"
-    shutil.copytree(tiny_bundle, old)
-    m = json.loads((old / "manifest.json").read_text())
-    del m["files"]["value.safetensors"], m["configs"]["value"]
-    (old / "manifest.json").write_text(json.dumps(m))
-    (old / "value.safetensors").unlink()
-    b_old = load_bundle(old)
+    # a bundle without a value model (every one before 2026-12-01) still loads; the outcome head answers
+    b_old = load_bundle(without_value(tiny_bundle, tmp_path / "old")[0])
     assert b_old.value is None
     a_old = NeuralPlayer(b_old, top_k=1, symmetries=1).analyze_many([(game, game.to_play)])[0]
     assert a_old.winrate is not None and a_old.winrate != pytest.approx(want, abs=1e-6)
@@ -107,12 +112,7 @@ def test_export_over_a_base_adds_the_value_model_and_keeps_every_other_file(tiny
     from models.train.export import run as export_run
     from models.train.unpack import unpack_bundle
 
-    base = tmp_path / "base"
-    shutil.copytree(tiny_bundle, base)
-    m = json.loads((base / "manifest.json").read_text())
-    del m["files"]["value.safetensors"], m["configs"]["value"]
-    (base / "manifest.json").write_text(json.dumps(m))
-    (base / "value.safetensors").unlink()
+    base, m = without_value(tiny_bundle, tmp_path / "base")
     runs = tmp_path / "runs"
     (runs / "value").mkdir(parents=True)
     shutil.copy(tiny_bundle.parent / "value" / "state.pt", runs / "value" / "state.pt")
@@ -167,12 +167,7 @@ def test_eval_script_reads_the_outcome_head_as_the_player_does(tiny_bundle, tmp_
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
 
-    old = tmp_path / "old"
-    shutil.copytree(tiny_bundle, old)
-    m = json.loads((old / "manifest.json").read_text())
-    del m["files"]["value.safetensors"], m["configs"]["value"]
-    (old / "manifest.json").write_text(json.dumps(m))
-    bundle = load_bundle(old)
+    bundle = load_bundle(without_value(tiny_bundle, tmp_path / "old")[0])
     game = Game(9)
     for mv in ((4, 4), (2, 3)):
         game.play(mv, game.to_play)
