@@ -40,6 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="first codes the neural player imagines per move (default: the bundle's tuned value)")
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages over per move (default: the bundle's value)")
+    p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
+                   help="resign when the winrate stays below P (e.g. 0.05) on --resign-turns moves in a row "
+                        "(default: never resign)")
+    p.add_argument("--resign-turns", type=int, default=3, help="own moves in a row under --resign-below (default 3)")
+    p.add_argument("--resign-min-moves", type=int, default=20, help="no resignation before this move number (default 20)")
     p.add_argument("--seed", type=int, default=None, help="seed of the random player (default: fresh)")
     p.add_argument("--size", type=_board_size, default=9, help="initial board size (2..25)")
     p.add_argument("--komi", type=_komi, default=7.0, help="initial komi")
@@ -60,6 +65,13 @@ def _branches(text: str) -> int:
     if not 1 <= k <= 256:
         raise argparse.ArgumentTypeError("branches must be 1..256")
     return k
+
+
+def _probability(text: str) -> float:
+    p = float(text)
+    if not 0.0 < p < 1.0:
+        raise argparse.ArgumentTypeError("must be a probability strictly between 0 and 1")
+    return p
 
 
 def _komi(text: str) -> float:
@@ -103,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries)
+        if args.resign_below is not None:
+            from engine.resign import ResignConfig, ResigningPlayer
+
+            player = ResigningPlayer(player, ResignConfig(args.resign_below, args.resign_turns, args.resign_min_moves))
     except ValueError as e:
         log.error("%s", e)
         return 2

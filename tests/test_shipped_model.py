@@ -21,7 +21,7 @@ def test_shipped_bundle_has_a_complete_manifest_and_small_files():
     for key in ("configs", "training", "files", "provenance", "metrics", "layout", "board_size"):
         assert key in manifest, key
     assert manifest["board_size"] == 9
-    assert set(manifest["configs"]) == {"tokenizer", "dynamics", "transformer", "idm"}
+    assert set(manifest["configs"]) == {"tokenizer", "dynamics", "transformer", "idm", "value"}
     assert manifest["provenance"]["corpora"], "data provenance missing"
     for name, info in manifest["files"].items():
         path = WEIGHTS / name
