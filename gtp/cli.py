@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import BinaryIO, Optional
 
+from engine.analysis import can_analyze
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.game import Game
 from engine.player import Player, RandomPlayer
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries)
-        if args.resign_below is not None:
+        if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 
             player = ResigningPlayer(player, ResignConfig(args.resign_below, args.resign_turns, args.resign_min_moves))

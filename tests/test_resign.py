@@ -102,6 +102,9 @@ def test_the_gtp_command_line_resigns_with_the_shipped_model_and_refuses_a_bad_t
     done = subprocess.run(cmd + ["--resign-below", "0.99"], input="boardsize 9\ngenmove b\nquit\n", cwd=repo,
                           capture_output=True, text=True, timeout=120, env={"OMP_NUM_THREADS": "1", "PATH": ""})
     assert done.stdout.split("\n\n")[1] == "= resign", done.stdout + done.stderr[-2000:]
+    rnd = subprocess.run(cmd + ["--resign-below", "0.99", "--player", "random"], input="genmove b\nquit\n", cwd=repo,
+                         capture_output=True, text=True, timeout=60)
+    assert rnd.stdout.startswith("= ") and "resign" not in rnd.stdout  # no winrate: it plays on
     bad = subprocess.run(cmd + ["--resign-below", "1.5"], input="quit\n", cwd=repo, capture_output=True, text=True,
                          timeout=60)
     assert bad.returncode == 2 and "strictly between 0 and 1" in bad.stderr
