@@ -8,6 +8,7 @@ is launched by path). Skipped only when /usr/bin/chromium is absent
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -72,6 +73,8 @@ def test_clicking_a_point_plays_it_and_the_engine_answers_with_its_analysis(page
     page.wait_for_function("document.getElementById('imagined').complete && "
                            "document.getElementById('imagined').naturalWidth >= 64", timeout=60_000)
     assert len(page.query_selector_all("#top tbody tr")) == 8
+    after = [c.inner_text() for c in page.query_selector_all("#top tbody tr td:nth-child(4)")]
+    assert len(after) == 8 and all(re.fullmatch(r"\d{1,3}\.\d%", a) for a in after), after  # winrate after each move
     assert "Winrate for Black" in page.inner_text("#winrate")
     assert page.inner_text("#player").endswith("videoworld")
     assert "Captures: Black 0, White 0" == page.inner_text("#captures")
