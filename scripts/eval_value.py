@@ -5,7 +5,9 @@
 
 Every position of every game of the split (mover's view, the camera's convention), labelled with the
 game's result for the side to move (1 / 0 / 1/2 for a draw). Both winrates are computed on the same
-positions, so their Brier scores compare paired; the base rate is the constant prediction's.
+positions, so their Brier scores compare paired; the base rate is the constant prediction's. It also
+replays ``gtp --resign-below``'s rule on these games: how often a side would have resigned a game it
+went on to win or draw.
 """
 
 from __future__ import annotations
@@ -55,6 +57,36 @@ def paired_brier_difference(a: np.ndarray, b: np.ndarray, y: np.ndarray, games: 
     return {"mean": float(d.mean()), "ci95": [float(lo), float(hi)]}
 
 
+def resignation_check(p: np.ndarray, y: np.ndarray, t: np.ndarray, games: np.ndarray,
+                      thresholds=(0.02, 0.05, 0.1), turns: int = 3, min_moves: int = 20) -> list[dict]:
+    """What ``gtp --resign-below`` would have done in these games: for each side of each game, the first
+    own move (move number >= min_moves) ending ``turns`` own moves in a row with a winrate under the
+    threshold (engine/resign.py's rule), and whether that side in fact lost (a resignation is wrong when
+    the side won or drew)."""
+    rows = []
+    for below in thresholds:
+        resigned = wrong = drawn = 0
+        left = []
+        for g in np.unique(games):
+            m = games == g
+            pg, yg, tg = p[m], y[m], t[m]
+            for parity in (0, 1):  # Black moves at even frames, White at odd
+                own = np.flatnonzero(tg % 2 == parity)
+                run = 0
+                for i in own:
+                    run = run + 1 if pg[i] < below else 0
+                    if run >= turns and tg[i] >= min_moves:
+                        resigned += 1
+                        wrong += int(yg[i] == 1.0)
+                        drawn += int(yg[i] == 0.5)
+                        left.append(1 - tg[i] / tg.max())
+                        break
+        rows.append({"below": below, "turns": turns, "min_moves": min_moves, "sides": 2 * len(np.unique(games)),
+                     "resigned": resigned, "won_anyway": wrong, "drawn_anyway": drawn,
+                     "mean_share_of_game_left": float(np.mean(left)) if left else None})
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", default=str(REPO / "weights" / "9x9"))
@@ -86,6 +118,7 @@ def main() -> int:
     result = {"weights": str(args.weights), "split": args.split, "games": len(videos), "positions": int(len(y)),
               "command": " ".join(["scripts/eval_value.py"] + sys.argv[1:]),
               "value_model": report(p_value, y, t)}
+    result["resignation"] = resignation_check(p_value, y, t, games)
     if bundle.layout.context == 0 and bundle.transformer.outcome is not None:
         p_head = outcome_head(bundle, boards)
         result["outcome_head"] = report(p_head, y, t)
@@ -101,6 +134,10 @@ def main() -> int:
     for name, rep in rows:
         print(f"{name:14s} {rep['brier']:7.4f} {rep['brier_constant']:7.4f}  "
               + "  ".join(f"{v['brier']:9.4f}" for v in rep["brier_by_phase"].values()))
+    for r in result["resignation"]:
+        print(f"resign below {r['below']:.2f} ({r['turns']} moves in a row, from move {r['min_moves']}): "
+              f"{r['resigned']} of {r['sides']} sides, {r['won_anyway']} of them won and {r['drawn_anyway']} drew; "
+              f"{0 if r['mean_share_of_game_left'] is None else 100 * r['mean_share_of_game_left']:.0f} % of the game left")
     if "value_minus_outcome_head_brier" in result:
         d = result["value_minus_outcome_head_brier"]
         print(f"value minus outcome head (paired, 95 % bootstrap over games): {d['mean']:+.4f} "

@@ -226,3 +226,22 @@ def test_move_winrates_are_the_value_model_on_the_board_each_top_move_leaves(tin
         b = batcher.predict(game, game.to_play, move_winrates=4)
         assert np.allclose(b.move_winrates, a.move_winrates, equal_nan=True, atol=1e-6)
         assert batcher.predict(game, game.to_play).move_winrates is None
+
+
+def test_the_resignation_replay_applies_the_engines_rule():
+    """Two games of 30 frames. Game 0: Black's winrate drops under 0.05 from frame 20 on and Black lost;
+    White's stays high. Game 1: White's drops from frame 25 (three own moves: 25, 27, 29) but White won."""
+    check = _eval_value_module().resignation_check
+    t = np.tile(np.arange(30), 2)
+    games = np.repeat([0, 1], 30)
+    p = np.full(60, 0.5)
+    y = np.where(t % 2 == 0, 0.0, 1.0)  # game 0: Black lost
+    p[(games == 0) & (t % 2 == 0) & (t >= 20)] = 0.01
+    p[(games == 1) & (t % 2 == 1) & (t >= 25)] = 0.01
+    y[games == 1] = np.where(t[games == 1] % 2 == 1, 1.0, 0.0)  # game 1: White won
+    (row,) = check(p, y, t, games, thresholds=(0.05,), turns=3, min_moves=20)
+    assert row["sides"] == 4 and row["resigned"] == 2 and row["won_anyway"] == 1 and row["drawn_anyway"] == 0
+    # Black resigns at frame 24 (20, 22, 24), White at 29: 1 - 24/29 and 1 - 29/29 of the game left
+    assert row["mean_share_of_game_left"] == pytest.approx(((1 - 24 / 29) + 0) / 2)
+    (strict,) = check(p, y, t, games, thresholds=(0.05,), turns=4, min_moves=20)
+    assert strict["resigned"] == 1  # White had only 3 low moves in a row
