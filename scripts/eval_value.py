@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -41,6 +42,30 @@ def outcome_head(bundle, boards: np.ndarray, chunk: int = 512) -> np.ndarray:
     return np.concatenate(out)
 
 
+def sgf_games(paths: list[str], size: int, side: Optional[str]) -> tuple[list[np.ndarray], np.ndarray, Optional[dict]]:
+    """Videos and Black's scores of SGF games (as ``game_results`` gives a split's); with ``side``, the frame
+    parity of the colour whose player name contains it, per game (games where neither does are left out)."""
+    from engine.sgf import SgfError, parse_collection, record_to_game
+    from models.video_data import game_stones
+
+    videos, scores, sides = [], [], {}
+    for path in sorted(paths):
+        for rec in parse_collection(Path(path).read_bytes()):
+            parity = None if side is None else (0 if side in rec.black_player else 1 if side in rec.white_player else -1)
+            if rec.size != size or rec.black_setup or rec.white_setup or parity == -1:
+                continue
+            try:
+                game = record_to_game(rec)
+            except SgfError:
+                continue
+            r = rec.result.upper()
+            if parity is not None:
+                sides[len(videos)] = (parity,)
+            videos.append(game_stones(game))
+            scores.append(1.0 if r.startswith("B+") else 0.0 if r.startswith("W+") else 0.5)
+    return videos, np.array(scores, dtype=np.float32), (sides if side is not None else None)
+
+
 def paired_brier_difference(a: np.ndarray, b: np.ndarray, y: np.ndarray, games: np.ndarray, seed: int = 0,
                             reps: int = 1000) -> dict:
     """Brier(a) - Brier(b) with a 95 % interval from a bootstrap over games (positions of a game are not independent)."""
@@ -58,19 +83,23 @@ def paired_brier_difference(a: np.ndarray, b: np.ndarray, y: np.ndarray, games: 
 
 
 def resignation_check(p: np.ndarray, y: np.ndarray, t: np.ndarray, games: np.ndarray,
-                      thresholds=(0.02, 0.05, 0.1), turns: int = 3, min_moves: int = 20) -> list[dict]:
+                      thresholds=(0.02, 0.05, 0.1), turns: int = 3, min_moves: int = 20,
+                      sides: Optional[dict] = None) -> list[dict]:
     """What ``gtp --resign-below`` would have done in these games: for each side of each game, the first
     own move (move number >= min_moves) ending ``turns`` own moves in a row with a winrate under the
     threshold (engine/resign.py's rule), and whether that side in fact lost (a resignation is wrong when
-    the side won or drew)."""
+    the side won or drew). ``sides``: game -> the frame parities to judge (0 Black, 1 White); default both."""
     rows = []
     for below in thresholds:
         resigned = wrong = drawn = 0
         left = []
+        judged = 0
         for g in np.unique(games):
             m = games == g
             pg, yg, tg = p[m], y[m], t[m]
-            for parity in (0, 1):  # Black moves at even frames, White at odd
+            parities = (0, 1) if sides is None else sides[int(g)]
+            judged += len(parities)
+            for parity in parities:  # Black moves at even frames, White at odd
                 own = np.flatnonzero(tg % 2 == parity)
                 run = 0
                 for i in own:
@@ -81,10 +110,19 @@ def resignation_check(p: np.ndarray, y: np.ndarray, t: np.ndarray, games: np.nda
                         drawn += int(yg[i] == 0.5)
                         left.append(1 - tg[i] / tg.max())
                         break
-        rows.append({"below": below, "turns": turns, "min_moves": min_moves, "sides": 2 * len(np.unique(games)),
+        rows.append({"below": below, "turns": turns, "min_moves": min_moves, "sides": judged,
                      "resigned": resigned, "won_anyway": wrong, "drawn_anyway": drawn,
                      "mean_share_of_game_left": float(np.mean(left)) if left else None})
     return rows
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line, an expanded ``--sgf`` glob written back as one (``DIR/*.sgf``) when the files share a folder."""
+    argv = sys.argv[1:]
+    if args.sgf and len(args.sgf) > 1 and len({str(Path(f).parent) for f in args.sgf}) == 1:
+        i = argv.index("--sgf")
+        argv = argv[:i + 1] + [f"{Path(args.sgf[0]).parent}/*.sgf"] + argv[i + 1 + len(args.sgf):]
+    return " ".join(["scripts/eval_value.py"] + argv)
 
 
 def main() -> int:
@@ -93,6 +131,10 @@ def main() -> int:
     ap.add_argument("--data-dir", default=str(REPO / "data"))
     ap.add_argument("--split", choices=("train", "val", "test"), default="val")
     ap.add_argument("--max-games", type=int, default=0)
+    ap.add_argument("--sgf", nargs="+", default=None,
+                    help="score these SGF games instead of a split (e.g. an arena's runs/arena/NAME/games/*.sgf)")
+    ap.add_argument("--side", default=None,
+                    help="with --sgf: judge resignation only for the colour whose PB/PW contains this name")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", default=None, help="reliability diagram of the value model (PNG)")
@@ -108,17 +150,23 @@ def main() -> int:
     if bundle.value is None:
         print(f"{args.weights} has no value model")
         return 1
-    videos, scores = game_results(args.data_dir, args.split, bundle.board_size, max_games=args.max_games)
+    sides = None
+    if args.sgf:
+        videos, scores, sides = sgf_games(args.sgf, bundle.board_size, args.side)
+        source = f"{len(args.sgf)} SGF files"
+    else:
+        videos, scores = game_results(args.data_dir, args.split, bundle.board_size, max_games=args.max_games)
+        source = f"the {args.split} split of {args.data_dir}"
     if not videos:
-        print(f"no {bundle.board_size}x{bundle.board_size} games in the {args.split} split of {args.data_dir}")
+        print(f"no {bundle.board_size}x{bundle.board_size} games in {source}")
         return 1
     boards, y, t = every_position(videos, scores)
     games = np.repeat(np.arange(len(videos)), [len(v) for v in videos])
     p_value = predict(bundle.value, boards, RenderConfig(resolution=bundle.value.cfg.resolution), bundle.device)
-    result = {"weights": str(args.weights), "split": args.split, "games": len(videos), "positions": int(len(y)),
-              "command": " ".join(["scripts/eval_value.py"] + sys.argv[1:]),
+    result = {"weights": str(args.weights), "games_from": source, "games": len(videos), "positions": int(len(y)),
+              "command": _command(args),
               "value_model": report(p_value, y, t)}
-    result["resignation"] = resignation_check(p_value, y, t, games)
+    result["resignation"] = resignation_check(p_value, y, t, games, sides=sides)
     if bundle.layout.context == 0 and bundle.transformer.outcome is not None:
         p_head = outcome_head(bundle, boards)
         result["outcome_head"] = report(p_head, y, t)
@@ -126,10 +174,10 @@ def main() -> int:
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     if args.plot:
         plot_reliability(result["value_model"], args.plot,
-                         title=f"Value model: reliability ({args.split} split, every position)")
+                         title=f"Value model: reliability ({source}, every position)")
     rows = [("value model", result["value_model"])] + ([("outcome head", result["outcome_head"])]
                                                        if "outcome_head" in result else [])
-    print(f"{args.split}: {len(videos)} games, {len(y)} positions")
+    print(f"{source}: {len(videos)} games, {len(y)} positions")
     print(f"{'winrate from':14s} {'Brier':>7s} {'base':>7s}  " + "  ".join(f"{k:>9s}" for k in result["value_model"]["brier_by_phase"]))
     for name, rep in rows:
         print(f"{name:14s} {rep['brier']:7.4f} {rep['brier_constant']:7.4f}  "

@@ -245,3 +245,21 @@ def test_the_resignation_replay_applies_the_engines_rule():
     assert row["mean_share_of_game_left"] == pytest.approx(((1 - 24 / 29) + 0) / 2)
     (strict,) = check(p, y, t, games, thresholds=(0.05,), turns=4, min_moves=20)
     assert strict["resigned"] == 1  # White had only 3 low moves in a row
+
+
+def test_eval_script_scores_sgf_games_and_judges_one_named_side(tiny_bundle, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "a.json"
+    corpus = tiny_bundle.parent / "data" / "rand9" / "games.sgf"  # 30 games, PB and PW both "random"
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "eval_value.py"), "--weights", str(tiny_bundle),
+                           "--sgf", str(corpus), "--side", "random", "--threads", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rep = json.loads(out.read_text())
+    assert rep["games"] == 30 and all(r["sides"] == 30 for r in rep["resignation"])  # one side (Black) per game
+    nobody = subprocess.run([sys.executable, str(REPO / "scripts" / "eval_value.py"), "--weights", str(tiny_bundle),
+                             "--sgf", str(corpus), "--side", "katago", "--threads", "1", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert nobody.returncode == 1 and "no 9x9 games" in nobody.stdout
