@@ -9,8 +9,9 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   last because Sabaki reads the variation as the vertices at the end of each ``info``.
 - ``lz-genmove_analyze`` / ``kata-genmove_analyze``: one ``info`` line, then ``play D4``;
   the move is played, like ``genmove``.
-- ``gogui-analyze_commands``: a ``dboard`` of the move distribution (legal and raw) and a
-  ``gfx`` overlay of the stones the model imagines on the next frame.
+- ``gogui-analyze_commands``: a ``dboard`` of the move distribution (legal and raw), one of the
+  value model's winrate after each legal move (minus the position's), and a ``gfx`` overlay of
+  the stones the model imagines on the next frame.
 
 What the numbers mean here, since the model does no search: ``prior`` is the model's
 probability of the move (among legal moves), ``winrate`` the probability that the side to
@@ -178,6 +179,16 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     def raw_policy(args: tuple[str, ...]) -> str:
         return dboard(analyze(color_arg(args)).probs, engine.game.size)
 
+    def winrates(args: tuple[str, ...]) -> str:
+        """GoGui map of the value model's winrate after each legal move, minus the position's (positive:
+        the move leaves the mover better off than the model thinks it is now)."""
+        color = color_arg(args)
+        a = analyze(color, engine.game.size ** 2 + 1)
+        if a.move_winrates is None or a.winrate is None:
+            raise GtpError("no winrates: this player has no value model")
+        gain = np.where(np.isfinite(a.move_winrates), a.move_winrates - a.winrate, 0.0)
+        return dboard(gain, engine.game.size)
+
     def imagined(args: tuple[str, ...]) -> str:
         return imagined_gfx(analyze(color_arg(args)), engine.game.position.array(), engine.game.size)
 
@@ -185,6 +196,7 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
         engine._arity(args, 0)
         return "\n".join(["dboard/Move Probabilities/videoworld-policy %c",
                           "dboard/Raw Move Probabilities (before the rules)/videoworld-raw_policy %c",
+                          "dboard/Winrate After Each Move, minus Now/videoworld-winrates %c",
                           "gfx/Imagined Next Stones/videoworld-imagined %c"])
 
     return {
@@ -195,6 +207,7 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
         "gogui-analyze_commands": gogui_commands,
         "videoworld-policy": policy,
         "videoworld-raw_policy": raw_policy,
+        "videoworld-winrates": winrates,
         "videoworld-imagined": imagined,
     }
 

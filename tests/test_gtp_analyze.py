@@ -24,7 +24,8 @@ from gtp.engine import GtpEngine
 
 REPO = Path(__file__).resolve().parents[1]
 ANALYSIS_COMMANDS = ["lz-analyze", "kata-analyze", "lz-genmove_analyze", "kata-genmove_analyze",
-                     "gogui-analyze_commands", "videoworld-policy", "videoworld-raw_policy", "videoworld-imagined"]
+                     "gogui-analyze_commands", "videoworld-policy", "videoworld-raw_policy", "videoworld-winrates",
+                     "videoworld-imagined"]
 
 
 class FixedAnalyzer:
@@ -119,6 +120,7 @@ def test_analysis_transcript_byte_for_byte():
         "play E5\n\n"
         "=6 dboard/Move Probabilities/videoworld-policy %c\n"
         "dboard/Raw Move Probabilities (before the rules)/videoworld-raw_policy %c\n"
+        "dboard/Winrate After Each Move, minus Now/videoworld-winrates %c\n"
         "gfx/Imagined Next Stones/videoworld-imagined %c\n\n"
         f"=7 \n{z}\n{z}\n{z}\n{z}\n0.2500 0.0000 0.0000 0.0000 0.0000\n\n"
         f"=8 \n0.0000 0.0000 0.0000 0.0000 0.3000\n{z}\n0.0000 0.0000 0.5000 0.0000 0.0000\n{z}\n"
@@ -289,3 +291,14 @@ def test_each_candidate_carries_the_winrate_after_it_when_the_analyzer_has_one()
     assert [m["winrate"] for m in parse_sabaki(lines[1])] == [90.0, 20.0, 70.0]  # Sabaki drops the pass
     assert "winrate 4000 prior 1500 order 2 pv pass" in lines[1]
     assert analyzer.asked == [2, 4, 0]  # the analysis streams ask for as many as they list; dboards for none
+
+
+def test_the_winrate_map_shows_each_moves_gain_and_needs_a_value_model():
+    engine = GtpEngine(lambda: Game(size=5, komi=7), WinrateAnalyzer())
+    z = "0.0000 0.0000 0.0000 0.0000 0.0000"
+    # after C3 0.9, E5 0.2, A1 0.7, minus the position's 0.625; every other point 0 (not a candidate)
+    assert run(engine, "1 videoworld-winrates b\n") == (
+        f"=1 \n0.0000 0.0000 0.0000 0.0000 -0.4250\n{z}\n0.0000 0.0000 0.2750 0.0000 0.0000\n{z}\n"
+        "0.0750 0.0000 0.0000 0.0000 0.0000\n\n")
+    plain = GtpEngine(lambda: Game(size=5, komi=7), FixedAnalyzer())
+    assert run(plain, "2 videoworld-winrates\n") == "?2 no winrates: this player has no value model\n\n"
