@@ -136,7 +136,7 @@ SHIPPED = REPO / "weights" / "9x9"
 def test_shipped_value_model_beats_the_base_rate_on_held_out_games():
     """On every position from move 40 on of every validation game (never trained on), the shipped
     value model's Brier score is well below the constant prediction's (measured when it shipped:
-    0.137 against 0.215 on these 8,791 positions of the 351 val games of the session-15 data)."""
+    0.137 against 0.215 on the 8,791 such positions of the 351 val games at commit 912c658)."""
     from models.bundle import load_bundle
     from models.train.value_stage import every_position, game_results, predict
     from render.frame import RenderConfig
