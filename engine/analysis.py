@@ -8,7 +8,7 @@ No torch here: the batcher in engine/ is model-agnostic.
 An *analyzer* is a ``Player`` that also offers
 ``analyze_many([(game, color), ...], cleanup=False, move_winrates=0) -> list[Analysis]``
 (``move_winrates=k``: also the winrate after each of the k most likely legal moves, for GUIs,
-where the analyzer can tell; callers pass it only when k > 0).
+where the analyzer can tell).
 """
 
 from __future__ import annotations
@@ -137,12 +137,12 @@ class BySizeAnalyzer(BySizePlayer):
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0) -> list[Analysis]:
         out: list[Optional[Analysis]] = [None] * len(requests)
-        extra = {"move_winrates": move_winrates} if move_winrates else {}
         by_size: dict[int, list[int]] = {}
         for i, (game, _) in enumerate(requests):
             by_size.setdefault(game.size, []).append(i)
         for size, idx in by_size.items():
-            answers = self.for_size(size).analyze_many([requests[i] for i in idx], cleanup=cleanup, **extra)  # type: ignore[attr-defined]
+            answers = self.for_size(size).analyze_many([requests[i] for i in idx], cleanup=cleanup,  # type: ignore[attr-defined]
+                                                       move_winrates=move_winrates)
             for i, a in zip(idx, answers):
                 out[i] = a
         return out  # type: ignore[return-value]

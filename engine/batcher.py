@@ -258,8 +258,8 @@ class Batcher:
     def _answer_group(self, group: list[_Request], options: Options) -> list[tuple[Future, object]]:
         start = time.monotonic()
         try:
-            extra = {"move_winrates": options.move_winrates} if options.move_winrates else {}
-            answers = self.analyzer.analyze_many([(r.game, r.color) for r in group], cleanup=options.cleanup, **extra)
+            answers = self.analyzer.analyze_many([(r.game, r.color) for r in group], cleanup=options.cleanup,
+                                                 move_winrates=options.move_winrates)
             if len(answers) != len(group):
                 raise RuntimeError(f"analyzer answered {len(answers)} of {len(group)} requests")
         except Exception as e:  # one bad batch must not kill the worker: its callers get the error

@@ -50,8 +50,7 @@ class ResigningPlayer:
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0) -> list[Analysis]:
-        extra = {"move_winrates": move_winrates} if move_winrates else {}
-        return self.inner.analyze_many(requests, cleanup=cleanup, **extra)
+        return self.inner.analyze_many(requests, cleanup=cleanup, move_winrates=move_winrates)
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
         analysis = self.inner.analyze_many([(game, color)], cleanup=cleanup)[0]

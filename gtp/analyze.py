@@ -145,8 +145,7 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     from gtp.engine import GtpError
 
     def analyze(color: int, move_winrates: int = 0) -> Analysis:
-        extra = {"move_winrates": move_winrates} if move_winrates else {}
-        return engine.player.analyze_many([(engine.game, color)], **extra)[0]  # type: ignore[attr-defined]
+        return engine.player.analyze_many([(engine.game, color)], move_winrates=move_winrates)[0]  # type: ignore[attr-defined]
 
     def stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:

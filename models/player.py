@@ -198,20 +198,22 @@ class NeuralPlayer:
                 where.append((i, flat))
         if not boards:
             return
-        value, S = self.value, self.symmetries
+        S = self.symmetries
         views = np.concatenate([symmetry(np.stack(boards), t) for t in range(S)])  # (S*M, N, N), s-major
-        frames = frames_of(views, RenderConfig(resolution=value.cfg.resolution)).to(self.bundle.device)
-        p_opponent = value.win_probability(frames).reshape(S, len(boards)).mean(0).cpu().numpy()
-        for (i, flat), p in zip(where, p_opponent):
-            analyses[i].move_winrates[flat] = 1.0 - float(p)
+        for (i, flat), p in zip(where, self._mean_value(views, S)):
+            analyses[i].move_winrates[flat] = 1.0 - float(p)  # the opponent's P(win), turned around
 
     def _winrates(self, boards: np.ndarray, S: int, B: int, outcome: Optional[torch.Tensor]) -> Optional[list[float]]:
         """P(side to move wins) per request, averaged over the S views: from the bundle's value model
         (frames of ``boards``, (S*B, N, N) mover's view), else the transformer's outcome head, else None."""
         if self.value is not None:
-            frames = frames_of(boards, RenderConfig(resolution=self.value.cfg.resolution)).to(self.bundle.device)
-            return self.value.win_probability(frames).reshape(S, B).mean(0).tolist()
+            return self._mean_value(boards, S).tolist()
         return None if outcome is None else outcome.reshape(S, B).mean(0).tolist()
+
+    def _mean_value(self, views: np.ndarray, S: int) -> np.ndarray:
+        """(S*M, N, N) mover's-view boards, view-major -> (M,) the value model's P(mover wins), averaged over the S views."""
+        frames = frames_of(views, RenderConfig(resolution=self.value.cfg.resolution)).to(self.bundle.device)
+        return self.value.win_probability(frames).reshape(S, -1).mean(0).cpu().numpy()
 
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:
         """(M, 16) token ids of x_t and imagined x_{t+1} -> (M, N*N+1) one-hot of the new black stone."""

@@ -45,24 +45,20 @@ def outcome_head(bundle, boards: np.ndarray, chunk: int = 512) -> np.ndarray:
 def sgf_games(paths: list[str], size: int, side: Optional[str]) -> tuple[list[np.ndarray], np.ndarray, Optional[dict]]:
     """Videos and Black's scores of SGF games (as ``game_results`` gives a split's); with ``side``, the frame
     parity of the colour whose player name contains it, per game (games where neither does are left out)."""
-    from engine.sgf import SgfError, parse_collection, record_to_game
-    from models.video_data import game_stones
+    from engine.sgf import parse_collection
+    from models.train.value_stage import video_and_score
 
     videos, scores, sides = [], [], {}
     for path in sorted(paths):
         for rec in parse_collection(Path(path).read_bytes()):
             parity = None if side is None else (0 if side in rec.black_player else 1 if side in rec.white_player else -1)
-            if rec.size != size or rec.black_setup or rec.white_setup or parity == -1:
+            got = None if rec.size != size or parity == -1 else video_and_score(rec)
+            if got is None:
                 continue
-            try:
-                game = record_to_game(rec)
-            except SgfError:
-                continue
-            r = rec.result.upper()
             if parity is not None:
                 sides[len(videos)] = (parity,)
-            videos.append(game_stones(game))
-            scores.append(1.0 if r.startswith("B+") else 0.0 if r.startswith("W+") else 0.5)
+            videos.append(got[0])
+            scores.append(got[1])
     return videos, np.array(scores, dtype=np.float32), (sides if side is not None else None)
 
 

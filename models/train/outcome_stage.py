@@ -38,6 +38,12 @@ class OutcomeTrainConfig:
     eval_windows: int = 2000
 
 
+def black_score(result: str) -> float:
+    """An SGF result (RE) as Black's score: 1 a win, 0 a loss, 1/2 a draw (or no result)."""
+    r = result.upper()
+    return 1.0 if r.startswith("B+") else 0.0 if r.startswith("W+") else 0.5
+
+
 def results_in_cache_order(data_dir: str, split: str, size: int, games: int) -> np.ndarray:
     """Black's score of each game (1 win, 0 loss, 0.5 draw) in token-cache order (append-only corpora)."""
     from engine.sgf import SgfError, record_to_game
@@ -50,8 +56,7 @@ def results_in_cache_order(data_dir: str, split: str, size: int, games: int) -> 
             record_to_game(rec)  # the cache skipped games that do not replay: stay aligned
         except SgfError:
             continue
-        r = rec.result.upper()
-        out.append(1.0 if r.startswith("B+") else 0.0 if r.startswith("W+") else 0.5)
+        out.append(black_score(rec.result))
         if len(out) == games:
             break
     if len(out) != games:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from models.checkpoint import config_dict
 from models.train.loop import LoopConfig, Trainer, configure_torch
-from models.train.outcome_stage import calibration, plot_reliability
+from models.train.outcome_stage import black_score, calibration, plot_reliability
 from models.value import ValueConfig, ValueNet, frames_of
 from models.video_data import swap_colours, symmetry
 from render.frame import RenderConfig
@@ -44,23 +44,31 @@ class ValueTrainConfig:
     max_games: int = 0  # 0 = all (tests use a few)
 
 
-def game_results(data_dir: str, split: str, size: int, corpora=(), max_games: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
-    """The camera's videos ((T+1, N, N) stones each) and Black's score of each game (1 / 0 / 0.5)."""
-    from engine.corpus import iter_records
+def video_and_score(rec) -> Optional[tuple[np.ndarray, float]]:
+    """One SGF record -> the camera's video ((T+1, N, N) stones) and Black's score, or None when the
+    game has setup stones (the mover's-view parity needs Black first) or does not replay."""
     from engine.sgf import SgfError, record_to_game
     from models.video_data import game_stones
 
+    if rec.black_setup or rec.white_setup:
+        return None
+    try:
+        return game_stones(record_to_game(rec)), black_score(rec.result)
+    except SgfError:
+        return None
+
+
+def game_results(data_dir: str, split: str, size: int, corpora=(), max_games: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """The camera's videos ((T+1, N, N) stones each) and Black's score of each game (1 / 0 / 0.5)."""
+    from engine.corpus import iter_records
+
     videos, scores = [], []
     for _, rec in iter_records(data_dir, list(corpora) or None, split=split, size=size):
-        if rec.black_setup or rec.white_setup:
-            continue  # the mover's-view parity needs Black first
-        try:
-            game = record_to_game(rec)
-        except SgfError:
+        got = video_and_score(rec)
+        if got is None:
             continue
-        r = rec.result.upper()
-        videos.append(game_stones(game))
-        scores.append(1.0 if r.startswith("B+") else 0.0 if r.startswith("W+") else 0.5)
+        videos.append(got[0])
+        scores.append(got[1])
         if max_games and len(videos) >= max_games:
             break
     return videos, np.array(scores, dtype=np.float32)
