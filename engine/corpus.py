@@ -115,6 +115,17 @@ def iter_records(data_dir: Path | str, corpora: Optional[list[str]] = None, spli
                 yield name, rec
 
 
+def other_corpus_keys(data_dir: Path | str, corpus: Path | str) -> set[str]:
+    """Keys of every game in the corpora of ``data_dir`` but ``corpus``: a game already stored in a
+    sibling corpus (GNU Go at the same levels from the same opening plays it again) is a duplicate."""
+    own = Path(corpus).resolve()
+    keys: set[str] = set()
+    for games in sorted(Path(data_dir).glob("*/games.sgf")):
+        if games.parent.resolve() != own:
+            keys.update(record_key(r.size, r.moves) for r in read_records(games))
+    return keys
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
-from engine.corpus import CorpusFile, game_key, update_manifest, write_corpus_info
+from engine.corpus import CorpusFile, game_key, other_corpus_keys, update_manifest, write_corpus_info
 from engine.engines import REPO, spec_from_preset
 from engine.match import MatchConfig, play_match, random_opening
 from engine.sgf import dump_game
@@ -157,6 +157,9 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
     from tqdm import tqdm
 
     corpus = CorpusFile(out)
+    # games in the other corpora of data_dir count as duplicates too (read once: a sibling job's
+    # new games are not seen, the odds of the same game in two jobs at once are negligible)
+    elsewhere = other_corpus_keys(data_dir, out) if data_dir else set()
     write_corpus_info(out, {"generator": "videoworld-go selfplay", "config": asdict(cfg)})
     log_dir = Path(log_dir or REPO / "runs" / "selfplay" / out.name)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -186,7 +189,7 @@ def run_selfplay(cfg: SelfPlayConfig, out: Path, games: int, workers: int = 2, s
                 for fut in done:
                     inflight.pop(fut)
                     r = fut.result()
-                    if r["ok"] and corpus.append(r["sgf"], r["key"], r["moves"]):
+                    if r["ok"] and r["key"] not in elsewhere and corpus.append(r["sgf"], r["key"], r["moves"]):
                         stats["stored"] += 1
                         stale = 0
                         bar.update(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,23 @@ def test_rerun_drops_games_it_already_has(tmp_path: Path, monkeypatch: pytest.Mo
     assert second["count"] == 3
     keys = keys_of(out)
     assert len(keys) == 3 and len(set(keys)) == 3
+
+
+def test_a_game_stored_in_a_sibling_corpus_is_a_duplicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # two corpora of one data dir (e.g. GNU Go at levels 1/5/10 and at 1-5) replay some of the same
+    # games: the second keeps none of the first's, and the manifest lists both
+    real = selfplay.spec_from_preset
+    monkeypatch.setattr(selfplay, "spec_from_preset", lambda preset, *a, **kw: real(preset, *a, **{**kw, "seed": 1}))
+    cfg = SelfPlayConfig(engines=("gnugo:0",), opening_min=0, opening_max=0, move_timeout=30)
+    data = tmp_path / "data"
+    first = run_selfplay(cfg, data / "a", 2, workers=1, seed=0, data_dir=data, log_dir=tmp_path / "la", progress=False)
+    assert first["count"] == 2
+    second = run_selfplay(cfg, data / "b", 3, workers=1, seed=0, data_dir=data, log_dir=tmp_path / "lb",
+                          progress=False, max_stale=2)
+    assert second["duplicates"] == 2 and second["count"] == 0  # both replays were a's games: none kept
+    assert not set(keys_of(data / "a")) & set(keys_of(data / "b"))
+    manifest = json.loads((data / "manifest.json").read_text())
+    assert manifest["corpora"]["a"]["games"] == 2 and manifest["corpora"]["b"]["games"] == 0
 
 
 def test_a_run_that_only_replays_known_games_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,83 @@
+"""The committed corpora under data/: the manifest tells the truth, no game is stored twice, and
+every game was played to the end, so its area score is its result (GNU Go as the judge of dead
+stones)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from engine.coords import PASS, color_name, to_gtp
+from engine.corpus import SPLITS, read_records, record_key, sha256_file, split_of
+from engine.engines import gnugo_available, gnugo_spec
+from engine.sgf import record_to_game
+from gtp.client import GtpClient
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def manifest() -> dict:
+    return json.loads((DATA / "manifest.json").read_text())
+
+
+def corpora() -> list[str]:
+    return sorted(manifest()["corpora"])
+
+
+def test_every_corpus_on_disk_is_in_the_manifest() -> None:
+    on_disk = sorted(p.parent.name for p in DATA.glob("*/games.sgf"))
+    assert on_disk and on_disk == corpora()
+
+
+@pytest.mark.parametrize("name", corpora())
+def test_the_manifest_matches_the_corpus(name: str) -> None:
+    entry = manifest()["corpora"][name]
+    path = DATA / entry["file"]
+    assert sha256_file(path) == entry["sha256"]
+    assert path.read_bytes().endswith(b"\n")  # no torn last game
+    records = list(read_records(path))
+    assert len(records) == entry["games"]
+    assert sum(len(r.moves) for r in records) == entry["moves"]
+    splits = Counter(split_of(record_key(r.size, r.moves)) for r in records)
+    assert {s: splits.get(s, 0) for s in SPLITS} == entry["splits"]
+    assert (DATA / name / "corpus.json").exists() and entry["source"]["config"]["engines"]
+
+
+def test_no_game_is_stored_twice_in_all_of_data() -> None:
+    keys = Counter(record_key(r.size, r.moves) for name in corpora() for r in read_records(DATA / name / "games.sgf"))
+    twice = [k for k, n in keys.items() if n > 1]
+    assert not twice, f"{len(twice)} games stored more than once"
+
+
+def sample(name: str, n: int, seed: int) -> list:
+    records = list(read_records(DATA / name / "games.sgf"))
+    return random.Random(seed).sample(records, min(n, len(records)))
+
+
+@pytest.mark.parametrize("name", corpora())
+def test_games_replay_under_our_rules_and_their_result_is_the_area_score(name: str) -> None:
+    for rec in sample(name, 200, seed=0):
+        assert rec.size == 9 and rec.komi == 7.0 and rec.result
+        game = record_to_game(rec)  # raises on any move our rules (superko, no suicide) forbid
+        if game.resigned is None:
+            assert game.position.passes >= 2, "a scored game ends with two passes"
+            assert game.result() == rec.result
+
+
+@pytest.mark.skipif(not gnugo_available(), reason="GNU Go is not installed")
+@pytest.mark.parametrize("name", corpora())
+def test_gnugo_finds_no_dead_stone_left_on_the_final_board(name: str) -> None:
+    # "played to the end": dead stones were captured, so area scoring needs no dead-stone judgement
+    with GtpClient(gnugo_spec(10), timeout=60) as judge:
+        for rec in sample(name, 25, seed=1):
+            if record_to_game(rec).resigned is not None:
+                continue
+            judge.send("boardsize 9")
+            judge.send("clear_board")
+            for colour, move in rec.moves:
+                judge.send(f"play {color_name(colour)} {'pass' if move is PASS else to_gtp(move, 9)}")
+            assert judge.send("final_status_list dead").split() == [], rec.result
