@@ -4,6 +4,7 @@ stones)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections import Counter
@@ -28,6 +29,12 @@ def corpora() -> list[str]:
     return sorted(manifest()["corpora"])
 
 
+@functools.lru_cache(maxsize=None)
+def records(name: str) -> tuple:
+    """Every game of one corpus, parsed once for all the tests (20,000 games take seconds)."""
+    return tuple(read_records(DATA / name / "games.sgf"))
+
+
 def test_every_corpus_on_disk_is_in_the_manifest() -> None:
     on_disk = sorted(p.parent.name for p in DATA.glob("*/games.sgf"))
     assert on_disk and on_disk == corpora()
@@ -39,23 +46,23 @@ def test_the_manifest_matches_the_corpus(name: str) -> None:
     path = DATA / entry["file"]
     assert sha256_file(path) == entry["sha256"]
     assert path.read_bytes().endswith(b"\n")  # no torn last game
-    records = list(read_records(path))
-    assert len(records) == entry["games"]
-    assert sum(len(r.moves) for r in records) == entry["moves"]
-    splits = Counter(split_of(record_key(r.size, r.moves)) for r in records)
+    games = list(read_records(path))
+    assert len(games) == entry["games"]
+    assert sum(len(r.moves) for r in games) == entry["moves"]
+    splits = Counter(split_of(record_key(r.size, r.moves)) for r in games)
     assert {s: splits.get(s, 0) for s in SPLITS} == entry["splits"]
     assert (DATA / name / "corpus.json").exists() and entry["source"]["config"]["engines"]
 
 
 def test_no_game_is_stored_twice_in_all_of_data() -> None:
-    keys = Counter(record_key(r.size, r.moves) for name in corpora() for r in read_records(DATA / name / "games.sgf"))
+    keys = Counter(record_key(r.size, r.moves) for name in corpora() for r in records(name))
     twice = [k for k, n in keys.items() if n > 1]
     assert not twice, f"{len(twice)} games stored more than once"
 
 
 def sample(name: str, n: int, seed: int) -> list:
-    records = list(read_records(DATA / name / "games.sgf"))
-    return random.Random(seed).sample(records, min(n, len(records)))
+    games = records(name)
+    return random.Random(seed).sample(games, min(n, len(games)))
 
 
 @pytest.mark.parametrize("name", corpora())
