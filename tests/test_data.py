@@ -88,3 +88,14 @@ def test_gnugo_finds_no_dead_stone_left_on_the_final_board(name: str) -> None:
             for colour, move in rec.moves:
                 judge.send(f"play {color_name(colour)} {'pass' if move is PASS else to_gtp(move, 9)}")
             assert judge.send("final_status_list dead").split() == [], rec.result
+
+
+def test_the_corpora_hold_what_the_issue_asks_for() -> None:
+    # issue 3: at least 5,000 KataGo games for the first shipped model, at least 20,000 9x9 games in all;
+    # a corpus is append-only, so these can only fail if games were lost
+    entries = manifest()["corpora"]
+    games = {name: entry["games"] for name, entry in entries.items()}
+    katago = sum(entry["games"] for entry in entries.values()
+                 if all(e.startswith("katago") for e in entry["source"]["config"]["engines"]))
+    assert katago >= 5000, games
+    assert sum(games.values()) >= 20000, games
