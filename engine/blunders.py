@@ -148,8 +148,9 @@ def first_pass(record: GameRecord) -> Optional[int]:
     return next((i for i, (_, m) in enumerate(record.moves) if m is PASS), None)
 
 
-def leader_at(client, record: GameRecord, upto: int, komi: float) -> str:
-    """The judge's name of the side ahead ("B"/"W"/"0") after ``upto`` moves (GTP final_score)."""
+def replay_on(client, record, komi: float, upto: Optional[int] = None) -> None:
+    """Set a GTP engine's board to ``record``'s position after ``upto`` moves (all by default):
+    setup stones first. ``record``: a GameRecord or an SgfRecord (size, setup, moves)."""
     client.send(f"boardsize {record.size}")
     client.send("clear_board")
     client.send(f"komi {komi:g}")
@@ -158,6 +159,11 @@ def leader_at(client, record: GameRecord, upto: int, komi: float) -> str:
             client.send(f"play {color_name(colour)} {to_gtp(p, record.size)}")
     for colour, move in record.moves[:upto]:
         client.send(f"play {color_name(colour)} {to_gtp(move, record.size)}")
+
+
+def leader_at(client, record: GameRecord, upto: int, komi: float) -> str:
+    """The judge's name of the side ahead ("B"/"W"/"0") after ``upto`` moves (GTP final_score)."""
+    replay_on(client, record, komi, upto)
     answer = client.send("final_score").strip()
     return answer[:1] if answer[:1] in "BW" else "0"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.coords import PASS, color_name, to_gtp
+from engine.blunders import replay_on
 from engine.corpus import SPLITS, read_records, record_key, sha256_file, split_of
 from engine.engines import gnugo_available, gnugo_spec
 from engine.sgf import record_to_game
@@ -31,8 +31,8 @@ def corpora() -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def records(name: str) -> tuple:
-    """Every game of one corpus, parsed once for all the tests (20,000 games take seconds)."""
-    return tuple(read_records(DATA / name / "games.sgf"))
+    """Every game of one corpus (the file its manifest entry names), parsed once for all the tests."""
+    return tuple(read_records(DATA / manifest()["corpora"][name]["file"]))
 
 
 def test_every_corpus_on_disk_is_in_the_manifest() -> None:
@@ -46,7 +46,7 @@ def test_the_manifest_matches_the_corpus(name: str) -> None:
     path = DATA / entry["file"]
     assert sha256_file(path) == entry["sha256"]
     assert path.read_bytes().endswith(b"\n")  # no torn last game
-    games = list(read_records(path))
+    games = records(name)
     assert len(games) == entry["games"]
     assert sum(len(r.moves) for r in games) == entry["moves"]
     splits = Counter(split_of(record_key(r.size, r.moves)) for r in games)
@@ -83,10 +83,7 @@ def test_gnugo_finds_no_dead_stone_left_on_the_final_board(name: str) -> None:
         for rec in sample(name, 25, seed=1):
             if record_to_game(rec).resigned is not None:
                 continue
-            judge.send("boardsize 9")
-            judge.send("clear_board")
-            for colour, move in rec.moves:
-                judge.send(f"play {color_name(colour)} {'pass' if move is PASS else to_gtp(move, 9)}")
+            replay_on(judge, rec, rec.komi)
             assert judge.send("final_status_list dead").split() == [], rec.result
 
 
