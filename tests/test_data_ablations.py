@@ -54,6 +54,34 @@ def test_corpus_filter_samples_only_the_named_corpus():
         WindowSampler(cache, 3, corpora={"katago19"})
 
 
+def test_corpus_shares_set_each_corpus_fraction_of_the_windows():
+    cache = _cache()  # corpus "a": 11 transitions (games 0, 2), "b": 4 (game 1, frames 6..10)
+    n = 4000
+    plain = WindowSampler(cache, 3).sample(np.random.default_rng(2), n)
+    from_b = lambda wins: np.isin(wins[:, 0, 0] // 1000, range(6, 11)).mean()
+    assert abs(from_b(plain) - 4 / 15) < 0.03  # uniform over transitions: b weighs what it holds
+    half = WindowSampler(cache, 3, shares={"b": 0.5})
+    assert abs(from_b(half.sample(np.random.default_rng(2), n)) - 0.5) < 0.03
+    # within a corpus the transitions stay equally likely: game 2 (6 of a's 11) gets 6/11 of a's half
+    starts = half.sample(np.random.default_rng(3), n)[:, 0, 0] // 1000
+    assert abs(np.isin(starts, range(11, 18)).mean() - 0.5 * 6 / 11) < 0.03
+    for bad in ({"c": 0.5}, {"b": 1.5}, {"b": 0.0}, {"a": 0.6, "b": 0.6}):
+        with pytest.raises(ValueError, match="share"):
+            WindowSampler(cache, 3, shares=bad)
+    with pytest.raises(ValueError, match="no training transitions"):
+        WindowSampler(cache, 3, corpora={"a"}, shares={"b": 0.5})
+
+
+def test_corpus_shares_are_parsed_with_a_reason_for_bad_text():
+    from models.train.transformer_stage import parse_shares
+
+    assert parse_shares("katago9=0.5, gnugo9=0.1") == {"katago9": 0.5, "gnugo9": 0.1}
+    assert parse_shares("") == {}
+    for bad in ("katago9", "katago9=half", "=0.5"):
+        with pytest.raises(ValueError, match="name=fraction"):
+            parse_shares(bad)
+
+
 def _tiny_tokenizer_cmd(run: Path, data: Path, steps: int, *extra: str) -> list[str]:
     return [sys.executable, "-m", "engine.cli", "train", "--stage", "tokenizer", "--set", "model=tiny",
             "--set", "batch=4", "--set", "loop.threads=1", "--set", "eval_every=1000000",

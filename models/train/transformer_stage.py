@@ -56,6 +56,24 @@ class TransformerTrainConfig:
     symmetries: int = 8
     corpora: str = ""
     vocab_from: str = ""
+    # corpus=share pairs, e.g. "katago9=0.5": that fraction of every batch's windows comes from the
+    # corpus (the others share the rest by their transitions), so a fast-growing cheap corpus does
+    # not crowd out the KataGo video (v9: GNU Go is 72 % of snapI's transitions).
+    corpus_shares: str = ""
+
+
+def parse_shares(text: str) -> dict[str, float]:
+    """"katago9=0.5,gnugo9=0.1" -> {"katago9": 0.5, "gnugo9": 0.1}."""
+    shares = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            shares[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"corpus_shares: expected name=fraction, got {part!r}") from None
+        if not sep or not name.strip():
+            raise ValueError(f"corpus_shares: expected name=fraction, got {part!r}")
+    return shares
 
 
 def load_dynamics(state_path: str, device="cpu") -> torch.nn.Module:
@@ -133,7 +151,8 @@ def train(cfg: TransformerTrainConfig) -> Path:
     val_cache = get_cache(cfg.cache_dir, "val", cfg.tokenizer_state, cfg.data_dir, cfg.size, cfg.loop.progress,
                           max(1, cfg.loop.threads))
     corpora = {c.strip() for c in cfg.corpora.split(",") if c.strip()} or None
-    sampler = WindowSampler(train_cache, horizon + 1, cfg.context, symmetries=cfg.symmetries, corpora=corpora)
+    sampler = WindowSampler(train_cache, horizon + 1, cfg.context, symmetries=cfg.symmetries, corpora=corpora,
+                            shares=parse_shares(cfg.corpus_shares) or None)
     if len(sampler) == 0:
         raise ValueError(f"no training windows (corpora={cfg.corpora!r}; the cache has {train_cache.sources})")
     val = WindowSampler(val_cache, horizon + 1, cfg.context)

@@ -21,10 +21,14 @@ class WindowSampler:
 
     ``symmetries``: 8 (augmentation, the default) or 1 (the frames as filmed: the ablation).
     ``corpora``: the corpus names whose games are sampled (None: all), e.g. {"katago9"}.
+    ``shares``: corpus name -> the fraction of sampled windows drawn from it, e.g. {"katago9": 0.5};
+    the corpora not named share the rest in proportion to their transitions. Without it every
+    transition is equally likely, so a corpus weighs what its transitions weigh.
     """
 
     def __init__(self, cache: TokenCache, length: int, context: int = 0, weights: np.ndarray | None = None,
-                 symmetries: int = 8, corpora: set[str] | None = None) -> None:
+                 symmetries: int = 8, corpora: set[str] | None = None,
+                 shares: dict[str, float] | None = None) -> None:
         if symmetries not in (1, 8):
             raise ValueError(f"symmetries must be 1 or 8, got {symmetries}")
         self.cache = cache
@@ -42,6 +46,32 @@ class WindowSampler:
         self.games = np.repeat(np.arange(cache.games), lens)
         self.starts = np.concatenate([np.arange(n) for n in lens]) if len(lens) else np.zeros(0, np.int64)
         self.weights = None if weights is None else weights[self.games] / weights[self.games].sum()
+        if shares:
+            if weights is not None:
+                raise ValueError("give weights or shares, not both")
+            self.weights = self._share_weights(cache, lens, shares)
+
+    @staticmethod
+    def _share_weights(cache: TokenCache, lens: np.ndarray, shares: dict[str, float]) -> np.ndarray:
+        """Per-transition probabilities giving each named corpus its share of the windows."""
+        names = np.asarray(cache.sources)
+        unknown = set(shares) - set(cache.sources)
+        if unknown:
+            raise ValueError(f"corpus shares name {sorted(unknown)}, not in the token cache (it has {cache.sources})")
+        if any(not 0.0 < v < 1.0 for v in shares.values()) or sum(shares.values()) > 1.0 + 1e-9:
+            raise ValueError(f"corpus shares must each be in (0, 1) and sum to at most 1, got {shares}")
+        per_corpus = np.bincount(cache.source, weights=lens, minlength=len(names))  # transitions a corpus
+        named = np.isin(names, list(shares))
+        if any(per_corpus[list(names).index(n)] == 0 for n in shares):
+            raise ValueError(f"a corpus given a share has no training transitions: {shares}")
+        rest = 1.0 - sum(shares.values())
+        if rest > 1e-9 and per_corpus[~named].sum() == 0:
+            raise ValueError(f"shares sum to {1 - rest:.3f} and no other corpus has transitions to take the rest")
+        corpus_p = np.where(named, [shares.get(n, 0.0) for n in names],
+                            rest * per_corpus / max(per_corpus[~named].sum(), 1))
+        per_transition = corpus_p / np.maximum(per_corpus, 1)  # (S,) probability of one transition
+        p = np.repeat(per_transition[cache.source], lens)  # (transitions,), in self.games order
+        return p / p.sum()
 
     def __len__(self) -> int:
         return len(self.games)
