@@ -64,7 +64,7 @@ class WindowSampler:
         named = np.isin(names, list(shares))
         if any(per_corpus[list(names).index(n)] == 0 for n in shares):
             raise ValueError(f"a corpus given a share has no training transitions: {shares}")
-        rest = 1.0 - sum(shares.values())
+        rest = max(0.0, 1.0 - sum(shares.values()))  # (shares summing to 1 up to rounding: no rest)
         if rest > 1e-9 and per_corpus[~named].sum() == 0:
             raise ValueError(f"shares sum to {1 - rest:.3f} and no other corpus has transitions to take the rest")
         corpus_p = np.where(named, [shares.get(n, 0.0) for n in names],
