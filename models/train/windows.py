@@ -16,6 +16,12 @@ from models.token_cache import TokenCache, build_cache, window
 from models.tokenizer import FrameTokenizer, TokenizerConfig, id_tensors
 
 
+def _require_known(cache: TokenCache, names, what: str) -> None:
+    unknown = set(names) - set(cache.sources)
+    if unknown:
+        raise ValueError(f"{what} {sorted(unknown)} are not in the token cache (it has {cache.sources})")
+
+
 class WindowSampler:
     """Uniform over transitions (t with a frame t+1) of every game, times ``symmetries`` symmetries.
 
@@ -38,9 +44,7 @@ class WindowSampler:
         lens = np.diff(cache.game_start) - 1  # transitions per game
         keep = np.ones(cache.games, dtype=bool)
         if corpora is not None:
-            unknown = set(corpora) - set(cache.sources)
-            if unknown:
-                raise ValueError(f"corpora {sorted(unknown)} are not in the token cache (it has {cache.sources})")
+            _require_known(cache, corpora, "corpora")
             keep = np.isin(np.asarray(cache.sources)[cache.source], sorted(corpora)) if cache.games else keep
         lens = np.where(keep, lens, 0)
         self.games = np.repeat(np.arange(cache.games), lens)
@@ -55,14 +59,12 @@ class WindowSampler:
     def _share_weights(cache: TokenCache, lens: np.ndarray, shares: dict[str, float]) -> np.ndarray:
         """Per-transition probabilities giving each named corpus its share of the windows."""
         names = np.asarray(cache.sources)
-        unknown = set(shares) - set(cache.sources)
-        if unknown:
-            raise ValueError(f"corpus shares name {sorted(unknown)}, not in the token cache (it has {cache.sources})")
+        _require_known(cache, shares, "corpus shares")
         if any(not 0.0 < v < 1.0 for v in shares.values()) or sum(shares.values()) > 1.0 + 1e-9:
             raise ValueError(f"corpus shares must each be in (0, 1) and sum to at most 1, got {shares}")
         per_corpus = np.bincount(cache.source, weights=lens, minlength=len(names))  # transitions a corpus
         named = np.isin(names, list(shares))
-        if any(per_corpus[list(names).index(n)] == 0 for n in shares):
+        if (per_corpus[named] == 0).any():
             raise ValueError(f"a corpus given a share has no training transitions: {shares}")
         rest = max(0.0, 1.0 - sum(shares.values()))  # (shares summing to 1 up to rounding: no rest)
         if rest > 1e-9 and per_corpus[~named].sum() == 0:
