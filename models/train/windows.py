@@ -32,8 +32,7 @@ class WindowSampler:
     transition is equally likely, so a corpus weighs what its transitions weigh.
     """
 
-    def __init__(self, cache: TokenCache, length: int, context: int = 0, weights: np.ndarray | None = None,
-                 symmetries: int = 8, corpora: set[str] | None = None,
+    def __init__(self, cache: TokenCache, length: int, context: int = 0, symmetries: int = 8, corpora: set[str] | None = None,
                  shares: dict[str, float] | None = None) -> None:
         if symmetries not in (1, 8):
             raise ValueError(f"symmetries must be 1 or 8, got {symmetries}")
@@ -49,11 +48,8 @@ class WindowSampler:
         lens = np.where(keep, lens, 0)
         self.games = np.repeat(np.arange(cache.games), lens)
         self.starts = np.concatenate([np.arange(n) for n in lens]) if len(lens) else np.zeros(0, np.int64)
-        self.weights = None if weights is None else weights[self.games] / weights[self.games].sum()
-        if shares:
-            if weights is not None:
-                raise ValueError("give weights or shares, not both")
-            self.weights = self._share_weights(cache, lens, shares)
+        # (transitions,) sampling probabilities; None: uniform over transitions
+        self.weights = self._share_weights(cache, lens, shares) if shares else None
 
     @staticmethod
     def _share_weights(cache: TokenCache, lens: np.ndarray, shares: dict[str, float]) -> np.ndarray:
