@@ -2,6 +2,7 @@
 suicide, ko, superko), and how crowded the board is then.
 
     .venv/bin/python scripts/raw_illegal_breakdown.py [--labels data/oracle/val9.jsonl] [--weights weights/9x9]
+        [--symmetries 8 --top-k 1]     # player settings (default: the bundle manifest's)
 """
 import argparse
 import collections
@@ -24,10 +25,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", default="data/oracle/val9.jsonl")
     ap.add_argument("--weights", default=None)
+    ap.add_argument("--symmetries", type=int, default=None, help="board views averaged (default: the manifest's)")
+    ap.add_argument("--top-k", type=int, default=None, help="branches per view (default: the manifest's)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     labels = list(load_labels(Path(args.labels)).values())
-    player = shipped(weights=args.weights)
+    player = shipped(weights=args.weights, symmetries=args.symmetries, top_k=args.top_k)
     games = []
     for lb in labels:
         g = Game(lb.size, lb.komi)
