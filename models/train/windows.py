@@ -32,8 +32,8 @@ class WindowSampler:
     transition is equally likely, so a corpus weighs what its transitions weigh.
     """
 
-    def __init__(self, cache: TokenCache, length: int, context: int = 0, symmetries: int = 8, corpora: set[str] | None = None,
-                 shares: dict[str, float] | None = None) -> None:
+    def __init__(self, cache: TokenCache, length: int, context: int = 0, symmetries: int = 8,
+                 corpora: set[str] | None = None, shares: dict[str, float] | None = None) -> None:
         if symmetries not in (1, 8):
             raise ValueError(f"symmetries must be 1 or 8, got {symmetries}")
         self.cache = cache
