@@ -41,6 +41,10 @@ class Analysis:
     # (N*N+1,) P(side to move wins) after each move, NaN where not evaluated: the top legal moves
     # when asked for (``analyze_many(..., move_winrates=k)``) and the player has a value model
     move_winrates: Optional[np.ndarray] = None
+    # (N*N+1,) visits of each move when a tree search chose the move (engine/search.py); None: no search
+    visits: Optional[np.ndarray] = None
+    # flat index of a visited move -> the search's principal variation from it (flat indices, the move first)
+    pvs: Optional[dict[int, list[int]]] = None
 
     @property
     def playable(self) -> np.ndarray:

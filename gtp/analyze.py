@@ -13,12 +13,14 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   value model's winrate after each legal move (minus the position's), and a ``gfx`` overlay of
   the stones the model imagines on the next frame.
 
-What the numbers mean here, since the model does no search: ``prior`` is the model's
-probability of the move (among legal moves), ``winrate`` the probability that the side to
-move wins after that move, from the value model on the board the move leaves (one ply of
-lookahead, no search beyond it). Bundles without a value model give every candidate the
+What the numbers mean here. With the network alone (``--visits 1``, the default): ``prior`` is
+the model's probability of the move (among legal moves), ``winrate`` the probability that the
+side to move wins after that move, from the value model on the board the move leaves (one ply
+of lookahead, no search beyond it). Bundles without a value model give every candidate the
 position's winrate from the outcome head, or 0.5 when they have neither. ``visits`` is the
 prior in thousandths (GUIs size their heat maps by visits), the ``pv`` just the move itself.
+With a tree search (``--visits N``, engine/search.py): the visited moves, most visited first,
+with their real visits, the search's mean winrate after each, and the principal variation.
 """
 
 from __future__ import annotations
@@ -101,16 +103,26 @@ def info_line(analysis: Analysis, size: int, kata: bool, max_moves: int) -> str:
     position_wr = 0.5 if analysis.winrate is None else float(analysis.winrate)
     per_move = analysis.move_winrates
     parts = []
-    for order, (flat, p) in enumerate(top_moves(analysis, max_moves)):
+    for order, (flat, p, visits) in enumerate(_candidates(analysis, max_moves)):
         vertex = to_gtp(from_flat(flat, size), size)
         wr = float(per_move[flat]) if per_move is not None and np.isfinite(per_move[flat]) else position_wr
-        visits = max(1, round(p * PSEUDO_VISITS))
+        pv = " ".join(to_gtp(from_flat(f, size), size) for f in (analysis.pvs or {}).get(flat, [flat]))
         if kata:
-            parts.append(f"info move {vertex} visits {visits} winrate {wr:.6f} prior {p:.6f} order {order} pv {vertex}")
+            parts.append(f"info move {vertex} visits {visits} winrate {wr:.6f} prior {p:.6f} order {order} pv {pv}")
         else:
             parts.append(f"info move {vertex} visits {visits} winrate {round(wr * 10000)} "
-                         f"prior {round(p * 10000)} order {order} pv {vertex}")
+                         f"prior {round(p * 10000)} order {order} pv {pv}")
     return " ".join(parts)
+
+
+def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, int]]:
+    """(flat, prior, visits), best first: after a tree search the visited moves by visits (ties: prior),
+    else the most likely legal moves with pseudo-visits proportional to the prior."""
+    probs = analysis.legal_probs
+    if analysis.visits is not None and analysis.visits.sum() > 0:
+        order = np.lexsort((-probs, -analysis.visits))
+        return [(int(f), float(probs[f]), int(analysis.visits[f])) for f in order[:max_moves] if analysis.visits[f] > 0]
+    return [(flat, p, max(1, round(p * PSEUDO_VISITS))) for flat, p in top_moves(analysis, max_moves)]
 
 
 def dboard(values: np.ndarray, size: int) -> str:

@@ -18,6 +18,7 @@ from engine.analysis import can_analyze
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.game import Game
 from engine.player import Player, RandomPlayer
+from engine.search import SearchConfig, SearchPlayer
 from engine.symmetry import VIEW_COUNTS
 from gtp import protocol
 from gtp.engine import GtpEngine
@@ -41,6 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="first codes the neural player imagines per move (default: the bundle's tuned value)")
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages over per move (default: the bundle's value)")
+    p.add_argument("--visits", type=_visits, default=1,
+                   help="tree search: leaf evaluations per move, the network's policy as prior and its value model "
+                        "as judge over the rules (engine/search.py; default 1: the network alone)")
+    p.add_argument("--c-puct", type=_positive, default=SearchConfig.c_puct, help="tree search: weight of the prior")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
                    help="resign when the winrate stays below P (e.g. 0.05) on --resign-turns moves in a row "
                         "(default: never resign)")
@@ -68,6 +73,20 @@ def _branches(text: str) -> int:
     return k
 
 
+def _visits(text: str) -> int:
+    v = int(text)
+    if not 1 <= v <= 100_000:
+        raise argparse.ArgumentTypeError("visits must be 1..100000")
+    return v
+
+
+def _positive(text: str) -> float:
+    x = float(text)
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return x
+
+
 def _probability(text: str) -> float:
     p = float(text)
     if not 0.0 < p < 1.0:
@@ -83,7 +102,8 @@ def _komi(text: str) -> float:
 
 
 def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0,
-                branches: int | None = None, symmetries: int | None = None) -> Player:
+                branches: int | None = None, symmetries: int | None = None,
+                search: SearchConfig | None = None) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -107,7 +127,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
-    analyzer = BySizeAnalyzer({bundle.board_size: neural}, UniformAnalyzer(RandomPlayer(seed)))
+    model = SearchPlayer(neural, search) if search is not None and search.visits > 1 else neural
+    analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -115,7 +136,9 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries)
+        search = SearchConfig(visits=args.visits, c_puct=args.c_puct)
+        player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
+                             search)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

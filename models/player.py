@@ -296,3 +296,13 @@ def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = Non
     """The shipped model (or the bundle ``weights``) with the frame-difference move reader instead
     of the IDM (the baseline)."""
     return shipped(weights=weights, top_k=top_k, move_reader="frame_diff")
+
+
+def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int = 8, c_puct: float = 1.5,
+                   fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None):
+    """The shipped model (or the bundle ``weights``) under a PUCT tree search of ``visits`` leaf
+    evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``."""
+    from engine.search import SearchConfig, SearchPlayer
+
+    return SearchPlayer(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
+                        SearchConfig(visits=visits, batch=batch, c_puct=c_puct, fpu_reduction=fpu_reduction))

@@ -1,0 +1,190 @@
+"""The PUCT search (engine/search.py) over a toy analyzer: a prior that prefers a quiet move,
+a value that counts stones, so only looking ahead finds the capture."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.analysis import Analysis
+from engine.board import from_ascii
+from engine.coords import BLACK, PASS, WHITE, from_flat, opponent, to_flat
+from engine.game import Game
+from engine.player import Player
+from engine.search import Node, SearchConfig, SearchPlayer, terminal_value
+
+# Black to move; the three White stones at C3-C4-D3... have one liberty left at D4 (capture there)
+CAPTURE = """
+. . . . .
+. X X . .
+X O O X .
+X O . X .
+. X X . .
+"""
+
+
+class ToyAnalyzer:
+    """Prior: ``favourite`` gets ``share`` of the mass, the other legal moves share the rest (pass never);
+    winrate: a logistic of the mover's stone lead, steepest at a lead of 8 (Black leads by 6 in
+    CAPTURE, 7 after a quiet move, 10 after the capture). Counts its calls and positions."""
+
+    name = "toy"
+
+    def __init__(self, favourite: int, share: float = 0.5) -> None:
+        self.favourite, self.share, self.calls, self.positions = favourite, share, 0, 0
+
+    def analyze_many(self, requests, cleanup: bool = False, move_winrates: int = 0) -> list[Analysis]:
+        self.calls += 1
+        self.positions += len(requests)
+        return [self._one(g, c) for g, c in requests]
+
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False):
+        return self._one(game, color).move
+
+    def _one(self, game: Game, color: int) -> Analysis:
+        pos = game.position
+        legal = pos.legal_mask(color).astype(np.float64)
+        legal[-1] = 0.0
+        probs = np.zeros_like(legal)
+        if legal.sum() == 0:
+            probs[-1] = 1.0
+        else:
+            probs = (1 - self.share) * legal / legal.sum()
+            fav = self.favourite if legal[self.favourite] else int(np.flatnonzero(legal)[0])
+            probs[fav] += self.share
+        stones = np.frombuffer(pos.stones, np.uint8)
+        lead = int((stones == color).sum()) - int((stones == opponent(color)).sum())
+        winrate = 1.0 / (1.0 + math.exp(-0.5 * (abs(lead) - 8) * np.sign(lead)))  # steep around a lead of 8
+        move = from_flat(int(np.argmax(probs)), game.size)
+        return Analysis(probs=probs, legal_probs=probs, raw_move=move, raw_legal=True, move=move, winrate=winrate,
+                        z_codes=[], imagined_board=pos.array(), imagined_frame=None)
+
+
+def capture_game() -> Game:
+    return Game(size=5, komi=0.5, positions=[from_ascii(CAPTURE, to_play=BLACK)])
+
+
+def test_the_search_finds_the_capture_the_prior_does_not_rank_first() -> None:
+    game = capture_game()
+    # the capturing point, found by the rules: the one move after which White has fewer stones
+    before = np.frombuffer(game.position.stones, np.uint8)
+    captures = [p for p in np.flatnonzero(game.position.legal_mask(BLACK)[:-1])
+                if (np.frombuffer(game.position.play(from_flat(int(p), 5), BLACK).stones, np.uint8) == WHITE).sum()
+                < (before == WHITE).sum()]
+    assert len(captures) == 1
+    capture = int(captures[0])
+    quiet = to_flat((4, 4), 5)  # a far corner the prior prefers
+    analyzer = ToyAnalyzer(favourite=quiet)
+    assert analyzer.genmove(game, BLACK) == from_flat(quiet, 5)  # the network alone plays the corner
+    player = SearchPlayer(analyzer, SearchConfig(visits=200, batch=4))
+    a = player.analyze_many([(game, BLACK)])[0]
+    assert a.move == from_flat(capture, 5)
+    assert isinstance(player, Player)
+    # the analysis reports the search: visits add up, winrates of visited moves, the root prior unchanged
+    assert a.visits is not None and a.visits.sum() == 199  # every visit but the root's own evaluation
+    assert a.visits[capture] == a.visits.max()
+    assert a.move_winrates[capture] > a.move_winrates[quiet]
+    assert np.isnan(a.move_winrates[a.visits == 0]).all()
+    np.testing.assert_allclose(a.probs, analyzer._one(game, BLACK).probs)
+    # batched: 199 leaf evaluations in calls of <= 4 positions (fewer when two paths end at one leaf)
+    assert analyzer.positions <= 200 and analyzer.calls >= 1 + 199 // 4
+
+
+def test_one_visit_or_cleanup_is_the_network_alone() -> None:
+    game = capture_game()
+    quiet = to_flat((4, 4), 5)
+    analyzer = ToyAnalyzer(favourite=quiet)
+    assert SearchPlayer(analyzer, SearchConfig(visits=1)).genmove(game, BLACK) == from_flat(quiet, 5)
+    analyzer.calls = 0
+    assert SearchPlayer(analyzer, SearchConfig(visits=50)).genmove(game, BLACK, cleanup=True) == from_flat(quiet, 5)
+    assert analyzer.calls == 1
+    with pytest.raises(ValueError):
+        SearchPlayer(analyzer, SearchConfig(visits=0))
+
+
+def test_terminal_values_follow_the_area_score() -> None:
+    game = capture_game()  # Black 9 stones, White 3, komi 0.5: Black ahead by area
+    game.play(PASS, BLACK)
+    game.play(PASS, WHITE)
+    assert game.is_over() and game.score() > 0
+    assert terminal_value(game, BLACK) == 1.0 and terminal_value(game, WHITE) == 0.0
+    node = Node(game, BLACK)
+    assert node.terminal and node.expanded and node.value == 1.0
+    draw = Game(size=5, komi=0.0)
+    draw.play(PASS, BLACK)
+    draw.play(PASS, WHITE)
+    assert terminal_value(draw, BLACK) == 0.5
+    resigned = capture_game()
+    resigned.resigned = WHITE
+    assert terminal_value(resigned, BLACK) == 1.0 and terminal_value(resigned, WHITE) == 0.0
+
+
+def test_virtual_loss_spreads_a_batch_and_collisions_are_not_counted() -> None:
+    game = capture_game()
+    analyzer = ToyAnalyzer(favourite=to_flat((4, 4), 5), share=0.2)
+    player = SearchPlayer(analyzer, SearchConfig(visits=9, batch=8))
+    root = Node(game, BLACK)
+    root.expand(analyzer.analyze_many([(game, BLACK)])[0])
+    paths = [player._descend(root) for _ in range(8)]
+    assert len({id(p[-1][0]) for p in paths}) >= 5  # (collisions, undone in a real search, may remain)
+    for p in paths:
+        player._backup(p)
+    assert root.n.sum() == 8  # virtual visits replaced by real ones
+    # without virtual loss every path of a batch follows the favourite to the same leaf
+    plain = SearchPlayer(analyzer, SearchConfig(visits=9, batch=8, virtual_loss=0.0))
+    root = Node(game, BLACK)
+    root.expand(analyzer.analyze_many([(game, BLACK)])[0])
+    assert len({id(plain._descend(root)[-1][0]) for _ in range(8)}) == 1
+    # ... and a search like that still counts each visit once: a collision is undone, not evaluated twice
+    analyzer.positions = 0
+    a = plain.analyze_many([(game, BLACK)])[0]
+    assert a.visits.sum() == 8 and analyzer.positions == 9
+
+
+def test_gtp_analysis_reports_the_search_as_sabaki_reads_it() -> None:
+    from test_gtp_analyze import parse_sabaki, run
+
+    from gtp.engine import GtpEngine
+
+    player = SearchPlayer(ToyAnalyzer(favourite=to_flat((4, 4), 5)), SearchConfig(visits=200, batch=4))
+    engine = GtpEngine(capture_game, player)
+    engine.game = capture_game()
+    out = run(engine, "1 kata-analyze B 0 maxmoves 5\n")
+    assert out.startswith("=1\n") and out.endswith("\n\n")
+    infos = parse_sabaki(out.splitlines()[1])
+    assert 2 <= len(infos) <= 5
+    visits = [i["visits"] for i in infos]
+    assert visits == sorted(visits, reverse=True) and sum(visits) <= 199
+    assert infos[0]["move"] == "C2"  # the capture (the one liberty of the White stones)
+    assert infos[0]["winrate"] > infos[1]["winrate"]
+    assert len(infos[0]["pv"]) >= 2 and infos[0]["pv"][0] == "C2"  # the search's line, not the move alone
+    assert run(engine, "2 genmove b\n") == "=2 C2\n\n"
+
+
+def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_player(tiny_bundle) -> None:
+    from test_gtp_engine import gtp_process
+
+    from gtp.cli import make_player
+    from models.player import NeuralPlayer
+
+    for bad in ("0", "x"):
+        proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--visits", bad)
+        out, err = proc.communicate(b"name\n", timeout=60)
+        assert proc.returncode == 2 and b"--visits" in err and out == b""
+    player = make_player("neural", 0, str(tiny_bundle), search=SearchConfig(visits=6, batch=3))
+    try:
+        model = player.batcher.analyzer.for_size(9)
+        assert isinstance(model, SearchPlayer) and isinstance(model.analyzer, NeuralPlayer)
+        game = Game(size=9)
+        a = model.analyze_many([(game, BLACK)])[0]
+        assert a.visits.sum() == 5 and game.position.is_legal(a.move, BLACK)
+        assert to_flat(a.move, 9) == int(np.lexsort((a.playable, a.visits))[-1])  # the most visited move
+    finally:
+        player.batcher.close()
+    plain = make_player("neural", 0, str(tiny_bundle), search=SearchConfig(visits=1))
+    try:
+        assert isinstance(plain.batcher.analyzer.for_size(9), NeuralPlayer)  # one visit: no search wrapper
+    finally:
+        plain.batcher.close()
