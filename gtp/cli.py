@@ -42,10 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="first codes the neural player imagines per move (default: the bundle's tuned value)")
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages over per move (default: the bundle's value)")
-    p.add_argument("--visits", type=_visits, default=1,
+    p.add_argument("--visits", type=_visits, default=None,
                    help="tree search: leaf evaluations per move, the network's policy as prior and its value model "
-                        "as judge over the rules (engine/search.py; default 1: the network alone)")
-    p.add_argument("--c-puct", type=_positive, default=SearchConfig.c_puct, help="tree search: weight of the prior")
+                        "as judge over the rules (engine/search.py); 1: the network alone "
+                        "(default: the bundle's player.visits, else 1)")
+    p.add_argument("--c-puct", type=_positive, default=None,
+                   help="tree search: weight of the prior (default: the bundle's player.c_puct, else "
+                        f"{SearchConfig.c_puct})")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
                    help="resign when the winrate stays below P (e.g. 0.05) on --resign-turns moves in a row "
                         "(default: never resign)")
@@ -103,7 +106,7 @@ def _komi(text: str) -> float:
 
 def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0,
                 branches: int | None = None, symmetries: int | None = None,
-                search: SearchConfig | None = None) -> Player:
+                visits: int | None = None, c_puct: float | None = None) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -127,18 +130,24 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
-    model = SearchPlayer(neural, search) if search is not None and search.visits > 1 else neural
+    search = search_config(bundle.manifest.get("player", {}), visits, c_puct)
+    model = SearchPlayer(neural, search) if search.visits > 1 else neural
     analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
+
+
+def search_config(player_settings: dict, visits: int | None, c_puct: float | None) -> SearchConfig:
+    """The tree search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct``) where not."""
+    return SearchConfig(visits=int(visits if visits is not None else player_settings.get("visits", 1)),
+                        c_puct=float(c_puct if c_puct is not None else player_settings.get("c_puct", SearchConfig.c_puct)))
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        search = SearchConfig(visits=args.visits, c_puct=args.c_puct)
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
-                             search)
+                             args.visits, args.c_puct)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -46,6 +46,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages per position (default: the bundle's value); "
                         "fewer is weaker but serves more positions per second")
+    p.add_argument("--visits", type=int, default=1,
+                   help="tree-search visits per position (engine/search.py; default 1: the network alone, "
+                        "the most positions per second)")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -74,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
                             workers=args.workers,
                             max_hold_ms=None if args.max_hold_ms < 0 else args.max_hold_ms, request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
-                            branches=args.branches, symmetries=args.symmetries, threads=args.threads)
+                            branches=args.branches, symmetries=args.symmetries, visits=args.visits,
+                            threads=args.threads)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -30,4 +30,10 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     # Greedy: a request's temperature re-samples from the returned distribution instead.
     neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
                           symmetries=settings.symmetries)
-    return BySizeAnalyzer({bundle.board_size: neural}, fallback), bundle.manifest
+    model: Analyzer = neural
+    if settings.visits > 1:
+        from engine.search import SearchConfig, SearchPlayer
+
+        c_puct = float(bundle.manifest.get("player", {}).get("c_puct", SearchConfig.c_puct))
+        model = SearchPlayer(neural, SearchConfig(visits=settings.visits, c_puct=c_puct))
+    return BySizeAnalyzer({bundle.board_size: model}, fallback), bundle.manifest

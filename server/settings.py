@@ -43,5 +43,8 @@ class Settings:
     # Board symmetries averaged per position (models/player.py ``symmetries``: 1, 2, 4 or 8);
     # None: the bundle's value (manifest ``player.symmetries``, else 1).
     symmetries: Optional[Literal[VIEW_COUNTS]] = None
+    # Tree-search visits per position (engine/search.py); 1: the network alone. Not the bundle's
+    # GTP default: a search multiplies the work per request, so the service opts in.
+    visits: int = Field(1, ge=1, le=10_000)
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default

@@ -92,7 +92,9 @@ class ServerState:
         ``symmetries``: board symmetries averaged), None without a model."""
         if not self.manifest:
             return None
-        return getattr(self.batcher.analyzer.for_size(self.manifest["board_size"]), name, None)
+        player = self.batcher.analyzer.for_size(self.manifest["board_size"])
+        player = getattr(player, "analyzer", player)  # a tree search (--visits) wraps the network
+        return getattr(player, name, None)
 
     async def analyze(self, game: Game, color: int, move_winrates: int = 0) -> Analysis:
         """The batcher's answer, or RequestTimeout (-> 504); a late answer is dropped, not queued on.

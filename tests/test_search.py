@@ -166,25 +166,55 @@ def test_gtp_analysis_reports_the_search_as_sabaki_reads_it() -> None:
 def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_player(tiny_bundle) -> None:
     from test_gtp_engine import gtp_process
 
-    from gtp.cli import make_player
+    from gtp.cli import make_player, search_config
     from models.player import NeuralPlayer
 
     for bad in ("0", "x"):
         proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--visits", bad)
         out, err = proc.communicate(b"name\n", timeout=60)
         assert proc.returncode == 2 and b"--visits" in err and out == b""
-    player = make_player("neural", 0, str(tiny_bundle), search=SearchConfig(visits=6, batch=3))
+    player = make_player("neural", 0, str(tiny_bundle), visits=6, c_puct=0.8)
     try:
         model = player.batcher.analyzer.for_size(9)
         assert isinstance(model, SearchPlayer) and isinstance(model.analyzer, NeuralPlayer)
+        assert (model.cfg.visits, model.cfg.c_puct) == (6, 0.8)
         game = Game(size=9)
         a = model.analyze_many([(game, BLACK)])[0]
         assert a.visits.sum() == 5 and game.position.is_legal(a.move, BLACK)
         assert to_flat(a.move, 9) == int(np.lexsort((a.playable, a.visits))[-1])  # the most visited move
     finally:
         player.batcher.close()
-    plain = make_player("neural", 0, str(tiny_bundle), search=SearchConfig(visits=1))
+    plain = make_player("neural", 0, str(tiny_bundle))  # the tiny bundle's manifest names no search
     try:
         assert isinstance(plain.batcher.analyzer.for_size(9), NeuralPlayer)  # one visit: no search wrapper
     finally:
         plain.batcher.close()
+    # a bundle's tuned search is the default; the command line overrides it
+    assert search_config({"visits": 48, "c_puct": 0.8}, None, None) == SearchConfig(visits=48, c_puct=0.8)
+    assert search_config({"visits": 48, "c_puct": 0.8}, 1, None) == SearchConfig(visits=1, c_puct=0.8)
+    assert search_config({}, None, 2.0) == SearchConfig(visits=1, c_puct=2.0)
+
+
+def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(tiny_bundle, tmp_path) -> None:
+    import argparse
+    import json
+
+    from gtp.cli import make_player
+    from models.checkpoint import sha256_file
+    from models.train.export import run as export_run
+
+    out = tmp_path / "tuned"
+    args = argparse.Namespace(runs=str(tmp_path / "none"), out=str(out), data_dir="data", size=9, metrics=None,
+                              branches=None, symmetries=None, visits=24, c_puct=0.9, branches_note="a test",
+                              base=str(tiny_bundle))
+    assert export_run(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["player"]["visits"] == 24 and manifest["player"]["c_puct"] == 0.9
+    assert manifest["player"]["chosen_on"] == "a test"
+    assert sha256_file(out / "transformer.safetensors") == sha256_file(tiny_bundle / "transformer.safetensors")
+    player = make_player("neural", 0, str(out))
+    try:
+        model = player.batcher.analyzer.for_size(9)
+        assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (24, 0.9)
+    finally:
+        player.batcher.close()

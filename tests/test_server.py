@@ -444,10 +444,11 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     from conftest import REPO
 
     proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--symmetries", "4", "--workers", "3",
-                         "--max-batch", "12", "--max-hold-ms", "-1"])
+                         "--max-batch", "12", "--max-hold-ms", "-1", "--visits", "3"])
     try:
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
         assert version["branches"] == 2 and version["symmetries"] == 4 and version["player_9x9"] != "random"
+        assert version["visits"] == 3 and version["player_9x9"].endswith("-v3")  # the search around the network
         assert version["batching"] == {"max_batch": 12, "max_wait_ms": 5.0, "max_hold_ms": None, "workers": 3}
         out = httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 9}).json()
         assert out["player"] != "random" and out["move"]
@@ -460,3 +461,6 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
                           "--symmetries", "3"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--symmetries" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                          "--visits", "0"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "visits" in bad.stderr

@@ -42,8 +42,11 @@ def add_parser(sub) -> None:
                    help="the player's default number of imagined branches (chosen on validation labels)")
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="the player's default number of board symmetries averaged per move (chosen on validation labels)")
+    p.add_argument("--visits", type=int, default=None,
+                   help="the GTP engine's default tree-search visits per move (engine/search.py; 1: the network alone)")
+    p.add_argument("--c-puct", type=float, default=None, help="the tree search's prior weight that goes with --visits")
     p.add_argument("--branches-note", default="",
-                   help="how --branches / --symmetries were chosen (goes into the manifest)")
+                   help="how the player settings were chosen (goes into the manifest)")
     p.add_argument("--base", default=None,
                    help="an existing bundle: replace only the stages found in --runs, keep the rest")
     p.set_defaults(func=run)
@@ -78,9 +81,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _player_given(args: argparse.Namespace) -> bool:
+    return any((args.branches, args.symmetries, args.visits, args.c_puct))
+
+
 def _player_settings(old: dict, args: argparse.Namespace) -> dict | None:
     """The manifest's ``player`` entry: the old one with the settings given on the command line."""
-    given = {k: v for k, v in (("branches", args.branches), ("symmetries", args.symmetries)) if v}
+    given = {k: v for k, v in (("branches", args.branches), ("symmetries", args.symmetries),
+                                ("visits", args.visits), ("c_puct", args.c_puct)) if v}
     if not given:
         return old or None
     return {**{k: v for k, v in old.items() if k != "chosen_on"}, **given, "chosen_on": args.branches_note}
@@ -113,9 +121,9 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
         print(f"export --base: --runs must hold only some of {list(REPLACEABLE)} (found {sorted(stages)}); "
               "a new transformer, outcome head or LDM goes out with the whole bundle")
         return 1
-    if not stages and not (args.metrics or args.branches or args.symmetries):
+    if not stages and not (args.metrics or _player_given(args)):
         print(f"export --base: nothing to do: no {list(REPLACEABLE)} state in {args.runs}, no --metrics, "
-              "no --branches / --symmetries")
+              "no --branches / --symmetries / --visits / --c-puct")
         return 1
     manifest = json.loads((base / "manifest.json").read_text())
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
@@ -140,7 +148,7 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
             metrics = json.loads(Path(args.metrics).read_text())
             manifest["metrics"].update(metrics)
             revision["metrics"] = sorted(metrics)
-        if args.branches or args.symmetries:
+        if _player_given(args):
             manifest["player"] = _player_settings(manifest.get("player", {}), args)
             revision["player"] = manifest["player"]
         manifest.setdefault("revisions", []).append(revision)

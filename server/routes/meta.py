@@ -40,6 +40,7 @@ async def version(server: Server) -> dict:
             # bundle's tuned value, else its default); None without a model
             "branches": server.player_setting("top_k"),
             "symmetries": server.player_setting("symmetries"),  # board symmetries averaged per position
+            "visits": s.visits if server.manifest else None,  # tree-search visits per position (1: none)
             "manifest": server.manifest}
 
 
