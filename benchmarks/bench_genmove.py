@@ -6,7 +6,8 @@
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
 model: ``NeuralPlayer.genmove`` in-process, one position at a time (no batching). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
-genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments) timed
+genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments, and
+``visits`` / ``c_puct`` for the tree search of engine/search.py, e.g. ``visits=32,c_puct=0.8``) timed
 in the same run, interleaved position by position so machine noise hits all alike (``use_value=false``
 prices the value model's winrate). ``--analyze-moves K`` adds a row for what a GUI's ``lz-analyze``
 costs: the shipped player's analysis with the winrate after each of its K top moves. Prints a table (p50, p99, mean, and the ratio to GNU Go) and writes
@@ -38,14 +39,23 @@ def test_positions(n: int, size: int = 9) -> list:
     return out
 
 
+def _player(bundle, options: dict):
+    """A NeuralPlayer with ``options``; ``visits`` / ``c_puct`` put the tree search around it."""
+    from engine.search import SearchConfig, SearchPlayer
+    from models.player import NeuralPlayer
+
+    search = {k: options.pop(k) for k in ("visits", "c_puct") if k in options}
+    neural = NeuralPlayer(bundle, **options)
+    return SearchPlayer(neural, SearchConfig(**search)) if search.get("visits", 1) > 1 else neural
+
+
 def time_neural(games: list, weights: str, variants: list[str], analyze_moves: int = 0) -> dict[str, list[float]]:
     from engine.evaluate import player_options
     from models.bundle import load_bundle
-    from models.player import NeuralPlayer
 
     bundle = load_bundle(weights)
     # the syntax of eval's py:...:k=v options ("" -> the bundle's defaults)
-    players = {v: NeuralPlayer(bundle, **player_options(v)) for v in variants}
+    players = {v: _player(bundle, player_options(v)) for v in variants}
     for player in players.values():
         player.genmove(games[0], games[0].to_play)  # warm-up
     times: dict[str, list[float]] = {v: [] for v in variants}
