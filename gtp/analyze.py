@@ -13,13 +13,13 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   value model's winrate after each legal move (minus the position's), and a ``gfx`` overlay of
   the stones the model imagines on the next frame.
 
-What the numbers mean here. With the network alone (``--visits 1``, the default): ``prior`` is
+What the numbers mean here. With the network alone (``--visits 1``): ``prior`` is
 the model's probability of the move (among legal moves), ``winrate`` the probability that the
 side to move wins after that move, from the value model on the board the move leaves (one ply
 of lookahead, no search beyond it). Bundles without a value model give every candidate the
 position's winrate from the outcome head, or 0.5 when they have neither. ``visits`` is the
 prior in thousandths (GUIs size their heat maps by visits), the ``pv`` just the move itself.
-With a tree search (``--visits N``, engine/search.py): the visited moves, most visited first,
+With a tree search (``--visits N``, the shipped bundle's default; engine/search.py): the visited moves, most visited first,
 with their real visits, the search's mean winrate after each, and the principal variation.
 """
 

@@ -37,7 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--player", choices=PLAYERS, default=None,
                    help="who chooses the moves (default: neural when the shipped weights exist, else random)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
-    p.add_argument("--temperature", type=float, default=0.0, help="neural move sampling temperature (0: greedy)")
+    p.add_argument("--temperature", type=float, default=0.0,
+                   help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
+                        "plays its most visited move")
     p.add_argument("--branches", type=_branches, default=None,
                    help="first codes the neural player imagines per move (default: the bundle's tuned value)")
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
