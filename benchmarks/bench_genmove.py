@@ -41,12 +41,11 @@ def test_positions(n: int, size: int = 9) -> list:
 
 def _player(bundle, options: dict):
     """A NeuralPlayer with ``options``; ``visits`` / ``c_puct`` put the tree search around it."""
-    from engine.search import SearchConfig, SearchPlayer
+    from engine.search import SearchConfig, with_search
     from models.player import NeuralPlayer
 
     search = {k: options.pop(k) for k in ("visits", "c_puct") if k in options}
-    neural = NeuralPlayer(bundle, **options)
-    return SearchPlayer(neural, SearchConfig(**search)) if search.get("visits", 1) > 1 else neural
+    return with_search(NeuralPlayer(bundle, **options), SearchConfig(**{"visits": 1, **search}))  # no visits: no search
 
 
 def time_neural(games: list, weights: str, variants: list[str], analyze_moves: int = 0) -> dict[str, list[float]]:

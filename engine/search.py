@@ -33,6 +33,17 @@ class SearchConfig:
     virtual_loss: float = 1.0  # visits a leaf in flight counts as lost, so a batch spreads out
 
 
+def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None) -> SearchConfig:
+    """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct``) where not."""
+    return SearchConfig(visits=int(visits if visits is not None else player_settings.get("visits", 1)),
+                        c_puct=float(c_puct if c_puct is not None else player_settings.get("c_puct", SearchConfig.c_puct)))
+
+
+def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
+    """``analyzer`` inside a ``SearchPlayer`` when ``cfg`` asks for more than one visit, else itself."""
+    return SearchPlayer(analyzer, cfg) if cfg.visits > 1 else analyzer
+
+
 class Node:
     """A position reached in the search; edge statistics live in the parent, per move (flat index)."""
 
@@ -62,13 +73,10 @@ class Node:
 
     def select(self, cfg: SearchConfig) -> int:
         """The move maximising Q + U (PUCT) among the moves the prior allows."""
-        total = self.n.sum()
-        visited = self.n[self.legal] > 0
-        seen_prior = float(self.prior[self.legal][visited].sum())
-        fpu = self.value - cfg.fpu_reduction * math.sqrt(seen_prior)
-        n, w, p = self.n[self.legal], self.w[self.legal], self.prior[self.legal]
+        n, w, p = self.n[self.legal], self.w[self.legal], self.prior[self.legal]  # only legal moves are ever visited
+        fpu = self.value - cfg.fpu_reduction * math.sqrt(float(p[n > 0].sum()))
         q = np.where(n > 0, w / np.maximum(n, 1), fpu)
-        u = cfg.c_puct * p * math.sqrt(max(total, 1.0)) / (1.0 + n)
+        u = cfg.c_puct * p * math.sqrt(max(float(n.sum()), 1.0)) / (1.0 + n)
         return int(self.legal[int(np.argmax(q + u))])
 
     def child(self, flat: int) -> "Node":

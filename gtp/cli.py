@@ -18,7 +18,7 @@ from engine.analysis import can_analyze
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.game import Game
 from engine.player import Player, RandomPlayer
-from engine.search import SearchConfig, SearchPlayer
+from engine.search import SearchConfig, search_config, with_search
 from engine.symmetry import VIEW_COUNTS
 from gtp import protocol
 from gtp.engine import GtpEngine
@@ -132,16 +132,9 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
-    search = search_config(bundle.manifest.get("player", {}), visits, c_puct)
-    model = SearchPlayer(neural, search) if search.visits > 1 else neural
+    model = with_search(neural, search_config(bundle.manifest.get("player", {}), visits, c_puct))
     analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
-
-
-def search_config(player_settings: dict, visits: int | None, c_puct: float | None) -> SearchConfig:
-    """The tree search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct``) where not."""
-    return SearchConfig(visits=int(visits if visits is not None else player_settings.get("visits", 1)),
-                        c_puct=float(c_puct if c_puct is not None else player_settings.get("c_puct", SearchConfig.c_puct)))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from typing import Optional
 
 from engine.analysis import Analyzer, BySizeAnalyzer, UniformAnalyzer
 from engine.player import RandomPlayer
+from engine.search import search_config, with_search
 from server.settings import RANDOM, Settings
 
 
@@ -30,10 +31,5 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     # Greedy: a request's temperature re-samples from the returned distribution instead.
     neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
                           symmetries=settings.symmetries)
-    model: Analyzer = neural
-    if settings.visits > 1:
-        from engine.search import SearchConfig, SearchPlayer
-
-        c_puct = float(bundle.manifest.get("player", {}).get("c_puct", SearchConfig.c_puct))
-        model = SearchPlayer(neural, SearchConfig(visits=settings.visits, c_puct=c_puct))
+    model = with_search(neural, search_config(bundle.manifest.get("player", {}), settings.visits))
     return BySizeAnalyzer({bundle.board_size: model}, fallback), bundle.manifest

@@ -166,7 +166,8 @@ def test_gtp_analysis_reports_the_search_as_sabaki_reads_it() -> None:
 def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_player(tiny_bundle) -> None:
     from test_gtp_engine import gtp_process
 
-    from gtp.cli import make_player, search_config
+    from engine.search import search_config
+    from gtp.cli import make_player
     from models.player import NeuralPlayer
 
     for bad in ("0", "x"):
