@@ -77,6 +77,18 @@ def in_atari(pos: Position, colour: int, min_stones: int = 2) -> bool:
                for c, pts, libs in groups(pos.stones, pos.size, nbrs))
 
 
+def ignored_ataris(colour: int, before: list, after: list, reply: Optional[Position]) -> list[frozenset]:
+    """Groups of ``colour`` (>= 2 stones) in atari before its move, still in atari after it and
+    taken by the reply: ``before`` / ``after`` are ``groups`` of the positions around the move,
+    ``reply`` the position after the opponent's answer (None: the game ended there)."""
+    if reply is None:
+        return []
+    libs_after = {x: libs for col, pts, libs in after if col == colour for x in pts}
+    return [pts for col, pts, libs in before
+            if col == colour and len(pts) >= 2 and len(libs) == 1
+            and len(libs_after.get(next(iter(pts)), ())) == 1 and any(reply.stones[x] != colour for x in pts)]
+
+
 def replay(record) -> list[Position]:
     """Positions from the start to the end (resignation ends it); ``record`` is a GameRecord or
     anything with its size, moves, black_setup and white_setup (an SgfRecord)."""
@@ -121,15 +133,15 @@ def count_game(record: GameRecord, tally: dict) -> None:
             return R is not None and any(R.stones[x] != c for x in pts)
 
         captured_now = any(P.stones[x] == opponent(c) and Q.stones[x] == 0 for x in range(n2))
+        ignored = len(ignored_ataris(c, board_groups[i], board_groups[i + 1], R))
+        if ignored:
+            add("ignored atari", ignored)
         q_group = {x: (pts, libs) for col, pts, libs in board_groups[i + 1] if col == c for x in pts}
         for col, pts, libs in board_groups[i]:
             if len(pts) < 2 or len(libs) != 1:
                 continue
             anchor = next(iter(pts))
-            if col == c:
-                if anchor in q_group and len(q_group[anchor][1]) == 1 and taken_by_reply(pts):
-                    add("ignored atari")
-            else:
+            if col != c:
                 (lib,) = libs
                 still = all(Q.stones[x] == col for x in pts)
                 if (still and R is not None and P.is_legal(divmod(lib, size), c)

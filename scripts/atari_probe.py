@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.blunders import first_pass, groups, load_arena, replay  # noqa: E402
+from engine.blunders import first_pass, groups, ignored_ataris, load_arena, replay  # noqa: E402
 from engine.board import neighbours  # noqa: E402
 from engine.coords import PASS, RESIGN, color_name, from_gtp, to_gtp  # noqa: E402
 from engine.evaluate import resolve  # noqa: E402
@@ -40,10 +40,8 @@ def ignored_positions(games, hero: str, limit: int) -> list[dict]:
             if rec.names[c] != hero or move in (PASS, RESIGN) or (split is not None and i > split):
                 continue
             P, Q, R = history[i], history[i + 1], history[i + 2]
-            q_libs = {x: libs for col, pts, libs in groups(Q.stones, rec.size, nbrs) if col == c for x in pts}
-            anchors = [next(iter(pts)) for col, pts, libs in groups(P.stones, rec.size, nbrs)
-                       if col == c and len(pts) >= 2 and len(libs) == 1
-                       and len(q_libs.get(next(iter(pts)), ())) == 1 and any(R.stones[x] != c for x in pts)]
+            anchors = [next(iter(pts)) for pts in
+                       ignored_ataris(c, groups(P.stones, rec.size, nbrs), groups(Q.stones, rec.size, nbrs), R)]
             if anchors:
                 out.append({"sgf": row["sgf"], "move_number": i, "colour": c, "anchors": anchors, "played": move,
                             "size": rec.size, "moves": rec.moves[:i], "setup": (rec.black_setup, rec.white_setup)})
