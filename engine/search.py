@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.analysis import Analysis, Analyzer
-from engine.coords import BLACK, Move, from_flat, opponent
+from engine.coords import BLACK, RESIGN, Move, from_flat, opponent, to_flat
 from engine.game import Game
 
 
@@ -31,23 +31,41 @@ class SearchConfig:
     c_puct: float = 1.5  # exploration weight of the prior
     fpu_reduction: float = 0.2  # an unvisited move counts as the parent's value minus this
     virtual_loss: float = 1.0  # visits a leaf in flight counts as lost, so a batch spreads out
+    reuse: bool = True  # start from the subtree of the previous search when the game went on from its root
+    # board views the network imagines a position below the root in (0: as many as at the root). The root's
+    # prior decides the move; below it a cheaper prior buys more visits for the same time
+    leaf_symmetries: int = 0
 
 
-def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None) -> SearchConfig:
-    """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct``) where not."""
-    return SearchConfig(visits=int(visits if visits is not None else player_settings.get("visits", 1)),
-                        c_puct=float(c_puct if c_puct is not None else player_settings.get("c_puct", SearchConfig.c_puct)))
+def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
+                  leaf_symmetries: Optional[int] = None) -> SearchConfig:
+    """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct`` /
+    ``leaf_symmetries``) where not."""
+    def pick(given, key, default):
+        return given if given is not None else player_settings.get(key, default)
+
+    return SearchConfig(visits=int(pick(visits, "visits", 1)), c_puct=float(pick(c_puct, "c_puct", SearchConfig.c_puct)),
+                        leaf_symmetries=int(pick(leaf_symmetries, "leaf_symmetries", 0)))
 
 
 def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
-    """``analyzer`` inside a ``SearchPlayer`` when ``cfg`` asks for more than one visit, else itself."""
-    return SearchPlayer(analyzer, cfg) if cfg.visits > 1 else analyzer
+    """``analyzer`` inside a ``SearchPlayer`` when ``cfg`` asks for more than one visit, else itself.
+
+    ``cfg.leaf_symmetries``: the positions below the root go to ``analyzer.with_symmetries(S)``
+    (the same network in fewer board views; an analyzer without that method is used as it is)."""
+    if cfg.visits <= 1:
+        return analyzer
+    leaf = None
+    if cfg.leaf_symmetries and hasattr(analyzer, "with_symmetries"):
+        leaf = analyzer.with_symmetries(cfg.leaf_symmetries)
+    return SearchPlayer(analyzer, cfg, leaf_analyzer=leaf)
 
 
 class Node:
     """A position reached in the search; edge statistics live in the parent, per move (flat index)."""
 
-    __slots__ = ("game", "color", "analysis", "value", "terminal", "prior", "legal", "n", "w", "children")
+    __slots__ = ("game", "color", "analysis", "value", "terminal", "prior", "legal", "n", "w", "children",
+                 "by_root_analyzer")
 
     def __init__(self, game: Game, color: int) -> None:
         self.game, self.color = game, color
@@ -56,6 +74,7 @@ class Node:
         self.terminal = game.is_over()
         self.prior = self.legal = self.n = self.w = None
         self.children: dict[int, Node] = {}
+        self.by_root_analyzer = False
         if self.terminal:
             self.value = terminal_value(game, color)
 
@@ -63,13 +82,22 @@ class Node:
     def expanded(self) -> bool:
         return self.terminal or self.analysis is not None
 
-    def expand(self, analysis: Analysis) -> None:
-        self.analysis = analysis
+    def expand(self, analysis: Analysis, by_root_analyzer: bool = True) -> None:
+        self.analysis, self.by_root_analyzer = analysis, by_root_analyzer
         self.value = 0.5 if analysis.winrate is None else float(analysis.winrate)
         self.prior = np.asarray(analysis.playable, dtype=np.float64)  # (N*N+1,) what the engine lets it play
         self.legal = np.flatnonzero(self.prior > 0)
         self.n = np.zeros(len(self.prior))
         self.w = np.zeros(len(self.prior))  # sum of values from self.color's view
+
+    def reprior(self, analysis: Analysis) -> None:
+        """A new analysis of this expanded node (the root analyzer's), keeping the visits of the moves
+        it still allows; the visits of any other move are dropped, so that move is never played."""
+        n, w, children = self.n, self.w, self.children
+        self.expand(analysis)
+        keep = self.legal[n[self.legal] > 0]
+        self.n[keep], self.w[keep] = n[keep], w[keep]
+        self.children = {flat: node for flat, node in children.items() if self.prior[flat] > 0}
 
     def select(self, cfg: SearchConfig) -> int:
         """The move maximising Q + U (PUCT) among the moves the prior allows."""
@@ -82,11 +110,40 @@ class Node:
     def child(self, flat: int) -> "Node":
         node = self.children.get(flat)
         if node is None:
-            game = Game(size=self.game.size, komi=self.game.komi, positions=list(self.game.positions),
-                        moves=list(self.game.moves))
+            game = copy_game(self.game)
             game.play(from_flat(flat, game.size), self.color)
             node = self.children[flat] = Node(game, opponent(self.color))
         return node
+
+
+def copy_game(game: Game) -> Game:
+    """A game of its own (positions are immutable, so the lists are copied, not the positions)."""
+    return Game(size=game.size, komi=game.komi, positions=list(game.positions), moves=list(game.moves),
+                handicap=list(game.handicap), resigned=game.resigned)
+
+
+TREES_KEPT = 8  # searched roots kept for reuse (games in flight at once)
+MAX_KEPT_VISITS = 1024  # a bigger tree (than this or two searches' worth) starts over
+MAX_REUSE_DEPTH = 4  # moves a kept root may be behind the game it is asked about
+
+
+def descendant(root: Node, game: Game) -> Optional[Node]:
+    """The node of ``root``'s tree that ``game`` reached by the moves played after ``root``'s position, or None
+    (another game, an undo, a move the tree never looked at, or too far on)."""
+    old = root.game
+    k = len(old.moves)
+    if (game.size != old.size or game.komi != old.komi or game.resigned is not None or game.handicap != old.handicap
+            or not 0 <= len(game.moves) - k <= MAX_REUSE_DEPTH or game.moves[:k] != old.moves
+            or game.positions[0].stones != old.positions[0].stones):
+        return None
+    node = root
+    for color, move in game.moves[k:]:
+        if not node.expanded or node.terminal or color != node.color or move is RESIGN:
+            return None
+        node = node.children.get(to_flat(move, game.size))
+        if node is None:
+            return None
+    return node
 
 
 def terminal_value(game: Game, color: int) -> float:
@@ -107,11 +164,17 @@ class SearchPlayer:
     move, its visit count and mean winrate. Cleanup (``kgs-genmove_cleanup``) and positions
     with a single playable move are left to the network alone."""
 
-    def __init__(self, analyzer: Analyzer, cfg: SearchConfig = SearchConfig()) -> None:
+    def __init__(self, analyzer: Analyzer, cfg: SearchConfig = SearchConfig(),
+                 leaf_analyzer: Optional[Analyzer] = None) -> None:
+        """``leaf_analyzer``: judges the positions below the root (default ``analyzer``)."""
         if cfg.visits < 1 or cfg.batch < 1:
             raise ValueError("visits and batch must be >= 1")
         self.analyzer, self.cfg = analyzer, cfg
+        self.leaf_analyzer = leaf_analyzer if leaf_analyzer is not None else analyzer
         self.name = f"{analyzer.name}-v{cfg.visits}"
+        # the roots of the last searches (newest last), so the next move starts from what was seen;
+        # one per game in flight (a server's batcher mixes games), the oldest dropped first
+        self._trees: list[Node] = []
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
         return self.analyze_many([(game, color)], cleanup=cleanup)[0].move
@@ -123,11 +186,20 @@ class SearchPlayer:
         return [self.search(game, color) for game, color in requests]
 
     def search(self, game: Game, color: int) -> Analysis:
-        root = Node(game, color)
-        root.expand(self.analyzer.analyze_many([(game, color)])[0])
+        """``cfg.visits`` new leaf evaluations from the position (the root's own included when it is
+        new); a subtree kept from an earlier search adds its visits on top."""
+        root = self._reused_root(game, color) if self.cfg.reuse else None
+        done = 0
+        if root is None:
+            root = Node(copy_game(game), color)  # the caller's game goes on changing; the tree keeps this one
+            root.expand(self.analyzer.analyze_many([(game, color)])[0])
+            done = 1
+        elif not root.by_root_analyzer:
+            # judged as a leaf (fewer views): the move is chosen from the root's own prior
+            root.reprior(self.analyzer.analyze_many([(game, color)])[0])
+            done = 1
         if self.cfg.visits <= 1 or len(root.legal) <= 1:
-            return root.analysis
-        done = 1
+            return root.analysis if done else self._result(root)
         while done < self.cfg.visits:
             paths, leaves = [], {}
             for _ in range(min(self.cfg.batch, self.cfg.visits - done)):
@@ -140,13 +212,31 @@ class SearchPlayer:
                     leaves[id(leaf)] = leaf
                 paths.append(path)
             if leaves:
-                analyses = self.analyzer.analyze_many([(leaf.game, leaf.color) for leaf in leaves.values()])
+                analyses = self.leaf_analyzer.analyze_many([(leaf.game, leaf.color) for leaf in leaves.values()])
                 for leaf, analysis in zip(leaves.values(), analyses):
-                    leaf.expand(analysis)
+                    leaf.expand(analysis, by_root_analyzer=self.leaf_analyzer is self.analyzer)
             for path in paths:
                 self._backup(path)
             done += len(paths)  # >= 1: the first descent of a batch never collides
+        if self.cfg.reuse:
+            self._keep(root)
         return self._result(root)
+
+    def _reused_root(self, game: Game, color: int) -> Optional[Node]:
+        """The node of a kept tree that ``game`` has reached (``color`` to move), detached, or None."""
+        for i in range(len(self._trees) - 1, -1, -1):
+            node = descendant(self._trees[i], game)
+            if node is not None:
+                del self._trees[i]  # its other branches can no longer happen in this game
+                return node if node.color == color and node.expanded and not node.terminal else None
+        return None
+
+    def _keep(self, root: Node) -> None:
+        self._trees = [t for t in self._trees if t is not root][-(TREES_KEPT - 1):]
+        # a position analysed again and again (a GUI's analysis calls) would grow its tree without end;
+        # each node holds its analysis (~15 kB with the imagined frame)
+        if root.n.sum() <= max(MAX_KEPT_VISITS, 2 * self.cfg.visits):
+            self._trees.append(root)
 
     def _descend(self, root: Node) -> list[tuple[Node, int]]:
         """Root to a leaf: [(node, move taken from it)...] ending with (leaf, -1); virtual loss on the way."""

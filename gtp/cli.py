@@ -12,6 +12,7 @@ import logging
 import math
 import sys
 import threading
+from dataclasses import replace
 from typing import BinaryIO, Optional
 
 from engine.analysis import can_analyze
@@ -51,6 +52,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--c-puct", type=_positive, default=None,
                    help="tree search: weight of the prior (default: the bundle's player.c_puct, else "
                         f"{SearchConfig.c_puct})")
+    p.add_argument("--leaf-symmetries", type=int, choices=VIEW_COUNTS, default=None,
+                   help="tree search: board views the network imagines the positions below the root in, a cheaper "
+                        "prior for more visits (default: the bundle's player.leaf_symmetries, else as --symmetries)")
+    p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
+                   help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
                    help="resign when the winrate stays below P (e.g. 0.05) on --resign-turns moves in a row "
                         "(default: never resign)")
@@ -108,7 +114,8 @@ def _komi(text: str) -> float:
 
 def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0,
                 branches: int | None = None, symmetries: int | None = None,
-                visits: int | None = None, c_puct: float | None = None) -> Player:
+                visits: int | None = None, c_puct: float | None = None, leaf_symmetries: int | None = None,
+                reuse: bool = True) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -132,7 +139,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
-    model = with_search(neural, search_config(bundle.manifest.get("player", {}), visits, c_puct))
+    cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries), reuse=reuse)
+    model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
@@ -142,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
-                             args.visits, args.c_puct)
+                             args.visits, args.c_puct, args.leaf_symmetries, args.reuse)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

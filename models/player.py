@@ -10,6 +10,7 @@ value model (models/value.py) when it has one, else from the transformer's outco
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -111,6 +112,15 @@ class NeuralPlayer:
         self.value = bundle.value if use_value else None
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
+
+    def with_symmetries(self, symmetries: int) -> "NeuralPlayer":
+        """The same network and settings imagining each position in ``symmetries`` board views
+        (a cheaper analyzer for the positions a tree search looks at below its root)."""
+        if symmetries not in VIEW_COUNTS:
+            raise ValueError(f"symmetries must be one of {VIEW_COUNTS}, got {symmetries}")
+        other = copy.copy(self)
+        other.symmetries = symmetries
+        return other
 
     # ------------------------------------------------------------ Player protocol
     def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
@@ -299,10 +309,12 @@ def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = Non
 
 
 def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int = 8, c_puct: float = 1.5,
-                   fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None):
+                   fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None,
+                   leaf_symmetries: int = 0, reuse: bool = True):
     """The shipped model (or the bundle ``weights``) under a PUCT tree search of ``visits`` leaf
     evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``."""
-    from engine.search import SearchConfig, SearchPlayer
+    from engine.search import SearchConfig, with_search
 
-    return SearchPlayer(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
-                        SearchConfig(visits=visits, batch=batch, c_puct=c_puct, fpu_reduction=fpu_reduction))
+    return with_search(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
+                       SearchConfig(visits=visits, batch=batch, c_puct=c_puct, fpu_reduction=fpu_reduction,
+                                    leaf_symmetries=leaf_symmetries, reuse=reuse))
