@@ -40,13 +40,13 @@ def test_positions(n: int, size: int = 9) -> list:
 
 
 def _player(bundle, options: dict):
-    """A NeuralPlayer with ``options``; ``visits`` / ``c_puct`` / ``leaf_symmetries`` put the tree search
+    """A NeuralPlayer with ``options``; ``visits`` / ``c_puct`` / ``leaf_*`` put the tree search
     around it. The positions are every third move of a game, within reach of the last search's tree:
     the tree is not kept (``reuse=true`` keeps it), so each move costs what a move of a new game costs."""
     from engine.search import SearchConfig, with_search
     from models.player import NeuralPlayer
 
-    search = {k: options.pop(k) for k in ("visits", "c_puct", "leaf_symmetries", "reuse") if k in options}
+    search = {k: options.pop(k) for k in ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse") if k in options}
     # no visits: no search
     return with_search(NeuralPlayer(bundle, **options), SearchConfig(**{"visits": 1, "reuse": False, **search}))
 

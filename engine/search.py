@@ -32,32 +32,36 @@ class SearchConfig:
     fpu_reduction: float = 0.2  # an unvisited move counts as the parent's value minus this
     virtual_loss: float = 1.0  # visits a leaf in flight counts as lost, so a batch spreads out
     reuse: bool = True  # start from the subtree of the previous search when the game went on from its root
-    # board views the network imagines a position below the root in (0: as many as at the root). The root's
-    # prior decides the move; below it a cheaper prior buys more visits for the same time
+    # board views and branches the network imagines a position below the root in (0: as at the root). The
+    # root's prior decides the move; below it a cheaper prior buys more visits for the same time
     leaf_symmetries: int = 0
+    leaf_branches: int = 0
 
 
 def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
-                  leaf_symmetries: Optional[int] = None) -> SearchConfig:
+                  leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None) -> SearchConfig:
     """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct`` /
-    ``leaf_symmetries``) where not."""
+    ``leaf_symmetries`` / ``leaf_branches``) where not."""
     def pick(given, key, default):
         return given if given is not None else player_settings.get(key, default)
 
-    return SearchConfig(visits=int(pick(visits, "visits", 1)), c_puct=float(pick(c_puct, "c_puct", SearchConfig.c_puct)),
-                        leaf_symmetries=int(pick(leaf_symmetries, "leaf_symmetries", 0)))
+    return SearchConfig(visits=int(pick(visits, "visits", 1)),
+                        c_puct=float(pick(c_puct, "c_puct", SearchConfig.c_puct)),
+                        leaf_symmetries=int(pick(leaf_symmetries, "leaf_symmetries", 0)),
+                        leaf_branches=int(pick(leaf_branches, "leaf_branches", 0)))
 
 
 def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
     """``analyzer`` inside a ``SearchPlayer`` when ``cfg`` asks for more than one visit, else itself.
 
-    ``cfg.leaf_symmetries``: the positions below the root go to ``analyzer.with_symmetries(S)``
-    (the same network in fewer board views; an analyzer without that method is used as it is)."""
+    ``cfg.leaf_symmetries`` / ``leaf_branches``: the positions below the root go to
+    ``analyzer.variant(symmetries=S, top_k=K)`` (the same network imagining fewer board views or
+    branches; an analyzer without that method is used as it is)."""
     if cfg.visits <= 1:
         return analyzer
     leaf = None
-    if cfg.leaf_symmetries and hasattr(analyzer, "with_symmetries"):
-        leaf = analyzer.with_symmetries(cfg.leaf_symmetries)
+    if (cfg.leaf_symmetries or cfg.leaf_branches) and hasattr(analyzer, "variant"):
+        leaf = analyzer.variant(symmetries=cfg.leaf_symmetries or None, top_k=cfg.leaf_branches or None)
     return SearchPlayer(analyzer, cfg, leaf_analyzer=leaf)
 
 

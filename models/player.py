@@ -113,13 +113,17 @@ class NeuralPlayer:
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
 
-    def with_symmetries(self, symmetries: int) -> "NeuralPlayer":
-        """The same network and settings imagining each position in ``symmetries`` board views
-        (a cheaper analyzer for the positions a tree search looks at below its root)."""
-        if symmetries not in VIEW_COUNTS:
+    def variant(self, symmetries: Optional[int] = None, top_k: Optional[int] = None) -> "NeuralPlayer":
+        """The same network and settings imagining each position in ``symmetries`` board views and
+        ``top_k`` branches (None: as this one): a cheaper analyzer for the positions a tree search
+        looks at below its root, or a broader one for its root."""
+        if symmetries is not None and symmetries not in VIEW_COUNTS:
             raise ValueError(f"symmetries must be one of {VIEW_COUNTS}, got {symmetries}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
         other = copy.copy(self)
-        other.symmetries = symmetries
+        other.symmetries = self.symmetries if symmetries is None else symmetries
+        other.top_k = self.top_k if top_k is None else top_k
         return other
 
     # ------------------------------------------------------------ Player protocol
@@ -310,11 +314,11 @@ def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = Non
 
 def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int = 8, c_puct: float = 1.5,
                    fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None,
-                   leaf_symmetries: int = 0, reuse: bool = True):
+                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = True):
     """The shipped model (or the bundle ``weights``) under a PUCT tree search of ``visits`` leaf
     evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``."""
     from engine.search import SearchConfig, with_search
 
     return with_search(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
                        SearchConfig(visits=visits, batch=batch, c_puct=c_puct, fpu_reduction=fpu_reduction,
-                                    leaf_symmetries=leaf_symmetries, reuse=reuse))
+                                    leaf_symmetries=leaf_symmetries, leaf_branches=leaf_branches, reuse=reuse))

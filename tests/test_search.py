@@ -196,6 +196,7 @@ def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_play
     assert search_config({}, None, 2.0) == SearchConfig(visits=1, c_puct=2.0)
     assert search_config({"visits": 48, "leaf_symmetries": 2}, None, None).leaf_symmetries == 2
     assert search_config({"visits": 48, "leaf_symmetries": 2}, None, None, 8).leaf_symmetries == 8
+    assert search_config({"visits": 48, "leaf_branches": 1}, None, None).leaf_branches == 1
 
 
 def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(tiny_bundle, tmp_path) -> None:
@@ -208,17 +209,18 @@ def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(
 
     out = tmp_path / "tuned"
     args = argparse.Namespace(runs=str(tmp_path / "none"), out=str(out), data_dir="data", size=9, metrics=None,
-                              branches=None, symmetries=None, visits=24, c_puct=0.9, leaf_symmetries=2,
+                              branches=None, symmetries=None, visits=24, c_puct=0.9, leaf_symmetries=2, leaf_branches=1,
                               branches_note="a test", base=str(tiny_bundle))
     assert export_run(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["player"]["visits"] == 24 and manifest["player"]["c_puct"] == 0.9
-    assert manifest["player"]["leaf_symmetries"] == 2 and manifest["player"]["chosen_on"] == "a test"
+    assert (manifest["player"]["leaf_symmetries"], manifest["player"]["leaf_branches"]) == (2, 1)
+    assert manifest["player"]["chosen_on"] == "a test"
     assert sha256_file(out / "transformer.safetensors") == sha256_file(tiny_bundle / "transformer.safetensors")
     player = make_player("neural", 0, str(out))
     try:
         model = player.batcher.analyzer.for_size(9)
         assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (24, 0.9)
-        assert model.cfg.leaf_symmetries == 2 and model.leaf_analyzer.symmetries == 2
+        assert (model.leaf_analyzer.symmetries, model.leaf_analyzer.top_k) == (2, 1)
     finally:
         player.batcher.close()

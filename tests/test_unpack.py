@@ -158,7 +158,8 @@ def _export_over(base, runs, out):
     from models.train.export import run
 
     return run(argparse.Namespace(runs=str(runs), out=str(out), base=str(base), data_dir="data", size=9,
-                                  metrics=None, branches=None, symmetries=None, visits=None, c_puct=None, leaf_symmetries=None,
+                                  metrics=None, branches=None, symmetries=None, visits=None, c_puct=None,
+                                  leaf_symmetries=None, leaf_branches=None,
                                   branches_note=""))
 
 
@@ -241,7 +242,8 @@ def test_export_over_a_base_with_no_stage_only_merges_metrics_and_player(tiny_bu
     metrics = tmp_path / "m.json"
     metrics.write_text(json.dumps({"arena": {"score": 0.54}}))
     args = dict(runs=str(tmp_path / "empty"), out=str(tmp_path / "out"), base=str(tiny_bundle), data_dir="data",
-                size=9, metrics=str(metrics), branches=4, symmetries=None, visits=None, c_puct=None, leaf_symmetries=None,
+                size=9, metrics=str(metrics), branches=4, symmetries=None, visits=None, c_puct=None,
+                leaf_symmetries=None, leaf_branches=None,
                 branches_note="kept")
     assert run(argparse.Namespace(**args)) == 0
     base = json.loads((tiny_bundle / "manifest.json").read_text())
@@ -258,7 +260,7 @@ def test_export_over_a_base_with_no_stage_only_merges_metrics_and_player(tiny_bu
     assert "nothing to do" in capsys.readouterr().out and not (tmp_path / "x").exists()
     # a later setting joins the earlier ones (branches kept), with its own note
     assert run(argparse.Namespace(**{**args, "base": str(tmp_path / "out"), "metrics": None, "branches": None,
-                                     "symmetries": 8, "visits": None, "c_puct": None, "leaf_symmetries": None,
+                                     "symmetries": 8, "visits": None, "c_puct": None, "leaf_symmetries": None, "leaf_branches": None,
                                      "branches_note": "sym",
                                      "out": str(tmp_path / "y")})) == 0
     assert json.loads((tmp_path / "y" / "manifest.json").read_text())["player"] == {

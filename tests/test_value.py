@@ -118,7 +118,8 @@ def test_export_over_a_base_adds_the_value_model_and_keeps_every_other_file(tiny
     shutil.copy(tiny_bundle.parent / "value" / "state.pt", runs / "value" / "state.pt")
     out = tmp_path / "out"
     args = argparse.Namespace(runs=str(runs), out=str(out), data_dir="data", size=9, metrics=None, branches=None,
-                              symmetries=None, visits=None, c_puct=None, leaf_symmetries=None, branches_note="", base=str(base))
+                              symmetries=None, visits=None, c_puct=None, leaf_symmetries=None, leaf_branches=None,
+                              branches_note="", base=str(base))
     assert export_run(args) == 0
     new = json.loads((out / "manifest.json").read_text())
     assert new["revisions"][-1]["replaced"] == ["value"]

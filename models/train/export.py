@@ -47,6 +47,8 @@ def add_parser(sub) -> None:
     p.add_argument("--c-puct", type=float, default=None, help="the tree search's prior weight that goes with --visits")
     p.add_argument("--leaf-symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="the tree search's board views below the root (a cheaper prior for more visits)")
+    p.add_argument("--leaf-branches", type=int, default=None,
+                   help="the tree search's imagined branches below the root")
     p.add_argument("--branches-note", default="",
                    help="how the player settings were chosen (goes into the manifest)")
     p.add_argument("--base", default=None,
@@ -84,14 +86,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _player_given(args: argparse.Namespace) -> bool:
-    return any((args.branches, args.symmetries, args.visits, args.c_puct, args.leaf_symmetries))
+    return any((args.branches, args.symmetries, args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches))
 
 
 def _player_settings(old: dict, args: argparse.Namespace) -> dict | None:
     """The manifest's ``player`` entry: the old one with the settings given on the command line."""
     given = {k: v for k, v in (("branches", args.branches), ("symmetries", args.symmetries),
                                 ("visits", args.visits), ("c_puct", args.c_puct),
-                                ("leaf_symmetries", args.leaf_symmetries)) if v}
+                                ("leaf_symmetries", args.leaf_symmetries),
+                                ("leaf_branches", args.leaf_branches)) if v}
     if not given:
         return old or None
     return {**{k: v for k, v in old.items() if k != "chosen_on"}, **given, "chosen_on": args.branches_note}
@@ -126,7 +129,7 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
         return 1
     if not stages and not (args.metrics or _player_given(args)):
         print(f"export --base: nothing to do: no {list(REPLACEABLE)} state in {args.runs}, no --metrics, "
-              "no --branches / --symmetries / --visits / --c-puct / --leaf-symmetries")
+              "no --branches / --symmetries / --visits / --c-puct / --leaf-symmetries / --leaf-branches")
         return 1
     manifest = json.loads((base / "manifest.json").read_text())
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
