@@ -13,6 +13,7 @@ evaluates several positions in one forward pass.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
@@ -22,6 +23,8 @@ import numpy as np
 from engine.analysis import Analysis, Analyzer
 from engine.coords import BLACK, RESIGN, Move, from_flat, opponent, to_flat
 from engine.game import Game
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,13 @@ class SearchPlayer:
     The move played is the most visited one; the analysis reported is the root's network
     analysis with that move, the search's winrate (the root's mean value) and, per visited
     move, its visit count and mean winrate. Cleanup (``kgs-genmove_cleanup``) and positions
-    with a single playable move are left to the network alone."""
+    with a single playable move are left to the network alone.
+
+    With ``cfg.reuse`` the searched roots are kept: when a later request is the same game a few
+    moves on (or the same position again: an analysis, then genmove), the search starts from the
+    node those moves lead to, with its visits, as engines like Leela Zero and KataGo do. The
+    positions below the root may go to ``leaf_analyzer`` (a cheaper prior); a kept node that
+    becomes a root gets the root analyzer's prior first."""
 
     def __init__(self, analyzer: Analyzer, cfg: SearchConfig = SearchConfig(),
                  leaf_analyzer: Optional[Analyzer] = None) -> None:
@@ -193,6 +202,7 @@ class SearchPlayer:
         """``cfg.visits`` new leaf evaluations from the position (the root's own included when it is
         new); a subtree kept from an earlier search adds its visits on top."""
         root = self._reused_root(game, color) if self.cfg.reuse else None
+        carried = 0 if root is None else int(root.n.sum())
         done = 0
         if root is None:
             root = Node(copy_game(game), color)  # the caller's game goes on changing; the tree keeps this one
@@ -224,6 +234,7 @@ class SearchPlayer:
             done += len(paths)  # >= 1: the first descent of a batch never collides
         if self.cfg.reuse:
             self._keep(root)
+        log.debug("search: %d visits carried over, %d after the search", carried, int(root.n.sum()))
         return self._result(root)
 
     def _reused_root(self, game: Game, color: int) -> Optional[Node]:
