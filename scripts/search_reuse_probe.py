@@ -1,15 +1,15 @@
 """How much of a search the kept tree carries into the next move: replay arena games move by move.
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/search_reuse_probe.py runs/arena/gnugo10_v11kg_reuse64_100/games/*.sgf \
-        --hero videoworld-v11kg-reuse-v64 --weights runs/v11kg/bundle --visits 64 --c-puct 0.8 --limit 4 --out F.json
+        --hero videoworld-v11kg-reuse-v64 --weights runs/v11kg/bundle --symmetries 8 --branches 1 --visits 64 \
+        --c-puct 0.8 --limit 4 --out F.json
 
 For every move the hero chose in each game (after the arena's ``--opening`` moves, before the
 first two passes in a row: the cleanup moves that follow are the network's alone), the position
 before it goes to a ``SearchPlayer`` with the hero's settings and the tree kept from its previous
 move, as in the game; the probe records how many visits the kept subtree brought (``carried``)
-and whether the search chose the move the hero played. (It need not: a leaf evaluated in another
-batch differs in the last float bits, and near-equal visit counts then tip the other way; the
-kept trees follow the game's moves either way.) Prints the share of visits carried over and
+and whether the search chose the move the hero played (it should, with the hero's settings: the
+search is deterministic). Prints the share of visits carried over and
 writes the per-move figures.
 """
 
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("sgf", nargs="+", type=Path)
     ap.add_argument("--hero", required=True, help="the player name of the replayed side in the SGF (PB / PW)")
     ap.add_argument("--weights", default=str(REPO / "weights" / "9x9"))
+    ap.add_argument("--symmetries", type=int, default=None, help="the hero's --symmetries (default: the bundle's)")
+    ap.add_argument("--branches", type=int, default=None, help="the hero's --branches (default: the bundle's)")
     ap.add_argument("--visits", type=int, default=64)
     ap.add_argument("--c-puct", type=float, default=0.8)
     ap.add_argument("--limit", type=int, default=4, help="games replayed")
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         hero = next((c for c, n in names.items() if n == args.hero), None)
         if hero is None:
             raise SystemExit(f"{path}: no player named {args.hero!r} ({names})")
-        search = with_search(NeuralPlayer(bundle), SearchConfig(visits=args.visits, c_puct=args.c_puct))
+        search = with_search(NeuralPlayer(bundle, top_k=args.branches, symmetries=args.symmetries),
+                             SearchConfig(visits=args.visits, c_puct=args.c_puct))
         game = Game(size=rec.size, komi=7.0 if rec.komi is None else rec.komi)
         for color, move in rec.moves:
             if game.position.passes >= 2:
