@@ -314,9 +314,11 @@ def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = Non
 
 def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int = 8, c_puct: float = 1.5,
                    fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None,
-                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = True):
+                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = False):
     """The shipped model (or the bundle ``weights``) under a PUCT tree search of ``visits`` leaf
-    evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``."""
+    evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``.
+    ``reuse`` is off: the evaluator's positions follow each other within a game, and a label's
+    figure should not depend on which label came before it (``reuse=true`` keeps the tree)."""
     from engine.search import SearchConfig, with_search
 
     return with_search(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
