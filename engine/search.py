@@ -247,7 +247,7 @@ class SearchPlayer:
         return None
 
     def _keep(self, root: Node) -> None:
-        self._trees = [t for t in self._trees if t is not root][-(TREES_KEPT - 1):]
+        self._trees = self._trees[-(TREES_KEPT - 1):]  # ``root`` is not among them: a reused one was taken out
         # a position analysed again and again (a GUI's analysis calls) would grow its tree without end;
         # each node holds its analysis (~15 kB with the imagined frame)
         if root.n.sum() <= max(MAX_KEPT_VISITS, 2 * self.cfg.visits):

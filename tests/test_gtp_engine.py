@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -500,6 +501,19 @@ def test_fuzz_every_answer_is_framed_and_errors_change_nothing(tmp_path, monkeyp
 
 
 # ------------------------------------------------------------------ the entry point over real pipes
+@contextlib.contextmanager
+def gtp_model(*args, **kwargs):
+    """The 9x9 analyzer behind ``gtp.cli.make_player(*args, **kwargs)`` (the search or the network),
+    its batcher closed afterwards."""
+    from gtp.cli import make_player
+
+    player = make_player(*args, **kwargs)
+    try:
+        yield player.batcher.analyzer.for_size(9)
+    finally:
+        player.batcher.close()
+
+
 def gtp_process(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "gtp", *args], cwd=REPO, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -579,14 +593,9 @@ def test_console_script_speaks_gtp():
 ])
 def test_player_options_are_checked_and_reach_the_neural_player(tiny_bundle, option, bad, message, setting, attr,
                                                                 cases):
-    from gtp.cli import make_player
-
     proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), option, bad)
     out, err = proc.communicate(b"name\n", timeout=60)
     assert proc.returncode == 2 and message in err and out == b""
     for value, expected in cases:  # None: the bundle's default
-        player = make_player("neural", 0, str(tiny_bundle), **{setting: value})
-        try:
-            assert getattr(player.batcher.analyzer.for_size(9), attr) == expected
-        finally:
-            player.batcher.close()
+        with gtp_model("neural", 0, str(tiny_bundle), **{setting: value}) as model:
+            assert getattr(model, attr) == expected

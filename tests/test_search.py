@@ -164,32 +164,24 @@ def test_gtp_analysis_reports_the_search_as_sabaki_reads_it() -> None:
 
 
 def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_player(tiny_bundle) -> None:
-    from test_gtp_engine import gtp_process
+    from test_gtp_engine import gtp_model, gtp_process
 
     from engine.search import search_config
-    from gtp.cli import make_player
     from models.player import NeuralPlayer
 
     for bad in ("0", "x"):
         proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--visits", bad)
         out, err = proc.communicate(b"name\n", timeout=60)
         assert proc.returncode == 2 and b"--visits" in err and out == b""
-    player = make_player("neural", 0, str(tiny_bundle), visits=6, c_puct=0.8)
-    try:
-        model = player.batcher.analyzer.for_size(9)
+    with gtp_model("neural", 0, str(tiny_bundle), visits=6, c_puct=0.8) as model:
         assert isinstance(model, SearchPlayer) and isinstance(model.analyzer, NeuralPlayer)
         assert (model.cfg.visits, model.cfg.c_puct) == (6, 0.8)
         game = Game(size=9)
         a = model.analyze_many([(game, BLACK)])[0]
         assert a.visits.sum() == 5 and game.position.is_legal(a.move, BLACK)
         assert to_flat(a.move, 9) == int(np.lexsort((a.playable, a.visits))[-1])  # the most visited move
-    finally:
-        player.batcher.close()
-    plain = make_player("neural", 0, str(tiny_bundle))  # the tiny bundle's manifest names no search
-    try:
-        assert isinstance(plain.batcher.analyzer.for_size(9), NeuralPlayer)  # one visit: no search wrapper
-    finally:
-        plain.batcher.close()
+    with gtp_model("neural", 0, str(tiny_bundle)) as plain:  # the tiny bundle's manifest names no search
+        assert isinstance(plain, NeuralPlayer)  # one visit: no search wrapper
     # a bundle's tuned search is the default; the command line overrides it
     assert search_config({"visits": 48, "c_puct": 0.8}, None, None) == SearchConfig(visits=48, c_puct=0.8)
     assert search_config({"visits": 48, "c_puct": 0.8}, 1, None) == SearchConfig(visits=1, c_puct=0.8)
@@ -203,7 +195,8 @@ def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(
     import argparse
     import json
 
-    from gtp.cli import make_player
+    from test_gtp_engine import gtp_model
+
     from models.checkpoint import sha256_file
     from models.train.export import run as export_run
 
@@ -217,10 +210,6 @@ def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(
     assert (manifest["player"]["leaf_symmetries"], manifest["player"]["leaf_branches"]) == (2, 1)
     assert manifest["player"]["chosen_on"] == "a test"
     assert sha256_file(out / "transformer.safetensors") == sha256_file(tiny_bundle / "transformer.safetensors")
-    player = make_player("neural", 0, str(out))
-    try:
-        model = player.batcher.analyzer.for_size(9)
+    with gtp_model("neural", 0, str(out)) as model:
         assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (24, 0.9)
         assert (model.leaf_analyzer.symmetries, model.leaf_analyzer.top_k) == (2, 1)
-    finally:
-        player.batcher.close()

@@ -125,23 +125,20 @@ def test_a_new_prior_drops_the_visits_of_moves_it_no_longer_allows() -> None:
 
 
 def test_with_search_asks_the_analyzer_for_fewer_views_and_branches_below_the_root(tiny_bundle) -> None:
-    from gtp.cli import make_player
+    from test_gtp_engine import gtp_model
+
     from models.player import NeuralPlayer
 
     plain = with_search(ToyAnalyzer(favourite=QUIET), SearchConfig(visits=8, leaf_symmetries=2))
     assert plain.leaf_analyzer is plain.analyzer  # no variant(): the analyzer as it is
-    player = make_player("neural", 0, str(tiny_bundle), symmetries=8, branches=4, visits=10, leaf_symmetries=2,
-                         leaf_branches=1)
-    try:
-        model = player.batcher.analyzer.for_size(9)
+    with gtp_model("neural", 0, str(tiny_bundle), symmetries=8, branches=4, visits=10, leaf_symmetries=2,
+                   leaf_branches=1) as model:
         assert isinstance(model.leaf_analyzer, NeuralPlayer) and model.leaf_analyzer.bundle is model.analyzer.bundle
         assert (model.analyzer.symmetries, model.analyzer.top_k) == (8, 4)  # the root's: a broad prior
         assert (model.leaf_analyzer.symmetries, model.leaf_analyzer.top_k) == (2, 1)
         game = Game(size=9)
         a = model.analyze_many([(game, BLACK)])[0]
         assert a.visits.sum() == 9 and game.position.is_legal(a.move, BLACK)
-    finally:
-        player.batcher.close()
     for bad in ({"symmetries": 3}, {"top_k": 0}):
         with pytest.raises(ValueError):
             model.analyzer.variant(**bad)

@@ -70,21 +70,15 @@ def test_shipped_player_still_agrees_with_the_oracle_as_measured():
 def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_tree_search():
     """The manifest's player settings reach the default GTP player: 8 views x 1 branch inside a
     32-visit search (engine/search.py); ``--visits 1`` leaves the network alone."""
+    from test_gtp_engine import gtp_model
+
     from engine.search import SearchPlayer
-    from gtp.cli import make_player
     from models.player import NeuralPlayer
 
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
     assert manifest["player"]["visits"] == 32 and manifest["player"]["c_puct"] == 0.8
-    player = make_player(None, 0)
-    try:
-        model = player.batcher.analyzer.for_size(9)
+    with gtp_model(None, 0) as model:
         assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (32, 0.8)
         assert (model.analyzer.symmetries, model.analyzer.top_k) == (8, 1)
-    finally:
-        player.batcher.close()
-    alone = make_player(None, 0, visits=1)
-    try:
-        assert isinstance(alone.batcher.analyzer.for_size(9), NeuralPlayer)
-    finally:
-        alone.batcher.close()
+    with gtp_model(None, 0, visits=1) as alone:
+        assert isinstance(alone, NeuralPlayer)
