@@ -21,7 +21,7 @@ import numpy as np
 from engine.board import Position
 from engine.coords import RESIGN, Move, to_flat
 from engine.game import Game
-from engine.player import BySizePlayer, Player, is_true_eye
+from engine.player import BySizePlayer, Player, is_true_eye, timing
 
 
 @dataclass
@@ -55,8 +55,8 @@ class Analysis:
 @runtime_checkable
 class Analyzer(Player, Protocol):
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
-        """One Analysis per (game, colour to move), in order."""
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
+        """One Analysis per (game, colour to move), in order (``deadline``: see ``Player.genmove``)."""
         ...
 
 
@@ -110,11 +110,11 @@ class UniformAnalyzer:
         self.player = player
         self.name = player.name
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        return self.player.genmove(game, color, cleanup=cleanup)
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        return self.player.genmove(game, color, cleanup=cleanup)  # it answers at once
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
         return [self._one(game, color, cleanup) for game, color in requests]  # no winrates to give
 
     def _one(self, game: Game, color: int, cleanup: bool) -> Analysis:
@@ -139,14 +139,14 @@ class BySizeAnalyzer(BySizePlayer):
         return self.for_size(size).name
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
         out: list[Optional[Analysis]] = [None] * len(requests)
         by_size: dict[int, list[int]] = {}
         for i, (game, _) in enumerate(requests):
             by_size.setdefault(game.size, []).append(i)
         for size, idx in by_size.items():
             answers = self.for_size(size).analyze_many([requests[i] for i in idx], cleanup=cleanup,  # type: ignore[attr-defined]
-                                                       move_winrates=move_winrates)
+                                                       move_winrates=move_winrates, **timing(deadline))
             for i, a in zip(idx, answers):
                 out[i] = a
         return out  # type: ignore[return-value]

@@ -45,6 +45,7 @@ import numpy as np
 from engine.analysis import Analysis, Analyzer, choose_move, player_name
 from engine.coords import Move, from_flat
 from engine.game import Game
+from engine.player import timing
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class _Request:
     options: Options
     future: Future
     submitted: float  # time.monotonic(), for the queueing-delay statistic
+    deadline: Optional[float] = None  # time.monotonic() to answer by (a GTP time control); not an option:
+    # requests with different deadlines still share a batch, which then ends by the earliest
 
 
 @dataclass
@@ -129,10 +132,11 @@ class Batcher:
         """Which player answers positions of this board size (the neural model plays only its own size)."""
         return player_name(self.analyzer, size)
 
-    def submit(self, game: Game, color: int, *, cleanup: bool = False, move_winrates: int = 0) -> Future:
+    def submit(self, game: Game, color: int, *, cleanup: bool = False, move_winrates: int = 0,
+               deadline: Optional[float] = None) -> Future:
         """Queue one position; the game is snapshotted, so the caller may go on changing it."""
         future: Future = Future()
-        request = _Request(snapshot(game), color, Options(cleanup, move_winrates), future, time.monotonic())
+        request = _Request(snapshot(game), color, Options(cleanup, move_winrates), future, time.monotonic(), deadline)
         with self._lock:  # checked and queued under the lock: close() cannot slip in between
             if self._closed:
                 raise BatcherClosed("batcher is closed")
@@ -140,9 +144,11 @@ class Batcher:
         return future
 
     def predict_many(self, requests: Sequence[tuple[Game, int]], *, cleanup: bool = False,
-                     timeout: Optional[float] = None, move_winrates: int = 0) -> list[Analysis]:
+                     timeout: Optional[float] = None, move_winrates: int = 0,
+                     deadline: Optional[float] = None) -> list[Analysis]:
         """Submit all, then wait for all (``timeout`` seconds each); they usually share the worker's next batch."""
-        futures = [self.submit(g, c, cleanup=cleanup, move_winrates=move_winrates) for g, c in requests]
+        futures = [self.submit(g, c, cleanup=cleanup, move_winrates=move_winrates, deadline=deadline)
+                   for g, c in requests]
         try:
             return [f.result(timeout) for f in futures]
         except BaseException:
@@ -151,8 +157,9 @@ class Batcher:
             raise
 
     def predict(self, game: Game, color: int, *, cleanup: bool = False, timeout: Optional[float] = None,
-                move_winrates: int = 0) -> Analysis:
-        return self.predict_many([(game, color)], cleanup=cleanup, timeout=timeout, move_winrates=move_winrates)[0]
+                move_winrates: int = 0, deadline: Optional[float] = None) -> Analysis:
+        return self.predict_many([(game, color)], cleanup=cleanup, timeout=timeout, move_winrates=move_winrates,
+                                 deadline=deadline)[0]
 
     def stats(self) -> BatchStats:
         with self._lock:
@@ -258,8 +265,10 @@ class Batcher:
     def _answer_group(self, group: list[_Request], options: Options) -> list[tuple[Future, object]]:
         start = time.monotonic()
         try:
+            deadlines = [r.deadline for r in group if r.deadline is not None]
             answers = self.analyzer.analyze_many([(r.game, r.color) for r in group], cleanup=options.cleanup,
-                                                 move_winrates=options.move_winrates)
+                                                 move_winrates=options.move_winrates,
+                                                 **timing(min(deadlines) if deadlines else None))
             if len(answers) != len(group):
                 raise RuntimeError(f"analyzer answered {len(answers)} of {len(group)} requests")
         except Exception as e:  # one bad batch must not kill the worker: its callers get the error
@@ -300,12 +309,14 @@ class BatchedPlayer:
     def name_for(self, size: int) -> str:
         return self.batcher.name_for(size)
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        return self.pick(self.batcher.predict(game, color, cleanup=cleanup, timeout=self.timeout), game.size)
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        return self.pick(self.batcher.predict(game, color, cleanup=cleanup, timeout=self.timeout, deadline=deadline),
+                         game.size)
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
-        return self.batcher.predict_many(requests, cleanup=cleanup, timeout=self.timeout, move_winrates=move_winrates)
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
+        return self.batcher.predict_many(requests, cleanup=cleanup, timeout=self.timeout, move_winrates=move_winrates,
+                                         deadline=deadline)
 
     def pick(self, analysis: Analysis, size: int) -> Move:
         if self.temperature is None:

@@ -30,9 +30,17 @@ class Player(Protocol):
 
     name: str
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        """A legal move (a point, PASS or RESIGN) for ``color`` in ``game.position``."""
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        """A legal move (a point, PASS or RESIGN) for ``color`` in ``game.position``. ``deadline``
+        (``time.monotonic()`` seconds, under a GTP time control): answer by then if you can; a
+        player that thinks for a fixed time ignores it."""
         ...
+
+
+def timing(deadline: Optional[float]) -> dict:
+    """The ``deadline`` keyword to pass on, only when there is one (analyzers written before it
+    was part of the protocol, e.g. the tests' stand-ins, keep working without a time control)."""
+    return {} if deadline is None else {"deadline": deadline}
 
 
 def diagonals(size: int, p: int) -> tuple[list[int], int]:
@@ -69,7 +77,7 @@ class RandomPlayer:
         self.name = name
         self._rng = random.Random(seed)
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         position = game.position
         mask = position.legal_mask(color)
         candidates = [int(p) for p in np.flatnonzero(mask[:-1]) if not is_true_eye(position, int(p), color)]
@@ -93,5 +101,5 @@ class BySizePlayer:
     def for_size(self, size: int) -> Player:
         return self.players.get(size, self.fallback)
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        return self.for_size(game.size).genmove(game, color, cleanup=cleanup)
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        return self.for_size(game.size).genmove(game, color, cleanup=cleanup, **timing(deadline))

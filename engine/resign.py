@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 from engine.analysis import Analysis
 from engine.coords import RESIGN, Move
 from engine.game import Game
+from engine.player import timing
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ class ResigningPlayer:
         return name_for(size) if callable(name_for) else self.name
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
-        return self.inner.analyze_many(requests, cleanup=cleanup, move_winrates=move_winrates)
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
+        return self.inner.analyze_many(requests, cleanup=cleanup, move_winrates=move_winrates, **timing(deadline))
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        analysis = self.inner.analyze_many([(game, color)], cleanup=cleanup)[0]
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        analysis = self.inner.analyze_many([(game, color)], cleanup=cleanup, **timing(deadline))[0]
         move = self._pick(analysis, game.size)
         if cleanup:  # the game is over but for removing dead stones: play it to the end
             return move

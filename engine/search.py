@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
@@ -189,18 +190,20 @@ class SearchPlayer:
         # one per game in flight (a server's batcher mixes games), the oldest dropped first
         self._trees: list[Node] = []
 
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        return self.analyze_many([(game, color)], cleanup=cleanup)[0].move
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
         if cleanup:
             return self.analyzer.analyze_many(requests, cleanup=True, move_winrates=move_winrates)
-        return [self.search(game, color) for game, color in requests]
+        return [self.search(game, color, deadline) for game, color in requests]
 
-    def search(self, game: Game, color: int) -> Analysis:
+    def search(self, game: Game, color: int, deadline: Optional[float] = None) -> Analysis:
         """``cfg.visits`` new leaf evaluations from the position (the root's own included when it is
-        new); a subtree kept from an earlier search adds its visits on top."""
+        new); a subtree kept from an earlier search adds its visits on top. ``deadline``
+        (``time.monotonic()``): no batch of leaves starts that would, at the pace of the batches
+        so far, end after it; the root is always judged, so the network's move is the least answer."""
         root = self._reused_root(game, color) if self.cfg.reuse else None
         carried = 0 if root is None else int(root.n.sum())
         done = 0
@@ -214,7 +217,11 @@ class SearchPlayer:
             done = 1
         if self.cfg.visits <= 1 or len(root.legal) <= 1:
             return root.analysis if done else self._result(root)
+        started, batches = time.monotonic(), 0
         while done < self.cfg.visits:
+            if deadline is not None and out_of_time(deadline, started, batches):
+                break
+            batches += 1
             paths, leaves = [], {}
             for _ in range(min(self.cfg.batch, self.cfg.visits - done)):
                 path = self._descend(root)
@@ -234,7 +241,8 @@ class SearchPlayer:
             done += len(paths)  # >= 1: the first descent of a batch never collides
         if self.cfg.reuse:
             self._keep(root)
-        log.debug("search: %d visits carried over, %d after the search", carried, int(root.n.sum()))
+        log.debug("search: %d visits carried over, %d after the search (%d new of %d)", carried, int(root.n.sum()),
+                  done, self.cfg.visits)
         return self._result(root)
 
     def _reused_root(self, game: Game, color: int) -> Optional[Node]:
@@ -287,6 +295,13 @@ class SearchPlayer:
         pvs = {int(flat): principal_variation(root, int(flat)) for flat in np.flatnonzero(visited)}
         return replace(root.analysis, move=from_flat(best, root.game.size), winrate=winrate, move_winrates=move_wr,
                        visits=n.astype(np.int64), pvs=pvs)
+
+
+def out_of_time(deadline: float, started: float, batches: int) -> bool:
+    """Whether one more batch, as long as the ``batches`` since ``started`` took on average, would end
+    after ``deadline`` (all ``time.monotonic()``)."""
+    now = time.monotonic()
+    return now + ((now - started) / batches if batches else 0.0) > deadline
 
 
 def principal_variation(root: Node, flat: int, max_len: int = 12) -> list[int]:

@@ -20,6 +20,7 @@ import dataclasses
 import logging
 import math
 import re
+import time
 from typing import Callable, Optional
 
 from engine.analysis import can_analyze
@@ -135,7 +136,7 @@ class GtpEngine:
     def _snapshot(self) -> tuple[dict, Clock]:
         """The game's fields (containers copied; positions are immutable) and the clock."""
         fields = {f.name: copy.copy(getattr(self.game, f.name)) for f in dataclasses.fields(self.game)}
-        return fields, dataclasses.replace(self.clock, left=dict(self.clock.left))
+        return fields, dataclasses.replace(self.clock, left=dict(self.clock.left), used=dict(self.clock.used))
 
     def _restore(self, saved: tuple[dict, Clock]) -> None:
         fields, self.clock = saved
@@ -273,8 +274,16 @@ class GtpEngine:
         return ""
 
     def _choose(self, color: int, cleanup: bool = False) -> Move:
-        """The player's move, checked: the engine, not the player, is the judge of legality."""
-        move = self.player.genmove(self.game, color, cleanup=cleanup)
+        """The player's move, checked: the engine, not the player, is the judge of legality. Under a
+        time control the player gets a deadline (``Clock.budget``) and the clock counts the time taken."""
+        start = time.monotonic()
+        budget = self.clock.budget(color, self.game.move_number, self.game.size)
+        timing = {} if budget is None else {"deadline": start + budget}
+        try:
+            move = self.player.genmove(self.game, color, cleanup=cleanup, **timing)
+        finally:
+            if budget is not None:
+                self.clock.spent(color, time.monotonic() - start)
         if move is not RESIGN and not self.game.position.is_legal(move, color):
             raise GtpError(f"internal error: player {self.player.name} chose an illegal move {move!r}")
         return move
@@ -369,7 +378,7 @@ class GtpEngine:
     def _time_left(self, args: tuple[str, ...]) -> str:
         color_text, seconds, stones = self._arity(args, 3)
         color = self._color(color_text)
-        self.clock.left[color] = (self._int(seconds, low=None), self._int(stones))
+        self.clock.report(color, self._int(seconds, low=None), self._int(stones))
         return ""
 
 

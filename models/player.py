@@ -127,8 +127,8 @@ class NeuralPlayer:
         return other
 
     # ------------------------------------------------------------ Player protocol
-    def genmove(self, game: Game, color: int, *, cleanup: bool = False) -> Move:
-        return self.analyze_many([(game, color)], cleanup=cleanup)[0].move
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        return self.analyze_many([(game, color)], cleanup=cleanup)[0].move  # one forward pass: no time to budget
 
     def raw_move(self, game: Game, color: int) -> Move:
         return self.analyze_many([(game, color)])[0].raw_move
@@ -162,7 +162,7 @@ class NeuralPlayer:
 
     @torch.no_grad()
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0) -> list[Analysis]:
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
         """``move_winrates=k``: with a value model, also P(side to move wins) after each of the k most
         likely legal moves (``Analysis.move_winrates``; averaged over S board symmetries as the position's
         winrate is, so mirror-image moves get the same winrate)."""

@@ -1,0 +1,146 @@
+"""GTP time controls: the clock's budget per move, the deadline through the batcher to the search,
+and the search stopping on it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.coords import BLACK, WHITE, to_flat
+from engine.game import Game
+from engine.search import SearchConfig, SearchPlayer
+from gtp.clock import LAG, MIN_SECONDS, SAFETY, Clock
+from gtp.engine import GtpEngine
+from test_search import ToyAnalyzer, capture_game
+
+
+def test_no_time_control_means_no_budget():
+    assert Clock().budget(BLACK, 0, 9) is None
+    assert Clock.canadian(300, 30, 0).budget(BLACK, 0, 9) is None  # byo-yomi with 0 stones: no limit (spec)
+
+
+def test_absolute_time_is_spread_over_the_moves_to_come():
+    clock = Clock.canadian(300, 0, 0)  # 5 minutes, sudden death
+    early, late = clock.budget(BLACK, 0, 9), clock.budget(BLACK, 70, 9)
+    # 0.9 * 81 = 72.9 plies in all: 36 own moves to come at the start; at least 0.15 * 81 later
+    assert early == pytest.approx(SAFETY * 300 / (72.9 / 2) - LAG)
+    assert late == pytest.approx(SAFETY * 300 / (0.15 * 81) - LAG)
+    assert late > early  # the same time over fewer expected moves
+    # the controller's time_left replaces the settings; little time left means little thought
+    clock.report(BLACK, 10, 0)
+    assert clock.budget(BLACK, 20, 9) < 0.5 and clock.budget(WHITE, 20, 9) > 4
+    clock.report(BLACK, 0, 0)
+    assert clock.budget(BLACK, 20, 9) == MIN_SECONDS
+
+
+def test_without_time_left_the_clock_counts_its_own_moves():
+    clock = Clock.canadian(60, 0, 0)
+    before = clock.budget(BLACK, 0, 9)
+    clock.spent(BLACK, 30.0)
+    assert clock.budget(BLACK, 0, 9) == pytest.approx(SAFETY * 30 / (72.9 / 2) - LAG)
+    assert clock.budget(BLACK, 0, 9) < before and clock.budget(WHITE, 0, 9) == before
+    clock.report(BLACK, 50, 0)  # the controller's word wins and resets the count
+    assert clock.budget(BLACK, 0, 9) == pytest.approx(SAFETY * 50 / (72.9 / 2) - LAG)
+
+
+def test_overtime_periods():
+    canadian = Clock.canadian(0, 60, 10)  # no main time, 10 stones per 60 s
+    assert canadian.budget(BLACK, 0, 9) == pytest.approx(SAFETY * 6 - LAG)  # the period's pace in main time
+    canadian.report(BLACK, 20, 2)  # 2 stones left to play in 20 s
+    assert canadian.budget(BLACK, 30, 9) == pytest.approx(SAFETY * 10 - LAG)
+    byoyomi = Clock.kgs("byoyomi", [0, 5, 3])  # KGS Japanese: 3 periods of 5 s
+    byoyomi.report(WHITE, 5, 3)  # in a period: its 5 s, 3 periods left
+    assert byoyomi.budget(WHITE, 30, 9) == pytest.approx(SAFETY * 5 - LAG)
+    assert byoyomi.budget(BLACK, 30, 9) == pytest.approx(SAFETY * 5 - LAG)  # main time gone: a period a move
+
+
+class SlowToy(ToyAnalyzer):
+    """The toy analyzer taking ``pause`` seconds a call, as a network batch would."""
+
+    def __init__(self, favourite: int, pause: float) -> None:
+        super().__init__(favourite)
+        self.pause = pause
+
+    def analyze_many(self, requests, cleanup: bool = False, move_winrates: int = 0):
+        time.sleep(self.pause)
+        return super().analyze_many(requests, cleanup, move_winrates)
+
+
+def test_the_search_stops_at_its_deadline_and_keeps_the_root():
+    game = capture_game()
+    quiet = to_flat((4, 4), 5)
+    analyzer = SlowToy(quiet, pause=0.02)
+    player = SearchPlayer(analyzer, SearchConfig(visits=200, batch=4, reuse=False))
+    full = player.analyze_many([(game, BLACK)])[0]
+    assert full.visits.sum() == 199
+    start = time.monotonic()
+    cut = player.analyze_many([(game, BLACK)], deadline=start + 0.2)[0]
+    took = time.monotonic() - start
+    assert 0 < cut.visits.sum() < 199  # stopped early, after some batches
+    assert took < 0.2 + 0.1  # overshoot: at most about one batch (and the root's call)
+    analyzer.calls = 0
+    late = player.analyze_many([(game, BLACK)], deadline=time.monotonic() - 1)[0]
+    assert analyzer.calls == 1 and late.visits.sum() == 0  # past the deadline: the root's judgement alone
+    assert late.move == analyzer._one(game, BLACK).move
+
+
+class Recording:
+    """A player that records the keywords of each genmove."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def genmove(self, game: Game, color: int, **kw):
+        self.calls.append(kw)
+        return game.position.legal_moves(color)[0]
+
+
+def test_gtp_passes_a_deadline_only_under_a_time_control():
+    player = Recording()
+    engine = GtpEngine(lambda: Game(9), player)
+    assert engine.handle("genmove b").startswith("=")
+    assert "deadline" not in player.calls[-1]
+    assert engine.handle("time_settings 0 10 5") == "= \n\n"  # Canadian: 5 stones in 10 s
+    assert engine.handle("time_left w 10 5") == "= \n\n"
+    before = time.monotonic()
+    assert engine.handle("genmove w").startswith("=")
+    deadline = player.calls[-1]["deadline"]
+    assert before + SAFETY * 2 - LAG - 0.05 <= deadline <= time.monotonic() + SAFETY * 2 - LAG
+    assert engine.clock.used[WHITE] >= 0  # counted until the next time_left
+    assert engine.handle("time_left w 8 4") == "= \n\n" and WHITE not in engine.clock.used
+
+
+def test_the_deadline_reaches_the_search_through_the_batcher():
+    """The GTP path of the shipped player: BatchedPlayer -> Batcher -> BySizeAnalyzer -> SearchPlayer."""
+    from engine.analysis import BySizeAnalyzer, UniformAnalyzer
+    from engine.batcher import Batcher, BatchedPlayer
+    from engine.player import RandomPlayer
+
+    seen = []
+
+    class Watching(SearchPlayer):
+        def analyze_many(self, requests, cleanup=False, move_winrates=0, deadline=None):
+            seen.append(deadline)
+            return super().analyze_many(requests, cleanup, move_winrates, deadline=deadline)
+
+    toy = SlowToy(to_flat((4, 4), 5), pause=0.02)
+    search = Watching(toy, SearchConfig(visits=400, batch=4, reuse=False))
+    with Batcher(BySizeAnalyzer({5: search}, UniformAnalyzer(RandomPlayer(0))), max_batch=8, max_wait=0.0) as b:
+        engine = GtpEngine(capture_game, BatchedPlayer(b))
+        assert engine.handle("time_settings 6 0 0") == "= \n\n"  # absolute, 6 s
+        plies = engine.game.move_number
+        start = time.monotonic()
+        assert engine.handle("genmove b").startswith("=")
+        took = time.monotonic() - start
+        budget = SAFETY * 6 / max(0.15 * 25, (0.9 * 25 - plies) / 2) - LAG  # ~0.13 s
+        assert seen and seen[-1] is not None and seen[-1] == pytest.approx(start + budget, abs=0.05)
+        assert took < budget + 0.2  # 400 visits at 0.02 s a batch of 4 would take 2 s
+        assert 0 < toy.positions < 400
+        assert engine.handle("time_settings 0 1 0") == "= \n\n"  # no limit again (spec): the full search
+        engine.handle("undo")
+        toy.positions = 0
+        assert engine.handle("genmove b").startswith("=") and seen[-1] is None
+        assert toy.positions >= 300
