@@ -12,6 +12,13 @@ render/frame.py), so the first layer is a learned patchify convolution with kern
 embedding, aligned with the board's lines (the tokenizer's stride-4 patchify does the same
 job without the alignment). Residual 3x3 convolutions then look across points, and mean +
 max pooling over the board feed a small MLP.
+
+Ownership (``ownership=True``, KataGo's auxiliary target): a 1x1 convolution on the per-point
+features predicts, for every intersection, what the video's last frame shows there (empty, the
+mover's stone, the opponent's stone). The last frame is part of the video, so this is still
+learning from frames only; it gives the body 81 signals a position about which groups live
+instead of one bit per game, which is what a model judging sibling positions needs. The head is
+a training aid: play reads only the win logit.
 """
 
 from __future__ import annotations
@@ -32,7 +39,12 @@ class ValueConfig:
     channels: int = 64
     blocks: int = 6
     hidden: int = 128
+    ownership: bool = False  # the auxiliary head on the last frame (see the module's docstring)
 
+
+# ownership classes, mover's view: 0 empty at the end, 1 the mover's stone, 2 the opponent's
+# (the stones' own codes: EMPTY=0, BLACK=1, WHITE=2 with the mover drawn black)
+OWNERSHIP_CLASSES = 3
 
 VALUE_SIZES = {"tiny": ValueConfig(channels=8, blocks=1, hidden=16), "base": ValueConfig()}
 
@@ -51,6 +63,7 @@ class ValueNet(nn.Module):
         # the next (running averages chasing weights that move): per-sample statistics have no such gap
         self.norms = nn.ModuleList(nn.GroupNorm(min(8, c), c) for _ in range(cfg.blocks))
         self.head = nn.Sequential(nn.Linear(2 * c, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1))
+        self.own = nn.Conv2d(c, OWNERSHIP_CLASSES, 1) if cfg.ownership else None
 
     def points(self, frames: torch.Tensor) -> torch.Tensor:
         """frames (B, 3, R, R) float in [0, 1] -> (B, C, N, N): one feature vector per intersection."""
@@ -58,13 +71,28 @@ class ValueNet(nn.Module):
         x = frames[:, :, o:o + n * s, o:o + n * s]  # the N*N tiles: (B, 3, N*s, N*s)
         return self.patch(x * 2 - 1)
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """frames (B, 3, R, R) float in [0, 1] -> (B,) logits of P(side to move wins)."""
+    def body(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames (B, 3, R, R) float in [0, 1] -> (B, C, N, N) per-point features."""
         h = F.relu(self.points(frames))  # (B, C, N, N)
         for conv, norm in zip(self.convs, self.norms):
             h = F.relu(h + norm(conv(h)))
+        return h
+
+    def win_logit(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, C, N, N) features -> (B,) logits of P(side to move wins)."""
         pooled = torch.cat([h.mean((2, 3)), h.amax((2, 3))], 1)  # (B, 2C)
         return self.head(pooled).squeeze(1)
+
+    def forward(self, frames: torch.Tensor, ownership: bool = False):
+        """frames (B, 3, R, R) float in [0, 1] -> (B,) logits of P(side to move wins); with
+        ``ownership``, also (B, 3, N, N) ownership logits (classes: ``OWNERSHIP_CLASSES``). One
+        forward for both, so DDP's wrapper sees the ownership head's use."""
+        h = self.body(frames)
+        if not ownership:
+            return self.win_logit(h)
+        if self.own is None:
+            raise ValueError("this value model has no ownership head (ValueConfig.ownership=False)")
+        return self.win_logit(h), self.own(h)
 
     @torch.no_grad()
     def win_probability(self, frames: torch.Tensor) -> torch.Tensor:

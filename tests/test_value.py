@@ -52,8 +52,102 @@ def test_value_samples_are_mover_view_frames_with_the_movers_result():
     assert list(y) == [1.0, 0.0, 1.0] and list(t) == [0, 1, 2]
     assert boards[1][0, 0] == 2  # White to move at t=1: Black's stone looks white, the mover looks black
     assert boards[2][0, 0] == 1 and boards[2][1, 1] == 2
-    x, yy = sample([v], np.array([0.5], np.float32), np.random.default_rng(0), 16)
+    x, yy, last = sample([v], np.array([0.5], np.float32), np.random.default_rng(0), 16)
     assert x.shape == (16, 9, 9) and x.dtype == np.uint8 and set(yy) == {0.5}  # a draw is 1/2 for both
+    assert last.shape == x.shape
+
+
+def test_ownership_target_is_the_last_frame_in_the_samples_view_and_symmetry():
+    """The ownership target is the game's last frame seen as the sample's input is seen: the mover's
+    colours and the same board symmetry, so input and target line up point for point."""
+    from models.train.value_stage import last_frames, sample
+    from models.video_data import swap_colours, symmetry
+
+    v = np.zeros((4, 9, 9), np.uint8)  # Black (0, 1), White (2, 5), Black (7, 3): the last frame has all three
+    v[1:, 0, 1] = 1
+    v[2:, 2, 5] = 2
+    v[3, 7, 3] = 1
+    x, y, last = sample([v], np.array([1.0], np.float32), np.random.default_rng(3), 64)
+    seen = set()
+    for b, yy, end in zip(x, y, last):
+        # find the sample's (t, k): the one whose view of frame t is the input
+        hits = [(t, k) for t in range(4) for k in range(8)
+                if np.array_equal(symmetry(v[t] if t % 2 == 0 else swap_colours(v[t]), k), b)]
+        assert hits
+        ok = [(t, k) for t, k in hits
+              if np.array_equal(end, symmetry(v[-1] if t % 2 == 0 else swap_colours(v[-1]), k))]
+        assert ok, "the target is not the last frame in the input's view"
+        assert all(yy == (1.0 if t % 2 == 0 else 0.0) for t, _ in ok)
+        seen.update(t % 2 for t, _ in ok)
+        assert (end == 1).sum() == (2 if ok[0][0] % 2 == 0 else 1)  # the mover's stones at the end look black
+    assert seen == {0, 1}
+    assert last_frames([v]).shape == (4, 9, 9)
+    assert np.array_equal(last_frames([v])[1], swap_colours(v[-1]))
+
+
+def test_ownership_head_trains_from_a_state_without_it_and_ships_in_the_bundle(tiny_bundle, tmp_path):
+    """A value model with the ownership head starts from a state without it (the head new, every
+    other weight loaded), learns the last frames, and its bundle loads and plays: the player reads
+    the win logit only, which the head does not change."""
+    import models.train.value_stage as vs
+    from models.checkpoint import dataclass_from_dict, load_training_state
+    from models.train.cli import apply_overrides
+    from models.value import VALUE_SIZES, ValueConfig, ValueNet
+
+    data = tiny_bundle.parent / "data"
+    base = tiny_bundle.parent / "value" / "state.pt"
+    common = ["loop.progress=false", f"data_dir={data}", f"loop.run_dir={tmp_path / 'own'}", "batch=8",
+              "eval_every=5", "eval_positions=32", "model.ownership=true", f"loop.init_from={base}", "loop.lr=0.01",
+              "loop.warmup=1"]
+    cfg = apply_overrides(vs.ValueTrainConfig(model=VALUE_SIZES["tiny"]), common + ["loop.steps=30"])
+    assert cfg.model.ownership
+    vs.train(cfg)
+    state = load_training_state(tmp_path / "own" / "state.pt")
+    old = load_training_state(base)["model"]
+    assert set(state["model"]) - set(old) == {"own.weight", "own.bias"}
+    rows = [json.loads(line) for line in (tmp_path / "own" / "metrics.jsonl").read_text().splitlines()]
+    own = [r["own_loss"] for r in rows if "own_loss" in r]
+    assert len(own) >= 2 and own[-1] < 0.8 * own[0]  # the head learns the last frames (logged every few steps)
+    rep = json.loads((tmp_path / "own" / "calibration.json").read_text())
+    assert 0.34 < rep["ownership_accuracy"] <= 1  # above a coin among the three classes
+    net = ValueNet(dataclass_from_dict(ValueConfig, json.loads(state["config"])["model"]))
+    net.load_state_dict(state["model"])
+    frames = torch.rand(2, 3, 64, 64)
+    win, owner = net(frames, ownership=True)
+    assert owner.shape == (2, 3, 9, 9) and torch.equal(win, net(frames))
+    with pytest.raises(ValueError):
+        ValueNet(VALUE_SIZES["tiny"])(frames, ownership=True)
+    # a state lacking anything but the ownership head is refused
+    bad = {k: v for k, v in old.items() if not k.startswith("head.")}
+    with pytest.raises(ValueError, match="only the ownership head"):
+        vs.with_new_heads(net.state_dict())(bad)
+
+    # exported over the tiny bundle, it loads with its head and the player's winrate is its win logit
+    import argparse
+
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+    from models.train.export import run as export_run
+    from models.value import frames_of
+    from render.frame import RenderConfig
+
+    runs = tmp_path / "runs"
+    (runs / "value").mkdir(parents=True)
+    shutil.copy(tmp_path / "own" / "state.pt", runs / "value" / "state.pt")
+    args = argparse.Namespace(runs=str(runs), out=str(tmp_path / "out"), data_dir="data", size=9, metrics=None,
+                              branches=None, symmetries=None, visits=None, c_puct=None, leaf_symmetries=None,
+                              leaf_branches=None, branches_note="", base=str(tiny_bundle))
+    assert export_run(args) == 0
+    bundle = load_bundle(tmp_path / "out")
+    assert bundle.value.cfg.ownership and bundle.value.own is not None
+    game = Game(9)
+    game.play((4, 4), game.to_play)
+    a = NeuralPlayer(bundle, top_k=1, symmetries=1).analyze_many([(game, game.to_play)])[0]
+    stones = np.frombuffer(game.position.stones, np.uint8).reshape(1, 9, 9)
+    from models.video_data import swap_colours
+    want = bundle.value.win_probability(frames_of(swap_colours(stones), RenderConfig())).item()
+    assert a.winrate == pytest.approx(want, abs=1e-6)
 
 
 def test_value_stage_reports_calibration_by_phase_and_resumes(tiny_bundle, tmp_path):

@@ -3,7 +3,9 @@
 Data: every position of every training game, filmed by the camera (models/video_data.py) in
 the mover's view and a random board symmetry, rendered to a frame; the label is the game's
 result for the side to move (1 win, 0 loss, 1/2 draw). Results are game-level labels read
-from the SGF, as the outcome stage reads them; no move and no rule reaches the model.
+from the SGF, as the outcome stage reads them; no move and no rule reaches the model. With
+``model.ownership`` the model also learns, point by point, the video's last frame (in the same
+view and symmetry as its input; weight ``ownership_weight``): still frames only.
 Calibration on held-out games: Brier score overall and by game phase, a reliability table
 and plot (``calibration.json``, ``reliability.png`` in the run folder).
 """
@@ -42,6 +44,7 @@ class ValueTrainConfig:
     eval_every: int = 500
     eval_positions: int = 4096  # fixed sample for the curve; the final report uses every held-out position
     max_games: int = 0  # 0 = all (tests use a few)
+    ownership_weight: float = 1.0  # of the per-point cross-entropy (mean over points) beside the win BCE
 
 
 def video_and_score(rec) -> Optional[tuple[np.ndarray, float]]:
@@ -80,15 +83,17 @@ def mover_view(stones: np.ndarray, t: int) -> np.ndarray:
 
 
 def sample(videos: list[np.ndarray], scores: np.ndarray, rng: np.random.Generator, batch: int
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """(B, N, N) mover's-view stones in a random symmetry, (B,) the mover's score."""
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(B, N, N) mover's-view stones in a random symmetry, (B,) the mover's score, and (B, N, N) the
+    game's last frame in the same view and symmetry (the ownership target: its codes are the classes)."""
     g = rng.integers(0, len(videos), batch)
-    boards, y = [], []
+    boards, y, last = [], [], []
     for gi, k in zip(g, rng.integers(0, 8, batch)):
         t = int(rng.integers(0, len(videos[gi])))
         boards.append(symmetry(mover_view(videos[gi][t], t), int(k)))
+        last.append(symmetry(mover_view(videos[gi][-1], t), int(k)))  # the mover's colour is the mover's at t
         y.append(scores[gi] if t % 2 == 0 else 1 - scores[gi])
-    return np.stack(boards), np.array(y, dtype=np.float32)
+    return np.stack(boards), np.array(y, dtype=np.float32), np.stack(last)
 
 
 def every_position(videos: list[np.ndarray], scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,6 +105,38 @@ def every_position(videos: list[np.ndarray], scores: np.ndarray) -> tuple[np.nda
             y.append(s if t % 2 == 0 else 1 - s)
             ts.append(t)
     return np.stack(boards), np.array(y, dtype=np.float32), np.array(ts)
+
+
+def last_frames(videos: list[np.ndarray]) -> np.ndarray:
+    """(M, N, N): for every position of ``every_position``, its game's last frame in that mover's view."""
+    return np.stack([mover_view(v[-1], t) for v in videos for t in range(len(v))])
+
+
+@torch.no_grad()
+def ownership_accuracy(model: ValueNet, boards: np.ndarray, last: np.ndarray, rcfg: RenderConfig, device,
+                       chunk: int = 1024) -> float:
+    """Share of intersections whose class in the last frame the ownership head predicts (argmax)."""
+    was = model.training
+    model.eval()
+    right = 0
+    try:
+        for i in range(0, len(boards), chunk):
+            _, own = model(frames_of(boards[i:i + chunk], rcfg).to(device), ownership=True)  # (b, 3, N, N)
+            right += int((own.argmax(1).cpu() == torch.from_numpy(last[i:i + chunk]).long()).sum())
+    finally:
+        model.train(was)
+    return right / max(1, last.size)
+
+
+def with_new_heads(fresh: dict) -> "callable":
+    """loop.init_from's transform: a state of a model without the ownership head starts that head
+    from ``fresh`` (the new model's initial weights); every other tensor must be there (strict load)."""
+    def transform(state: dict) -> dict:
+        missing = {k: v for k, v in fresh.items() if k not in state}
+        if any(not k.startswith("own.") for k in missing):
+            raise ValueError(f"loop.init_from lacks {sorted(missing)}: only the ownership head may be new")
+        return {**state, **missing}
+    return transform
 
 
 @torch.no_grad()
@@ -132,25 +169,45 @@ def train(cfg: ValueTrainConfig) -> Path:
         ev_v, ev_y = tr_v, tr_y  # tiny corpora: report on the training games (said in the record)
     data = {"train_games": len(tr_v), "train_positions": int(sum(len(v) for v in tr_v)),
             "eval_split": cfg.eval_split if ev_v is not tr_v else "train", "eval_games": len(ev_v)}
+    own = cfg.model.ownership
     trainer = Trainer(cfg.loop, lambda: ValueNet(cfg.model),
-                      {"stage": "value", "data": data, "model": config_dict(cfg.model), **config_dict(cfg)})
+                      {"stage": "value", "data": data, "model": config_dict(cfg.model), **config_dict(cfg)},
+                      init_transform=with_new_heads(ValueNet(cfg.model).state_dict()) if own else None)
     model = trainer.model
     boards, ys, ts = every_position(ev_v, ev_y)
+    last = last_frames(ev_v) if own else None
     curve = np.random.default_rng(7).permutation(len(boards))[:cfg.eval_positions]
     for step in trainer.steps():
-        x, y = sample(tr_v, tr_y, np.random.default_rng((cfg.loop.seed, step, trainer.rank)), cfg.batch)
+        x, y, end = sample(tr_v, tr_y, np.random.default_rng((cfg.loop.seed, step, trainer.rank)), cfg.batch)
+        frames = frames_of(x, rcfg).to(trainer.device)
+        target = torch.from_numpy(y).to(trainer.device)
         with trainer.autocast():
-            logits = trainer.wrapped(frames_of(x, rcfg).to(trainer.device))
-        loss = F.binary_cross_entropy_with_logits(logits.float(), torch.from_numpy(y).to(trainer.device))
-        trainer.backward_step(loss)
-        trainer.log(loss=round(loss.item(), 5))
+            if own:
+                logits, own_logits = trainer.wrapped(frames, ownership=True)
+            else:
+                logits = trainer.wrapped(frames)
+        win_loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+        if own:
+            own_loss = F.cross_entropy(own_logits.float(), torch.from_numpy(end).long().to(trainer.device))
+            loss = win_loss + cfg.ownership_weight * own_loss
+            trainer.backward_step(loss)
+            trainer.log(loss=round(loss.item(), 5), win_loss=round(win_loss.item(), 5), own_loss=round(own_loss.item(), 5))
+        else:
+            loss = win_loss
+            trainer.backward_step(loss)
+            trainer.log(loss=round(loss.item(), 5))
         if trainer.is_main and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.loop.steps:
             p = predict(model, boards[curve], rcfg, trainer.device)
-            trainer.log(eval=True, brier=round(float(np.mean((p - ys[curve]) ** 2)), 5), n=len(curve))
+            extra = {"own_acc": round(ownership_accuracy(model, boards[curve], last[curve], rcfg, trainer.device), 5)
+                     } if own else {}
+            trainer.log(eval=True, brier=round(float(np.mean((p - ys[curve]) ** 2)), 5), n=len(curve), **extra)
     if trainer.is_main:
         rep = report(predict(model, boards, rcfg, trainer.device), ys, ts)
         rep["eval_split"] = data["eval_split"]
-        trainer.log(eval=True, brier=rep["brier"], brier_constant=rep["brier_constant"], n=rep["n"], final=True)
+        if own:
+            rep["ownership_accuracy"] = ownership_accuracy(model, boards, last, rcfg, trainer.device)
+        trainer.log(eval=True, brier=rep["brier"], brier_constant=rep["brier_constant"], n=rep["n"], final=True,
+                    **({"own_acc": rep["ownership_accuracy"]} if own else {}))
         (Path(cfg.loop.run_dir) / "calibration.json").write_text(json.dumps(rep, indent=2) + "\n")
         plot_reliability(rep, Path(cfg.loop.run_dir) / "reliability.png",
                          title="Value model: reliability (every held-out position)")
