@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.analysis import Analysis, Analyzer
+from engine.board import neighbours
 from engine.coords import BLACK, RESIGN, Move, from_flat, opponent, to_flat
 from engine.game import Game
 
@@ -40,19 +41,23 @@ class SearchConfig:
     # root's prior decides the move; below it a cheaper prior buys more visits for the same time
     leaf_symmetries: int = 0
     leaf_branches: int = 0
+    # captures resolved at a new leaf before its value is taken (0 or 1; see ``SearchPlayer._quiesce``)
+    quiescence: int = 0
 
 
 def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
-                  leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None) -> SearchConfig:
+                  leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None,
+                  quiescence: Optional[int] = None) -> SearchConfig:
     """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct`` /
-    ``leaf_symmetries`` / ``leaf_branches``) where not."""
+    ``leaf_symmetries`` / ``leaf_branches`` / ``quiescence``) where not."""
     def pick(given, key, default):
         return given if given is not None else player_settings.get(key, default)
 
     return SearchConfig(visits=int(pick(visits, "visits", 1)),
                         c_puct=float(pick(c_puct, "c_puct", SearchConfig.c_puct)),
                         leaf_symmetries=int(pick(leaf_symmetries, "leaf_symmetries", 0)),
-                        leaf_branches=int(pick(leaf_branches, "leaf_branches", 0)))
+                        leaf_branches=int(pick(leaf_branches, "leaf_branches", 0)),
+                        quiescence=int(pick(quiescence, "quiescence", 0)))
 
 
 def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
@@ -236,6 +241,8 @@ class SearchPlayer:
                 analyses = self.leaf_analyzer.analyze_many([(leaf.game, leaf.color) for leaf in leaves.values()])
                 for leaf, analysis in zip(leaves.values(), analyses):
                     leaf.expand(analysis, by_root_analyzer=self.leaf_analyzer is self.analyzer)
+                if self.cfg.quiescence:
+                    self._quiesce(list(leaves.values()))
             for path in paths:
                 self._backup(path)
             done += len(paths)  # >= 1: the first descent of a batch never collides
@@ -244,6 +251,30 @@ class SearchPlayer:
         log.debug("search: %d visits carried over, %d after the search (%d new of %d)", carried, int(root.n.sum()),
                   done, self.cfg.visits)
         return self._result(root)
+
+    def _quiesce(self, leaves: list[Node]) -> None:
+        """Captures before the value: the value model reads shapes, not liberties (it rates a group
+        with one liberty left as if it lived), so a leaf whose side to move can capture is judged as
+        the better of standing (the model's value) and each capture (the model's value of the board
+        after it, from the other side, turned around), as a chess engine's quiescence search resolves
+        captures before its static evaluation. One ply: the recapture is not looked at. The rules
+        say which moves capture; the judgement stays the value model's. Needs an analyzer with
+        ``position_winrates`` (the neural player with a value model); others are left as they are."""
+        judge = getattr(self.leaf_analyzer, "position_winrates", None)
+        if judge is None:
+            return
+        asks, owners = [], []
+        for leaf in leaves:
+            if leaf.terminal or leaf.analysis is None or leaf.analysis.winrate is None:
+                continue
+            for flat in capturing_moves(leaf.game.position, leaf.color):
+                asks.append((leaf.game.position.play(from_flat(flat, leaf.game.size), leaf.color), opponent(leaf.color)))
+                owners.append(leaf)
+        theirs_all = judge(asks) if asks else None
+        if theirs_all is None:
+            return
+        for leaf, theirs in zip(owners, theirs_all):
+            leaf.value = max(leaf.value, 1.0 - float(theirs))
 
     def _reused_root(self, game: Game, color: int) -> Optional[Node]:
         """The node of a kept tree that ``game`` has reached (``color`` to move), detached, or None."""
@@ -295,6 +326,16 @@ class SearchPlayer:
         pvs = {int(flat): principal_variation(root, int(flat)) for flat in np.flatnonzero(visited)}
         return replace(root.analysis, move=from_flat(best, root.game.size), winrate=winrate, move_winrates=move_wr,
                        visits=n.astype(np.int64), pvs=pvs)
+
+
+def capturing_moves(position, color: int) -> list[int]:
+    """Flat indices of ``color``'s legal moves that capture: the last liberty of an opponent group."""
+    from engine.blunders import groups
+
+    size = position.size
+    lasts = {next(iter(libs)) for c, _, libs in groups(position.stones, size, neighbours(size))
+             if c == opponent(color) and len(libs) == 1}
+    return sorted(p for p in lasts if position.is_legal(from_flat(p, size), color))
 
 
 def out_of_time(deadline: float, started: float, batches: int) -> bool:

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from engine.analysis import Analysis, top_moves  # the result type lives in engine/, which the torch-free batcher needs
-from engine.coords import WHITE, Move, from_flat
+from engine.board import Position
+from engine.coords import BLACK, WHITE, Move, from_flat
 from engine.game import Game
 from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
@@ -217,6 +218,22 @@ class NeuralPlayer:
         for (i, flat), p in zip(where, self._mean_value(views, S)):
             analyses[i].move_winrates[flat] = 1.0 - float(p)  # the opponent's P(win), turned around
 
+    @torch.no_grad()
+    def position_winrates(self, requests: Sequence[tuple[Position, int]]) -> Optional[np.ndarray]:
+        """(M,) the value model's P(side to move wins) for each (position, colour to move), averaged over
+        the player's S board views (the search's quiescence asks this of boards after captures); None
+        without a value model."""
+        if self.value is None or not requests:
+            return None
+        boards = []
+        for position, color in requests:
+            n = position.size
+            stones = np.frombuffer(position.stones, np.uint8).reshape(n, n)
+            boards.append(stones if color == BLACK else swap_colours(stones))  # the mover looks black
+        S = self.symmetries
+        views = np.concatenate([symmetry(np.stack(boards), t) for t in range(S)])  # (S*M, N, N), s-major
+        return self._mean_value(views, S)
+
     def _winrates(self, boards: np.ndarray, S: int, B: int, outcome: Optional[torch.Tensor]) -> Optional[list[float]]:
         """P(side to move wins) per request, averaged over the S views: from the bundle's value model
         (frames of ``boards``, (S*B, N, N) mover's view), else the transformer's outcome head, else None."""
@@ -314,7 +331,7 @@ def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = Non
 
 def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int = 8, c_puct: float = 1.5,
                    fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None,
-                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = False):
+                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = False, quiescence: int = 0):
     """The shipped model (or the bundle ``weights``) under a PUCT tree search of ``visits`` leaf
     evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``.
     ``reuse`` is off: the evaluator's positions follow each other within a game, and a label's
@@ -323,4 +340,5 @@ def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int =
 
     return with_search(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
                        SearchConfig(visits=visits, batch=batch, c_puct=c_puct, fpu_reduction=fpu_reduction,
-                                    leaf_symmetries=leaf_symmetries, leaf_branches=leaf_branches, reuse=reuse))
+                                    leaf_symmetries=leaf_symmetries, leaf_branches=leaf_branches, reuse=reuse,
+                                    quiescence=quiescence))

@@ -213,3 +213,91 @@ def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(
     with gtp_model("neural", 0, str(out)) as model:
         assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (24, 0.9)
         assert (model.leaf_analyzer.symmetries, model.leaf_analyzer.top_k) == (2, 1)
+
+
+def lead_winrate(position, color: int) -> float:
+    """A monotone stand-in for a value model: a logistic of the mover's stone lead."""
+    stones = np.frombuffer(position.stones, np.uint8)
+    return 1.0 / (1.0 + math.exp(-(int((stones == color).sum()) - int((stones == opponent(color)).sum()))))
+
+
+class JudgingToy(ToyAnalyzer):
+    """The toy prior with ``lead_winrate`` as its value, and the value-only call the search's quiescence uses."""
+
+    def __init__(self, favourite: int) -> None:
+        super().__init__(favourite)
+        self.judged = 0
+
+    def _one(self, game: Game, color: int) -> Analysis:
+        from dataclasses import replace
+
+        return replace(super()._one(game, color), winrate=lead_winrate(game.position, color))
+
+    def position_winrates(self, requests):
+        self.judged += len(requests)
+        return np.array([lead_winrate(p, c) for p, c in requests])
+
+
+# Black's A1-B1 has one liberty left (C1); White's stones all have two or more
+ATARI = """
+. . . . .
+. . . . .
+. . . . .
+O O . . .
+X X . O .
+"""
+
+
+def test_capturing_moves_are_the_last_liberties_of_the_opponents_groups() -> None:
+    from engine.search import capturing_moves
+
+    game = capture_game()
+    assert capturing_moves(game.position, BLACK) == [to_flat((3, 2), 5)]  # C2 in the 5x5 CAPTURE board: D4's twin
+    assert capturing_moves(game.position, WHITE) == []
+    atari = from_ascii(ATARI, to_play=BLACK)
+    assert capturing_moves(atari, WHITE) == [to_flat((4, 2), 5)]
+    assert capturing_moves(atari, BLACK) == []
+
+
+def test_quiescence_judges_a_leaf_by_its_captures() -> None:
+    """A leaf whose side to move can capture is worth the better of standing and capturing; without
+    captures, or without a value-only judge, a leaf keeps the model's value."""
+    from engine.search import Node, capturing_moves
+
+    quiet = to_flat((0, 4), 5)
+    toy = JudgingToy(quiet)
+    player = SearchPlayer(toy, SearchConfig(visits=8, quiescence=1, reuse=False))
+    leaf = Node(Game(size=5, komi=0.5, positions=[from_ascii(ATARI, to_play=WHITE)]), WHITE)  # White to move
+    leaf.expand(toy._one(leaf.game, WHITE))
+    stand = leaf.value
+    after = leaf.game.position.play(from_flat(capturing_moves(leaf.game.position, WHITE)[0], 5), WHITE)
+    want = 1.0 - toy._one(Game(size=5, positions=[after]), BLACK).winrate
+    player._quiesce([leaf])
+    assert want > stand and leaf.value == pytest.approx(want)
+    calm = Node(Game(size=5, komi=0.5, positions=[from_ascii(ATARI, to_play=BLACK)]), BLACK)  # Black cannot capture
+    calm.expand(toy._one(calm.game, BLACK))
+    before = calm.value
+    player._quiesce([calm])
+    assert calm.value == before
+    blind = SearchPlayer(ToyAnalyzer(quiet), SearchConfig(visits=8, quiescence=1, reuse=False))
+    other = Node(leaf.game, WHITE)
+    other.expand(toy._one(leaf.game, WHITE))
+    blind._quiesce([other])
+    assert other.value == stand
+
+
+def test_with_quiescence_a_move_that_leaves_a_group_in_atari_looks_as_bad_as_it_is() -> None:
+    """Black's A1-B1 is in atari. Without quiescence the node after Black's quiet corner move is judged
+    on the board as it stands; with it, on White's capture, and the search's winrate for the move drops."""
+    game = Game(size=5, komi=0.5, positions=[from_ascii(ATARI, to_play=BLACK)])
+    quiet = to_flat((0, 4), 5)
+    white_view, rates = {}, {}
+    for q in (0, 1):
+        toy = JudgingToy(quiet)
+        player = SearchPlayer(toy, SearchConfig(visits=16, batch=4, quiescence=q, reuse=True))
+        a = player.analyze_many([(game, BLACK)])[0]
+        white_view[q] = player._trees[-1].children[quiet].value  # P(White wins) at the node after the quiet move
+        rates[q] = a.move_winrates[quiet]
+        assert (toy.judged > 0) == bool(q)
+    assert white_view[1] > white_view[0] + 0.05
+    assert rates[1] < rates[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -85,6 +86,25 @@ def test_ownership_target_is_the_last_frame_in_the_samples_view_and_symmetry():
     assert np.array_equal(last_frames([v])[1], swap_colours(v[-1]))
 
 
+def test_a_deeper_value_model_starts_as_the_state_it_grows_from(tiny_bundle):
+    """Blocks added past the state's last one start as the identity: the deeper model's win
+    logits equal the smaller one's before any training."""
+    import models.train.value_stage as vs
+    from models.checkpoint import dataclass_from_dict, load_training_state
+    from models.value import ValueConfig, ValueNet
+
+    state = load_training_state(tiny_bundle.parent / "value" / "state.pt")
+    cfg = dataclass_from_dict(ValueConfig, json.loads(state["config"])["model"])
+    small = ValueNet(cfg)
+    small.load_state_dict(state["model"])
+    deep = ValueNet(dataclasses.replace(cfg, blocks=cfg.blocks + 2))
+    deep.load_state_dict(vs.with_new_parts(deep.state_dict())(state["model"]))
+    frames = torch.rand(4, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(deep(frames), small(frames))
+    assert len(deep.convs) == cfg.blocks + 2
+
+
 def test_ownership_head_trains_from_a_state_without_it_and_ships_in_the_bundle(tiny_bundle, tmp_path):
     """A value model with the ownership head starts from a state without it (the head new, every
     other weight loaded), learns the last frames, and its bundle loads and plays: the player reads
@@ -120,7 +140,7 @@ def test_ownership_head_trains_from_a_state_without_it_and_ships_in_the_bundle(t
     # a state lacking anything but the ownership head is refused
     bad = {k: v for k, v in old.items() if not k.startswith("head.")}
     with pytest.raises(ValueError, match="only the ownership head"):
-        vs.with_new_heads(net.state_dict())(bad)
+        vs.with_new_parts(net.state_dict())(bad)
 
     # exported over the tiny bundle, it loads with its head and the player's winrate is its win logit
     import argparse

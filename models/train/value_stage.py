@@ -128,14 +128,20 @@ def ownership_accuracy(model: ValueNet, boards: np.ndarray, last: np.ndarray, rc
     return right / max(1, last.size)
 
 
-def with_new_heads(fresh: dict) -> "callable":
-    """loop.init_from's transform: a state of a model without the ownership head starts that head
-    from ``fresh`` (the new model's initial weights); every other tensor must be there (strict load)."""
+def with_new_parts(fresh: dict) -> "callable":
+    """loop.init_from's transform for a model larger than the state it starts from: the ownership
+    head, and residual blocks past the state's last one, start from ``fresh`` (the new model's
+    initial weights), each new block's GroupNorm scale at zero so that the block starts as the
+    identity (h + 0, through a ReLU of a non-negative h) and the deeper model computes exactly what
+    the state did; every other tensor must be there (strict load)."""
     def transform(state: dict) -> dict:
         missing = {k: v for k, v in fresh.items() if k not in state}
-        if any(not k.startswith("own.") for k in missing):
-            raise ValueError(f"loop.init_from lacks {sorted(missing)}: only the ownership head may be new")
-        return {**state, **missing}
+        odd = [k for k in missing if not (k.startswith(("own.", "convs.", "norms.")))]
+        if odd:
+            raise ValueError(f"loop.init_from lacks {sorted(odd)}: only the ownership head and added blocks may be new")
+        added = {k: (torch.zeros_like(v) if k.startswith("norms.") and k.endswith(".weight") else v)
+                 for k, v in missing.items()}
+        return {**state, **added}
     return transform
 
 
@@ -172,7 +178,7 @@ def train(cfg: ValueTrainConfig) -> Path:
     own = cfg.model.ownership
     trainer = Trainer(cfg.loop, lambda: ValueNet(cfg.model),
                       {"stage": "value", "data": data, "model": config_dict(cfg.model), **config_dict(cfg)},
-                      init_transform=with_new_heads(ValueNet(cfg.model).state_dict()) if own else None)
+                      init_transform=with_new_parts(ValueNet(cfg.model).state_dict()))
     model = trainer.model
     boards, ys, ts = every_position(ev_v, ev_y)
     last = last_frames(ev_v) if own else None
