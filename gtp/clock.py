@@ -46,10 +46,10 @@ class Clock:
         """Seconds ``color`` may think on this move, or None (no time limit)."""
         if self.system == "none":
             return None
-        seconds, stones = self.left.get(color, (self.main_time, 0))
-        seconds = max(0.0, seconds - self.used.get(color, 0.0))
-        if stones > 0 and self.system == "byoyomi":  # KGS: the period's time; a new period each move
-            allowance = seconds
+        reported, stones = self.left.get(color, (self.main_time, 0))
+        seconds = max(0.0, reported - self.used.get(color, 0.0))
+        if stones > 0 and self.system == "byoyomi":  # KGS: a period each move, whatever the last ones took
+            allowance = reported
         elif stones > 0:  # a Canadian period: this many stones in the time left
             allowance = seconds / stones
         else:  # main time: spread over the moves to come, or the overtime's pace if that is more

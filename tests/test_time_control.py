@@ -53,6 +53,8 @@ def test_overtime_periods():
     byoyomi.report(WHITE, 5, 3)  # in a period: its 5 s, 3 periods left
     assert byoyomi.budget(WHITE, 30, 9) == pytest.approx(SAFETY * 5 - LAG)
     assert byoyomi.budget(BLACK, 30, 9) == pytest.approx(SAFETY * 5 - LAG)  # main time gone: a period a move
+    byoyomi.spent(WHITE, 4.0)  # a period spent on the last move comes back for the next
+    assert byoyomi.budget(WHITE, 32, 9) == pytest.approx(SAFETY * 5 - LAG)
 
 
 class SlowToy(ToyAnalyzer):
