@@ -128,14 +128,16 @@ def ownership_accuracy(model: ValueNet, boards: np.ndarray, last: np.ndarray, rc
     return right / max(1, last.size)
 
 
-def with_new_parts(fresh: dict) -> "callable":
+def with_new_parts(fresh) -> "callable":
     """loop.init_from's transform for a model larger than the state it starts from: the ownership
     head, and residual blocks past the state's last one, start from ``fresh`` (the new model's
     initial weights), each new block's GroupNorm scale at zero so that the block starts as the
     identity (h + 0, through a ReLU of a non-negative h) and the deeper model computes exactly what
-    the state did; every other tensor must be there (strict load)."""
+    the state did; every other tensor must be there (strict load). ``fresh``: the weights, or a
+    function giving them (called at load time, after the trainer has seeded torch: reproducible)."""
     def transform(state: dict) -> dict:
-        missing = {k: v for k, v in fresh.items() if k not in state}
+        new = fresh() if callable(fresh) else fresh
+        missing = {k: v for k, v in new.items() if k not in state}
         odd = [k for k in missing if not (k.startswith(("own.", "convs.", "norms.")))]
         if odd:
             raise ValueError(f"loop.init_from lacks {sorted(odd)}: only the ownership head and added blocks may be new")
@@ -178,7 +180,7 @@ def train(cfg: ValueTrainConfig) -> Path:
     own = cfg.model.ownership
     trainer = Trainer(cfg.loop, lambda: ValueNet(cfg.model),
                       {"stage": "value", "data": data, "model": config_dict(cfg.model), **config_dict(cfg)},
-                      init_transform=with_new_parts(ValueNet(cfg.model).state_dict()))
+                      init_transform=with_new_parts(lambda: ValueNet(cfg.model).state_dict()))
     model = trainer.model
     boards, ys, ts = every_position(ev_v, ev_y)
     last = last_frames(ev_v) if own else None
