@@ -20,14 +20,14 @@ import torch
 
 from engine.analysis import Analysis, top_moves  # the result type lives in engine/, which the torch-free batcher needs
 from engine.board import Position
-from engine.coords import BLACK, WHITE, Move, from_flat
+from engine.coords import BLACK, WHITE, Move, from_flat, opponent
 from engine.game import Game
 from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
 from models.token_cache import encode_boards
-from models.value import frames_of
-from models.video_data import swap_colours, symmetry
+from models.value import frames_of, mean_win_probability
+from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
 
@@ -202,20 +202,18 @@ class NeuralPlayer:
     def _add_move_winrates(self, requests: Sequence[tuple[Game, int]], analyses: list[Analysis], k: int) -> None:
         """Fill ``move_winrates`` for the k most likely legal moves of each analysis: the value model on
         the board after the move, seen by the opponent (who moves next), turned around: 1 - P(opponent wins)."""
-        boards, where = [], []
+        afters, where = [], []
         for i, ((game, color), a) in enumerate(zip(requests, analyses)):
             n = game.size
             a.move_winrates = np.full(n * n + 1, np.nan)
             for flat, _ in top_moves(a, k):
-                after = game.position.play(from_flat(flat, n), color)  # legal: top_moves lists legal moves only
-                stones = np.frombuffer(after.stones, np.uint8).reshape(n, n)
-                boards.append(stones if color == WHITE else swap_colours(stones))  # the opponent looks black
+                # legal: top_moves lists legal moves only
+                afters.append((game.position.play(from_flat(flat, n), color), opponent(color)))
                 where.append((i, flat))
-        if not boards:
+        theirs = self.position_winrates(afters)
+        if theirs is None:
             return
-        S = self.symmetries
-        views = np.concatenate([symmetry(np.stack(boards), t) for t in range(S)])  # (S*M, N, N), s-major
-        for (i, flat), p in zip(where, self._mean_value(views, S)):
+        for (i, flat), p in zip(where, theirs):
             analyses[i].move_winrates[flat] = 1.0 - float(p)  # the opponent's P(win), turned around
 
     @torch.no_grad()
@@ -225,14 +223,7 @@ class NeuralPlayer:
         without a value model."""
         if self.value is None or not requests:
             return None
-        boards = []
-        for position, color in requests:
-            n = position.size
-            stones = np.frombuffer(position.stones, np.uint8).reshape(n, n)
-            boards.append(stones if color == BLACK else swap_colours(stones))  # the mover looks black
-        S = self.symmetries
-        views = np.concatenate([symmetry(np.stack(boards), t) for t in range(S)])  # (S*M, N, N), s-major
-        return self._mean_value(views, S)
+        return mean_win_probability(self.value, mover_boards(requests), self.symmetries)
 
     def _winrates(self, boards: np.ndarray, S: int, B: int, outcome: Optional[torch.Tensor]) -> Optional[list[float]]:
         """P(side to move wins) per request, averaged over the S views: from the bundle's value model
@@ -286,6 +277,16 @@ class NeuralPlayer:
                         move=from_flat(flat, n), winrate=winrate,
                         z_codes=[int(v) for v in z], imagined_board=board, imagined_frame=render(board, self.rcfg),
                         play_probs=playable)
+
+
+def mover_boards(requests: Sequence[tuple[Position, int]]) -> np.ndarray:
+    """(M, N, N) uint8 stones of each (position, colour to move), the mover drawn black."""
+    boards = []
+    for position, color in requests:
+        n = position.size
+        stones = np.frombuffer(position.stones, np.uint8).reshape(n, n)
+        boards.append(stones if color == BLACK else swap_colours(stones))
+    return np.stack(boards)
 
 
 @functools.lru_cache(maxsize=None)

@@ -108,3 +108,15 @@ class ValueNet(nn.Module):
 def frames_of(stones, rcfg: RenderConfig) -> torch.Tensor:
     """(B, N, N) uint8 stones (mover's view) -> (B, 3, R, R) float frames: what the value model reads."""
     return torch.from_numpy(to_float(render_many(stones, rcfg))).permute(0, 3, 1, 2)
+
+
+def mean_win_probability(net: ValueNet, boards, views: int):
+    """(M, N, N) mover's-view stones -> (M,) numpy P(mover wins), averaged over the first ``views``
+    board symmetries (the player's test-time augmentation)."""
+    import numpy as np
+
+    from models.video_data import symmetry
+
+    stacked = np.concatenate([symmetry(boards, t) for t in range(views)])  # (views*M, N, N), view-major
+    frames = frames_of(stacked, RenderConfig(resolution=net.cfg.resolution)).to(next(net.parameters()).device)
+    return net.win_probability(frames).reshape(views, -1).mean(0).cpu().numpy()

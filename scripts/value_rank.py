@@ -52,35 +52,15 @@ def load_value(path: str):
     return net.eval()
 
 
-def children(label) -> tuple[list[int], np.ndarray]:
-    """The legal non-pass moves (flat indices) of a labelled position and the boards after each,
-    (M, N, N) in the opponent's mover's view (the opponent moves next and looks black)."""
-    from engine.coords import WHITE, from_flat
-    from models.video_data import swap_colours
+def children(label) -> tuple[list[int], list[tuple]]:
+    """The legal non-pass moves (flat indices) of a labelled position and, for each, the position
+    after it with the opponent to move."""
+    from engine.coords import from_flat, opponent
 
     game = label.game()
-    n, color = label.size, label.to_play
-    mask = game.position.legal_mask(color)[:-1]
-    flats, boards = [], []
-    for flat in np.flatnonzero(mask):
-        after = game.position.play(from_flat(int(flat), n), color)
-        stones = np.frombuffer(after.stones, np.uint8).reshape(n, n)
-        boards.append(stones if color == WHITE else swap_colours(stones))
-        flats.append(int(flat))
-    return flats, np.stack(boards)
-
-
-@torch.no_grad()
-def opponent_winrates(value, boards: np.ndarray, symmetries: int) -> np.ndarray:
-    """(M, N, N) opponent's-view boards -> (M,) P(opponent wins), averaged over the views."""
-    from models.value import frames_of
-    from models.video_data import symmetry
-    from render.frame import RenderConfig
-
-    rcfg = RenderConfig(resolution=value.cfg.resolution)
-    views = np.concatenate([symmetry(boards, t) for t in range(symmetries)])  # (S*M, N, N), s-major
-    p = value.win_probability(frames_of(views, rcfg)).numpy()
-    return p.reshape(symmetries, -1).mean(0)
+    color = label.to_play
+    flats = [int(f) for f in np.flatnonzero(game.position.legal_mask(color)[:-1])]
+    return flats, [(game.position.play(from_flat(f, label.size), color), opponent(color)) for f in flats]
 
 
 def rank_stats(flats: list[int], mover_winrate: np.ndarray, best: int, policy) -> dict:
@@ -111,6 +91,8 @@ def main() -> int:
 
     from engine.coords import to_flat
     from engine.labels import load_labels
+    from models.player import mover_boards
+    from models.value import mean_win_probability
 
     labels = [lb for lb in load_labels(Path(args.data_dir) / "oracle" / f"{args.split}9.jsonl").values()
               if lb.search_best is not None or lb.policy is not None]
@@ -125,12 +107,13 @@ def main() -> int:
         except (TypeError, ValueError):  # KataGo passed: no sibling to rank
             skipped += 1
             continue
-        flats, boards = children(lb)
+        flats, afters = children(lb)
         if best not in flats:
             skipped += 1
             continue
+        boards = mover_boards(afters)  # (M, N, N): the opponent, who moves next, looks black
         for name, value in models.items():
-            mover = 1.0 - opponent_winrates(value, boards, args.symmetries)
+            mover = 1.0 - mean_win_probability(value, boards, args.symmetries)
             rows[name].append(rank_stats(flats, mover, best, lb.policy))
     result = {"command": " ".join(["scripts/value_rank.py"] + sys.argv[1:]), "split": args.split,
               "positions": len(next(iter(rows.values()))), "skipped": skipped, "symmetries": args.symmetries,

@@ -194,16 +194,14 @@ def train(cfg: ValueTrainConfig) -> Path:
                 logits, own_logits = trainer.wrapped(frames, ownership=True)
             else:
                 logits = trainer.wrapped(frames)
-        win_loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+        loss = win_loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+        parts = {}
         if own:
             own_loss = F.cross_entropy(own_logits.float(), torch.from_numpy(end).long().to(trainer.device))
             loss = win_loss + cfg.ownership_weight * own_loss
-            trainer.backward_step(loss)
-            trainer.log(loss=round(loss.item(), 5), win_loss=round(win_loss.item(), 5), own_loss=round(own_loss.item(), 5))
-        else:
-            loss = win_loss
-            trainer.backward_step(loss)
-            trainer.log(loss=round(loss.item(), 5))
+            parts = {"win_loss": round(win_loss.item(), 5), "own_loss": round(own_loss.item(), 5)}
+        trainer.backward_step(loss)
+        trainer.log(loss=round(loss.item(), 5), **parts)
         if trainer.is_main and cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.loop.steps:
             p = predict(model, boards[curve], rcfg, trainer.device)
             extra = {"own_acc": round(ownership_accuracy(model, boards[curve], last[curve], rcfg, trainer.device), 5)
