@@ -156,8 +156,10 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     """Handlers bound to ``engine``, in list_commands order."""
     from gtp.engine import GtpError
 
-    def analyze(color: int, move_winrates: int = 0) -> Analysis:
-        return engine.player.analyze_many([(engine.game, color)], move_winrates=move_winrates)[0]  # type: ignore[attr-defined]
+    def analyze(color: int, move_winrates: int = 0, timing: Optional[dict] = None) -> Analysis:
+        """``timing``: ``{"deadline": ...}`` from the clock (genmove_analyze), else nothing."""
+        return engine.player.analyze_many([(engine.game, color)], move_winrates=move_winrates,  # type: ignore[attr-defined]
+                                          **(timing or {}))[0]
 
     def stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:
@@ -170,7 +172,8 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     def genmove_stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:
             a = parse_args(args, engine.game.to_play)
-            result = analyze(a.color, a.max_moves)
+            # a move of the game like genmove: under a time control it gets the clock's deadline
+            result = engine.timed(a.color, lambda timing: analyze(a.color, a.max_moves, timing))
             move = result.move
             if move is not RESIGN and not engine.game.position.is_legal(move, a.color):
                 raise GtpError(f"internal error: player {engine.player.name} chose an illegal move {move!r}")

@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
 from engine.analysis import can_analyze
 from engine.board import IllegalMove, neighbours
@@ -44,6 +44,8 @@ from engine.player import Player
 from engine.sgf import SgfError, dump_game, parse_collection, record_to_game
 from gtp import protocol
 from gtp.clock import Clock
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -273,17 +275,21 @@ class GtpEngine:
             raise GtpError("illegal move") from None
         return ""
 
-    def _choose(self, color: int, cleanup: bool = False) -> Move:
-        """The player's move, checked: the engine, not the player, is the judge of legality. Under a
-        time control the player gets a deadline (``Clock.budget``) and the clock counts the time taken."""
+    def timed(self, color: int, think: Callable[[dict], T]) -> T:
+        """``think(timing)`` for one of ``color``'s moves: under a time control ``timing`` is
+        ``{"deadline": ...}`` (``Clock.budget`` from now) and the clock counts the time taken;
+        without one it is ``{}``. genmove and the ``*-genmove_analyze`` commands both go through here."""
         start = time.monotonic()
         budget = self.clock.budget(color, self.game.move_number, self.game.size)
-        timing = {} if budget is None else {"deadline": start + budget}
         try:
-            move = self.player.genmove(self.game, color, cleanup=cleanup, **timing)
+            return think({} if budget is None else {"deadline": start + budget})
         finally:
             if budget is not None:
                 self.clock.spent(color, time.monotonic() - start)
+
+    def _choose(self, color: int, cleanup: bool = False) -> Move:
+        """The player's move, checked: the engine, not the player, is the judge of legality."""
+        move = self.timed(color, lambda timing: self.player.genmove(self.game, color, cleanup=cleanup, **timing))
         if move is not RESIGN and not self.game.position.is_legal(move, color):
             raise GtpError(f"internal error: player {self.player.name} chose an illegal move {move!r}")
         return move

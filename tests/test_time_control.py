@@ -146,3 +146,33 @@ def test_the_deadline_reaches_the_search_through_the_batcher():
         toy.positions = 0
         assert engine.handle("genmove b").startswith("=") and seen[-1] is None
         assert toy.positions >= 300
+
+
+@pytest.mark.parametrize("command", ["lz-genmove_analyze", "kata-genmove_analyze"])
+def test_genmove_analyze_takes_the_clock_like_genmove(command):
+    """A GUI that plays through ``*-genmove_analyze`` (Sabaki does) under a time control gets the same
+    deadline as genmove, the search stops on it, and the clock counts the move."""
+    seen = []
+
+    class Watching(SearchPlayer):
+        def analyze_many(self, requests, cleanup=False, move_winrates=0, deadline=None):
+            seen.append(deadline)
+            return super().analyze_many(requests, cleanup, move_winrates, deadline=deadline)
+
+    toy = SlowToy(to_flat((4, 4), 5), pause=0.02)
+    engine = GtpEngine(capture_game, Watching(toy, SearchConfig(visits=400, batch=4, reuse=False)))
+    assert engine.handle("time_settings 6 0 0") == "= \n\n"  # absolute, 6 s
+    plies = engine.game.move_number
+    start = time.monotonic()
+    answer = engine.handle(f"{command} b")
+    took = time.monotonic() - start
+    assert answer.startswith("=\ninfo move ") and "\nplay " in answer
+    budget = SAFETY * 6 / max(0.15 * 25, (0.9 * 25 - plies) / 2) - LAG  # ~0.13 s, as genmove's
+    assert seen[-1] == pytest.approx(start + budget, abs=0.05)
+    assert took < budget + 0.2 and 0 < toy.positions < 400  # 400 visits would take ~2 s
+    assert engine.game.move_number == plies + 1 and engine.clock.used[BLACK] >= took - 0.05
+    # without a time control: no deadline, the full search
+    engine.handle("undo")
+    assert engine.handle("time_settings 0 1 0") == "= \n\n"
+    toy.positions = 0
+    assert engine.handle(f"{command} b").startswith("=") and seen[-1] is None and toy.positions >= 300
