@@ -174,7 +174,7 @@ def play_task(task: Task, pool: EnginePool) -> dict:
     sgf = dump_game(res.game, black=task.black, white=task.white, result=res.result, comment=comment)
     return {**base, "winner": None if res.winner is None else names[res.winner], "result": res.result,
             "reason": res.reason, "fault": res.fault, "faulty": faulty, "moves": res.game.move_number,
-            "seconds": round(time.monotonic() - t0, 3), "_sgf": sgf}
+            "seconds": round(time.monotonic() - t0, 3), **res.info, "_sgf": sgf}
 
 
 _worker_pool: Optional[EnginePool] = None  # per worker process, made by _init_worker
@@ -207,7 +207,7 @@ def _check_compatible(out: Path, cfg: ArenaConfig) -> None:
     path = out / "arena.json"
     if path.exists():
         old = json.loads(path.read_text())
-        for key in ("size", "komi", "seed", "opening_moves"):
+        for key in ("size", "komi", "seed", "opening_moves", "time_control"):
             new = asdict(cfg)[key]
             if json.loads(json.dumps(new)) != old.get(key, new):
                 raise ValueError(f"{out} holds an arena with {key}={old.get(key)}, the config says {new}: "
@@ -301,7 +301,9 @@ def _report(results: Path, elo: EloConfig, out: Path) -> None:
     if ratings.names:
         elo_mod.plot(ratings, out / "ratings.png")
     faults = [r for r in records if r.get("reason") in ("fault", "void")]
-    print(f"{len(records)} games in {results}" + (f", {len(faults)} ended by a fault" if faults else ""))
+    on_time = [r for r in records if r.get("reason") == "time"]
+    print(f"{len(records)} games in {results}" + (f", {len(faults)} ended by a fault" if faults else "")
+          + (f", {len(on_time)} lost on time" if on_time else ""))
     print(elo_mod.format_table(ratings))
     print(f"wrote {out / 'ratings.json'} and {out / 'ratings.png'}")
 

@@ -17,6 +17,7 @@ from engine.coords import Move
 from engine.elo import DEFAULT_ANCHOR, DEFAULT_ANCHOR_RATING, EloConfig
 from engine.engines import spec_from_preset
 from engine.match import MatchConfig, random_opening
+from engine.match_clock import TimeControl
 from gtp.client import EngineSpec
 
 MODES = ("round-robin", "gauntlet")
@@ -63,6 +64,9 @@ class ArenaConfig:
     size: int = 9
     komi: float = 7.0
     move_timeout: float = 60.0  # seconds per genmove; exceeding it is a fault
+    # a tournament clock ({"main": s, "period": s, "stones": n}; engine/match_clock.py): a side whose
+    # clock runs out loses on time; off by default
+    time_control: TimeControl = TimeControl()
     max_moves: int = 0  # 0: the referee's cap, 3 * N * N
     seed: int = 0  # of the opening set
     opening_moves: tuple[int, int] = (2, 2)  # random opening stones per game, min..max (0 = empty board)
@@ -90,10 +94,16 @@ class ArenaConfig:
         if "opening_moves" in d:
             om = d["opening_moves"]
             d["opening_moves"] = (int(om), int(om)) if isinstance(om, (int, float)) else (int(om[0]), int(om[1]))
+        if "time_control" in d:
+            tc = d["time_control"]
+            if not isinstance(tc, dict) or set(tc) - {"main", "period", "stones"}:
+                raise ValueError(f"time_control: expected {{main, period, stones}}, got {tc!r}")
+            d["time_control"] = TimeControl(float(tc.get("main", 0)), float(tc.get("period", 0)), int(tc.get("stones", 0)))
         return cls(**d)
 
     def match_config(self) -> MatchConfig:
-        return MatchConfig(size=self.size, komi=self.komi, max_moves=self.max_moves, move_timeout=self.move_timeout)
+        return MatchConfig(size=self.size, komi=self.komi, max_moves=self.max_moves, move_timeout=self.move_timeout,
+                           time_control=self.time_control)
 
     def elo_config(self) -> EloConfig:
         return EloConfig(anchor=self.anchor, anchor_rating=self.anchor_rating)
