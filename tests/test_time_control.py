@@ -115,21 +115,27 @@ def test_gtp_passes_a_deadline_only_under_a_time_control():
     assert engine.handle("time_left w 8 4") == "= \n\n" and WHITE not in engine.clock.used
 
 
+class WatchingSearch(SearchPlayer):
+    """The search, recording the deadline of every call."""
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.deadlines: list = []
+
+    def analyze_many(self, requests, cleanup=False, move_winrates=0, deadline=None):
+        self.deadlines.append(deadline)
+        return super().analyze_many(requests, cleanup, move_winrates, deadline=deadline)
+
+
 def test_the_deadline_reaches_the_search_through_the_batcher():
     """The GTP path of the shipped player: BatchedPlayer -> Batcher -> BySizeAnalyzer -> SearchPlayer."""
     from engine.analysis import BySizeAnalyzer, UniformAnalyzer
     from engine.batcher import Batcher, BatchedPlayer
     from engine.player import RandomPlayer
 
-    seen = []
-
-    class Watching(SearchPlayer):
-        def analyze_many(self, requests, cleanup=False, move_winrates=0, deadline=None):
-            seen.append(deadline)
-            return super().analyze_many(requests, cleanup, move_winrates, deadline=deadline)
-
     toy = SlowToy(to_flat((4, 4), 5), pause=0.02)
-    search = Watching(toy, SearchConfig(visits=400, batch=4, reuse=False))
+    search = WatchingSearch(toy, SearchConfig(visits=400, batch=4, reuse=False))
+    seen = search.deadlines
     with Batcher(BySizeAnalyzer({5: search}, UniformAnalyzer(RandomPlayer(0))), max_batch=8, max_wait=0.0) as b:
         engine = GtpEngine(capture_game, BatchedPlayer(b))
         assert engine.handle("time_settings 6 0 0") == "= \n\n"  # absolute, 6 s
@@ -152,15 +158,10 @@ def test_the_deadline_reaches_the_search_through_the_batcher():
 def test_genmove_analyze_takes_the_clock_like_genmove(command):
     """A GUI that plays through ``*-genmove_analyze`` (Sabaki does) under a time control gets the same
     deadline as genmove, the search stops on it, and the clock counts the move."""
-    seen = []
-
-    class Watching(SearchPlayer):
-        def analyze_many(self, requests, cleanup=False, move_winrates=0, deadline=None):
-            seen.append(deadline)
-            return super().analyze_many(requests, cleanup, move_winrates, deadline=deadline)
-
     toy = SlowToy(to_flat((4, 4), 5), pause=0.02)
-    engine = GtpEngine(capture_game, Watching(toy, SearchConfig(visits=400, batch=4, reuse=False)))
+    search = WatchingSearch(toy, SearchConfig(visits=400, batch=4, reuse=False))
+    seen = search.deadlines
+    engine = GtpEngine(capture_game, search)
     assert engine.handle("time_settings 6 0 0") == "= \n\n"  # absolute, 6 s
     plies = engine.game.move_number
     start = time.monotonic()
