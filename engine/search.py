@@ -43,13 +43,16 @@ class SearchConfig:
     leaf_branches: int = 0
     # captures resolved at a new leaf before its value is taken (0 or 1; see ``SearchPlayer._quiesce``)
     quiescence: int = 0
+    # share of every node's prior moved onto the rules' urgent moves (``urgent_moves``: captures and escapes
+    # from atari), so the search reads them although the network's views rarely propose them (0: off)
+    tactics: float = 0.0
 
 
 def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
                   leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None,
-                  quiescence: Optional[int] = None) -> SearchConfig:
+                  quiescence: Optional[int] = None, tactics: Optional[float] = None) -> SearchConfig:
     """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct`` /
-    ``leaf_symmetries`` / ``leaf_branches`` / ``quiescence``) where not."""
+    ``leaf_symmetries`` / ``leaf_branches`` / ``quiescence`` / ``tactics``) where not."""
     def pick(given, key, default):
         return given if given is not None else player_settings.get(key, default)
 
@@ -57,7 +60,8 @@ def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: O
                         c_puct=float(pick(c_puct, "c_puct", SearchConfig.c_puct)),
                         leaf_symmetries=int(pick(leaf_symmetries, "leaf_symmetries", 0)),
                         leaf_branches=int(pick(leaf_branches, "leaf_branches", 0)),
-                        quiescence=int(pick(quiescence, "quiescence", 0)))
+                        quiescence=int(pick(quiescence, "quiescence", 0)),
+                        tactics=float(pick(tactics, "tactics", 0.0)))
 
 
 def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
@@ -95,19 +99,25 @@ class Node:
     def expanded(self) -> bool:
         return self.terminal or self.analysis is not None
 
-    def expand(self, analysis: Analysis, by_root_analyzer: bool = True) -> None:
+    def expand(self, analysis: Analysis, by_root_analyzer: bool = True, tactics: float = 0.0) -> None:
+        """``tactics``: the share of the prior spread evenly over ``urgent_moves`` (when there are any)."""
         self.analysis, self.by_root_analyzer = analysis, by_root_analyzer
         self.value = 0.5 if analysis.winrate is None else float(analysis.winrate)
         self.prior = np.asarray(analysis.playable, dtype=np.float64)  # (N*N+1,) what the engine lets it play
         self.legal = np.flatnonzero(self.prior > 0)
+        if tactics > 0:
+            urgent = [p for p in urgent_moves(self.game.position, self.color) if self.prior[p] > 0]
+            if urgent:
+                self.prior = self.prior * (1.0 - tactics)
+                self.prior[urgent] += tactics / len(urgent)
         self.n = np.zeros(len(self.prior))
         self.w = np.zeros(len(self.prior))  # sum of values from self.color's view
 
-    def reprior(self, analysis: Analysis) -> None:
+    def reprior(self, analysis: Analysis, tactics: float = 0.0) -> None:
         """A new analysis of this expanded node (the root analyzer's), keeping the visits of the moves
         it still allows; the visits of any other move are dropped, so that move is never played."""
         n, w, children = self.n, self.w, self.children
-        self.expand(analysis)
+        self.expand(analysis, tactics=tactics)
         keep = self.legal[n[self.legal] > 0]
         self.n[keep], self.w[keep] = n[keep], w[keep]
         self.children = {flat: node for flat, node in children.items() if self.prior[flat] > 0}
@@ -214,11 +224,11 @@ class SearchPlayer:
         done = 0
         if root is None:
             root = Node(copy_game(game), color)  # the caller's game goes on changing; the tree keeps this one
-            root.expand(self.analyzer.analyze_many([(game, color)])[0])
+            root.expand(self.analyzer.analyze_many([(game, color)])[0], tactics=self.cfg.tactics)
             done = 1
         elif not root.by_root_analyzer:
             # judged as a leaf (fewer views): the move is chosen from the root's own prior
-            root.reprior(self.analyzer.analyze_many([(game, color)])[0])
+            root.reprior(self.analyzer.analyze_many([(game, color)])[0], tactics=self.cfg.tactics)
             done = 1
         if self.cfg.visits <= 1 or len(root.legal) <= 1:
             return root.analysis if done else self._result(root)
@@ -240,7 +250,7 @@ class SearchPlayer:
             if leaves:
                 analyses = self.leaf_analyzer.analyze_many([(leaf.game, leaf.color) for leaf in leaves.values()])
                 for leaf, analysis in zip(leaves.values(), analyses):
-                    leaf.expand(analysis, by_root_analyzer=self.leaf_analyzer is self.analyzer)
+                    leaf.expand(analysis, by_root_analyzer=self.leaf_analyzer is self.analyzer, tactics=self.cfg.tactics)
                 if self.cfg.quiescence:
                     self._quiesce(list(leaves.values()))
             for path in paths:
@@ -330,12 +340,26 @@ class SearchPlayer:
 
 def capturing_moves(position, color: int) -> list[int]:
     """Flat indices of ``color``'s legal moves that capture: the last liberty of an opponent group."""
+    return _legal(position, color, _last_liberties(position, opponent(color)))
+
+
+def urgent_moves(position, color: int) -> list[int]:
+    """Flat indices of ``color``'s legal moves the rules call urgent: a capture (the last liberty of an
+    opponent group) or an escape (the last liberty of an own group: a move there adds stones and
+    liberties, or at worst shows the group cannot run). The search reads them; the value model judges."""
+    return _legal(position, color, _last_liberties(position, None))
+
+
+def _last_liberties(position, owner: Optional[int]) -> set[int]:
+    """The liberty of every group in atari (``owner``'s groups only, or both colours' for None)."""
     from engine.blunders import groups
 
-    size = position.size
-    lasts = {next(iter(libs)) for c, _, libs in groups(position.stones, size, neighbours(size))
-             if c == opponent(color) and len(libs) == 1}
-    return sorted(p for p in lasts if position.is_legal(from_flat(p, size), color))
+    return {next(iter(libs)) for c, _, libs in groups(position.stones, position.size, neighbours(position.size))
+            if len(libs) == 1 and (owner is None or c == owner)}
+
+
+def _legal(position, color: int, points: set[int]) -> list[int]:
+    return sorted(p for p in points if position.is_legal(from_flat(p, position.size), color))
 
 
 def out_of_time(deadline: float, started: float, batches: int) -> bool:

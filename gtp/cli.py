@@ -61,6 +61,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiescence", type=int, choices=(0, 1), default=None,
                    help="tree search: 1 judges a new leaf whose side to move can capture as the better of the value "
                         "model's view and its view after each capture (default: the bundle's player.quiescence, else 0)")
+    p.add_argument("--tactics", type=_share, default=None, metavar="SHARE",
+                   help="tree search: share of each position's prior moved onto the rules' urgent moves (captures, "
+                        "escapes from atari), which the network rarely proposes (default: the bundle's "
+                        "player.tactics, else 0)")
     p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
@@ -111,6 +115,13 @@ def _probability(text: str) -> float:
     return p
 
 
+def _share(text: str) -> float:
+    x = float(text)
+    if not 0.0 <= x < 1.0:
+        raise argparse.ArgumentTypeError("must be a share in [0, 1)")
+    return x
+
+
 def _komi(text: str) -> float:
     komi = float(text)
     if not math.isfinite(komi):
@@ -121,7 +132,8 @@ def _komi(text: str) -> float:
 def make_player(kind: str | None, seed: int | None, weights: str | None = None, temperature: float = 0.0,
                 branches: int | None = None, symmetries: int | None = None,
                 visits: int | None = None, c_puct: float | None = None, leaf_symmetries: int | None = None,
-                leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None) -> Player:
+                leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None,
+                tactics: float | None = None) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -146,7 +158,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
     cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
-                                quiescence), reuse=reuse)
+                                quiescence, tactics), reuse=reuse)
     model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
@@ -158,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
-                             args.quiescence)
+                             args.quiescence, args.tactics)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -332,7 +332,8 @@ def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = Non
 
 def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int = 8, c_puct: float = 1.5,
                    fpu_reduction: float = 0.2, top_k: Optional[int] = None, symmetries: Optional[int] = None,
-                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = False, quiescence: int = 0):
+                   leaf_symmetries: int = 0, leaf_branches: int = 0, reuse: bool = False, quiescence: int = 0,
+                   tactics: float = 0.0):
     """The shipped model (or the bundle ``weights``) under a PUCT tree search of ``visits`` leaf
     evaluations per move (engine/search.py): ``py:models.player:shipped_search:visits=64``.
     ``reuse`` is off: the evaluator's positions follow each other within a game, and a label's
@@ -342,4 +343,4 @@ def shipped_search(weights: Optional[str] = None, visits: int = 64, batch: int =
     return with_search(shipped(weights=weights, top_k=top_k, symmetries=symmetries),
                        SearchConfig(visits=visits, batch=batch, c_puct=c_puct, fpu_reduction=fpu_reduction,
                                     leaf_symmetries=leaf_symmetries, leaf_branches=leaf_branches, reuse=reuse,
-                                    quiescence=quiescence))
+                                    quiescence=quiescence, tactics=tactics))

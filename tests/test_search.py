@@ -189,6 +189,14 @@ def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_play
     assert search_config({"visits": 48, "leaf_symmetries": 2}, None, None).leaf_symmetries == 2
     assert search_config({"visits": 48, "leaf_symmetries": 2}, None, None, 8).leaf_symmetries == 8
     assert search_config({"visits": 48, "leaf_branches": 1}, None, None).leaf_branches == 1
+    assert search_config({"visits": 48, "tactics": 0.25}, None, None).tactics == 0.25
+    assert search_config({"visits": 48, "tactics": 0.25}, None, None, tactics=0.0).tactics == 0.0
+    for bad in ("1", "-0.1", "x"):
+        proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--visits", "4", "--tactics", bad)
+        out, err = proc.communicate(b"name\n", timeout=60)
+        assert proc.returncode == 2 and b"--tactics" in err and out == b""
+    with gtp_model("neural", 0, str(tiny_bundle), visits=6, tactics=0.3) as model:
+        assert model.cfg.tactics == 0.3
 
 
 def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(tiny_bundle, tmp_path) -> None:
@@ -209,6 +217,10 @@ def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(
     assert manifest["player"]["visits"] == 24 and manifest["player"]["c_puct"] == 0.9
     assert (manifest["player"]["leaf_symmetries"], manifest["player"]["leaf_branches"]) == (2, 1)
     assert manifest["player"]["chosen_on"] == "a test"
+    assert "tactics" not in manifest["player"]  # not given: not written
+    args.tactics, args.out = 0.25, str(tmp_path / "tactics")
+    assert export_run(args) == 0
+    assert json.loads((tmp_path / "tactics" / "manifest.json").read_text())["player"]["tactics"] == 0.25
     assert sha256_file(out / "transformer.safetensors") == sha256_file(tiny_bundle / "transformer.safetensors")
     with gtp_model("neural", 0, str(out)) as model:
         assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (24, 0.9)
@@ -301,3 +313,40 @@ def test_with_quiescence_a_move_that_leaves_a_group_in_atari_looks_as_bad_as_it_
         assert (toy.judged > 0) == bool(q)
     assert white_view[1] > white_view[0] + 0.05
     assert rates[1] < rates[0]
+
+
+def test_urgent_moves_are_captures_and_escapes_for_either_side() -> None:
+    from engine.search import urgent_moves
+
+    atari = from_ascii(ATARI, to_play=BLACK)
+    c1 = to_flat((4, 2), 5)  # the last liberty of Black's A1-B1
+    assert urgent_moves(atari, BLACK) == [c1]  # Black's escape
+    assert urgent_moves(atari, WHITE) == [c1]  # White's capture
+    assert urgent_moves(capture_game().position, BLACK) == [to_flat((3, 2), 5)]
+    assert urgent_moves(from_ascii(".....\n" * 5, to_play=BLACK), BLACK) == []
+
+
+def test_tactics_moves_a_share_of_the_prior_onto_urgent_moves_and_the_search_reads_them() -> None:
+    """The network (a toy prior with 0.9 on a far corner and 0.1 spread over the rest) barely proposes
+    Black's escape from atari; ``tactics=0.4`` gives the escape 0.4 of the prior at every node, so a
+    search of 16 visits spends visits on it (and White's capture at the same point is read too)."""
+    game = Game(size=5, komi=0.5, positions=[from_ascii(ATARI, to_play=BLACK)])
+    quiet, c1 = to_flat((0, 4), 5), to_flat((4, 2), 5)
+    visits = {}
+    for share in (0.0, 0.4):
+        toy = JudgingToy(quiet)
+        toy.share = 0.9
+        player = SearchPlayer(toy, SearchConfig(visits=16, batch=4, tactics=share, reuse=True))
+        a = player.analyze_many([(game, BLACK)])[0]
+        root = player._trees[-1]
+        network = toy._one(game, BLACK).legal_probs
+        if share:
+            assert root.prior[c1] == pytest.approx(0.6 * network[c1] + 0.4)
+            assert root.prior.sum() == pytest.approx(1.0)
+            assert root.prior[quiet] == pytest.approx(0.6 * network[quiet])
+            after_quiet = root.children[quiet]  # White to move there: the capture at C1 is urgent for White
+            assert after_quiet.prior[c1] >= 0.4
+        else:
+            assert np.allclose(root.prior, network)
+        visits[share] = a.visits[c1]
+    assert visits[0.4] > visits[0.0]

@@ -51,6 +51,8 @@ def add_parser(sub) -> None:
                    help="the tree search's imagined branches below the root")
     p.add_argument("--quiescence", type=int, choices=(0, 1), default=None,
                    help="the tree search's capture quiescence at new leaves (1: on; engine/search.py)")
+    p.add_argument("--tactics", type=float, default=None,
+                   help="the tree search's prior share for the rules' urgent moves (captures, escapes; 0: off)")
     p.add_argument("--branches-note", default="",
                    help="how the player settings were chosen (goes into the manifest)")
     p.add_argument("--base", default=None,
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _player_given(args: argparse.Namespace) -> bool:
     return any((args.branches, args.symmetries, args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches,
-                getattr(args, "quiescence", None) is not None))
+                getattr(args, "quiescence", None) is not None, getattr(args, "tactics", None) is not None))
 
 
 def _player_settings(old: dict, args: argparse.Namespace) -> dict | None:
@@ -98,8 +100,9 @@ def _player_settings(old: dict, args: argparse.Namespace) -> dict | None:
                                 ("visits", args.visits), ("c_puct", args.c_puct),
                                 ("leaf_symmetries", args.leaf_symmetries),
                                 ("leaf_branches", args.leaf_branches)) if v}
-    if getattr(args, "quiescence", None) is not None:  # 0 is a setting too: it turns a bundle's quiescence off
-        given["quiescence"] = args.quiescence
+    for key in ("quiescence", "tactics"):  # 0 is a setting too: it turns the bundle's off
+        if getattr(args, key, None) is not None:
+            given[key] = getattr(args, key)
     if not given:
         return old or None
     return {**{k: v for k, v in old.items() if k != "chosen_on"}, **given, "chosen_on": args.branches_note}
@@ -134,7 +137,7 @@ def _over_base(args: argparse.Namespace, stages: dict[str, str]) -> int:
         return 1
     if not stages and not (args.metrics or _player_given(args)):
         print(f"export --base: nothing to do: no {list(REPLACEABLE)} state in {args.runs}, no --metrics, "
-              "no --branches / --symmetries / --visits / --c-puct / --leaf-symmetries / --leaf-branches / --quiescence")
+              "no --branches / --symmetries / --visits / --c-puct / --leaf-symmetries / --leaf-branches / --quiescence / --tactics")
         return 1
     manifest = json.loads((base / "manifest.json").read_text())
     if "tokenizer" in stages and not _same_encoder(base, stages["tokenizer"]):
