@@ -305,7 +305,33 @@ def _report(results: Path, elo: EloConfig, out: Path) -> None:
     print(f"{len(records)} games in {results}" + (f", {len(faults)} ended by a fault" if faults else "")
           + (f", {len(on_time)} lost on time" if on_time else ""))
     print(elo_mod.format_table(ratings))
+    thinking = thinking_time(records)
+    if thinking:
+        print("thinking time per move (genmove to answer, as the referee's clock charges it):")
+        for name, t in thinking.items():
+            print(f"  {name}: mean {t['mean']:.3f} s over {t['moves']} moves, longest {t['longest']:.2f} s, "
+                  f"lost on time {t['lost_on_time']}")
     print(f"wrote {out / 'ratings.json'} and {out / 'ratings.png'}")
+
+
+def thinking_time(records: list[dict]) -> dict:
+    """Per engine: moves, mean and longest thinking time, games lost on time (records with "think")."""
+    out: dict = {}
+    for r in records:
+        for colour, name in (("B", r.get("black")), ("W", r.get("white"))):
+            t = (r.get("think") or {}).get(colour)
+            if t is None:
+                continue
+            e = out.setdefault(name, {"moves": 0, "seconds": 0.0, "longest": 0.0, "lost_on_time": 0})
+            e["moves"] += t["moves"]
+            e["seconds"] += t["seconds"]
+            e["longest"] = max(e["longest"], t["longest"])
+        if r.get("reason") == "time":
+            loser = r["white"] if r.get("winner") == r.get("black") else r["black"]
+            out.setdefault(loser, {"moves": 0, "seconds": 0.0, "longest": 0.0, "lost_on_time": 0})["lost_on_time"] += 1
+    for e in out.values():
+        e["mean"] = e["seconds"] / e["moves"] if e["moves"] else 0.0
+    return out
 
 
 def run(args: argparse.Namespace) -> int:

@@ -141,3 +141,18 @@ def test_the_shipped_engine_keeps_to_a_real_clock_against_gnugo(tmp_path):
     assert res.reason in ("score", "resign", "move cap"), (res.reason, res.fault)
     think = res.info["think"]["B"]
     assert think["moves"] >= 15 and think["seconds"] <= 15
+
+
+def test_the_arena_report_sums_each_engines_thinking_time():
+    from engine.arena import thinking_time
+
+    records = [
+        {"black": "a", "white": "b", "winner": "b", "reason": "time",
+         "think": {"B": {"seconds": 3.0, "moves": 2, "longest": 2.5}, "W": {"seconds": 1.0, "moves": 2, "longest": 0.6}}},
+        {"black": "b", "white": "a", "winner": "b", "reason": "score",
+         "think": {"B": {"seconds": 2.0, "moves": 3, "longest": 1.0}, "W": {"seconds": 1.0, "moves": 3, "longest": 0.5}}},
+        {"black": "a", "white": "b", "winner": "a", "reason": "score"},  # played before the clock was recorded
+    ]
+    t = thinking_time(records)
+    assert t["a"] == {"moves": 5, "seconds": 4.0, "longest": 2.5, "lost_on_time": 1, "mean": 0.8}
+    assert t["b"]["moves"] == 5 and t["b"]["lost_on_time"] == 0 and t["b"]["mean"] == pytest.approx(0.6)
