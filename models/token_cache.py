@@ -81,6 +81,7 @@ def _game_variants(tokenizer: FrameTokenizer, stones: np.ndarray, rcfg: RenderCo
 
 
 _worker_tokenizer: Optional[FrameTokenizer] = None  # set in each cache-building worker process
+FRESH_PROCESS_GAMES = 500  # games a cache-building process encodes before a fresh one takes over
 
 
 def _init_worker(cfg, state: dict) -> None:
@@ -109,18 +110,23 @@ def build_cache(tokenizer: FrameTokenizer, data_dir: str, split: str, size: int 
     videos = list(game_videos(data_dir, corpora, split, size, limit))
     names = list(dict.fromkeys(name for name, _ in videos))
     bar = tqdm(total=len(videos), desc=f"tokens:{split}", disable=not progress, unit="game")
-    if workers > 1 and len(videos) > 1:
+    if (workers > 1 and len(videos) > 1) or len(videos) > FRESH_PROCESS_GAMES:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        # chunks of ~20 games: small enough for an even load and a moving progress bar
+        # chunks of ~20 games: small enough for an even load and a moving progress bar. Fresh worker
+        # processes every FRESH_PROCESS_GAMES * workers games: a long build in one process grew without
+        # bound (24 GB after ~3,300 games, OOM-killed, session 22) although a few hundred games in a row
+        # stay flat. (The executor's own max_tasks_per_child hangs on Python 3.11.)
         chunks = [[stones for _, stones in videos[i:i + 20]] for i in range(0, len(videos), 20)]
+        per_pool = max(1, FRESH_PROCESS_GAMES // 20) * workers
         state = {k: v.cpu() for k, v in tokenizer.state_dict().items()}
-        with ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (tokenizer.cfg, state)) as pool:
-            encoded = []
-            for part in pool.map(_encode_chunk, chunks):
-                encoded.extend(part)
-                bar.update(len(part))
+        encoded = []
+        for first in range(0, len(chunks), per_pool):
+            with ProcessPoolExecutor(workers, mp.get_context("spawn"), _init_worker, (tokenizer.cfg, state)) as pool:
+                for part in pool.map(_encode_chunk, chunks[first:first + per_pool]):
+                    encoded.extend(part)
+                    bar.update(len(part))
     else:
         encoded = []
         with torch.no_grad():

@@ -212,7 +212,8 @@ def test_token_cache_and_windows_hold_frame_tokens_only(tiny_bundle):
         assert batch.shape == (4, 6, 16) and batch.min() >= 0 and batch.max() < 64000
 
 
-def test_token_cache_built_by_two_processes_equals_the_serial_one(tiny_bundle):
+def test_token_cache_built_by_two_processes_equals_the_serial_one(tiny_bundle, monkeypatch):
+    from models import token_cache
     from models.token_cache import build_cache
     from models.train.windows import load_tokenizer
 
@@ -220,10 +221,14 @@ def test_token_cache_built_by_two_processes_equals_the_serial_one(tiny_bundle):
     data = tiny_bundle.parent / "data"
     serial = build_cache(tok, data, "train", progress=False)
     parallel = build_cache(tok, data, "train", progress=False, workers=2)
+    # a long build: fresh worker processes every FRESH_PROCESS_GAMES games (here 20: one chunk per process)
+    monkeypatch.setattr(token_cache, "FRESH_PROCESS_GAMES", 20)
+    relay = build_cache(tok, data, "train", progress=False, workers=1)
     assert serial.games > 20  # more than one chunk of 20 games: the chunks must join in order
-    assert np.array_equal(serial.tokens, parallel.tokens)
-    assert np.array_equal(serial.game_start, parallel.game_start)
-    assert np.array_equal(serial.source, parallel.source) and serial.sources == parallel.sources
+    for other in (parallel, relay):
+        assert np.array_equal(serial.tokens, other.tokens)
+        assert np.array_equal(serial.game_start, other.game_start)
+        assert np.array_equal(serial.source, other.source) and serial.sources == other.sources
 
 
 def test_padded_batches_give_the_same_ids_as_unpadded_ones():
