@@ -7,9 +7,12 @@ below ``--low`` having been at least ``--high`` at the own move before; the two 
 (the hero's and the opponent's) are reported: whether the opponent's move captured stones, the
 network's prior for it (the 8-view move distribution the search starts from) and the value model's
 P(hero wins) at the double pass. It answers "did the search's evaluator see this coming?".
+``--gnugo-final-score``: GNU Go level 10's ``final_score`` of the position at the first double pass,
+beside the recorded result (after the cleanup phase): were the stones lost in the cleanup already dead?
 
     .venv/bin/python scripts/loss_cliffs.py docs/gnugo10_v11kg_value10_root4_100.results.jsonl \
-        --games-dir runs/arena/gnugo10_v11kg_value10_root4_100 --hero-not GNUGo-L10 --out docs/loss_cliffs_root4.json
+        --games-dir runs/arena/gnugo10_v11kg_value10_root4_100 --hero-not GNUGo-L10 --gnugo-final-score \
+        --out docs/loss_cliffs_root4.json
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ def replay(sgf_path: Path) -> list:
     return moves
 
 
+def gnugo_final_score(moves: list, komi: float) -> str:
+    """GNU Go 3.8 level 10's ``final_score`` after ``moves`` (its own dead-stone judgement)."""
+    from engine.coords import color_name, to_gtp
+    from engine.engines import gnugo_spec
+    from gtp.client import GtpClient
+
+    with GtpClient(gnugo_spec(10, komi=komi)) as gnugo:
+        gnugo.send("boardsize 9")
+        gnugo.send("clear_board")
+        for colour, move in moves:
+            gnugo.send(f"play {color_name(colour)} {to_gtp(move, 9)}")
+        return gnugo.send("final_score", timeout=120)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results")
@@ -49,6 +66,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--base-games", type=int, default=10,
                    help="for the base rate: every opponent move of the first N lost games, its network prior")
+    p.add_argument("--gnugo-final-score", action="store_true")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
 
@@ -98,6 +116,8 @@ def main(argv=None) -> int:
                                 "hero_move": to_gtp(moves[ply][1], 9), "opponent_move": to_gtp(opp_move, 9),
                                 "opponent_captured": captured, "network_prior_of_it": round(float(analysis.legal_probs[flat]), 4)}
                 break
+        if args.gnugo_final_score:
+            rec["gnugo_final_score_at_double_pass"] = gnugo_final_score(moves, r.get("komi", 7.0))
         games.append(rec)
     # the base rate: how often any opponent move (not only a cliff's) is outside the network's candidates
     base = []
@@ -126,6 +146,8 @@ def main(argv=None) -> int:
             g["double_pass_value"] > 0.5 for g in games if g["result"][2:] not in ("74", "88")),
         "base_opponent_moves": len(base),
         "base_prior_below_0.01": sum(x < 0.01 for x in base),
+        "gnugo_final_score_equals_result": sum(
+            g.get("gnugo_final_score_at_double_pass", "").split(".")[0] == g["result"] for g in games),
         "captured_stones": dict(Counter(c["opponent_captured"] for c in cliffs)),
     }
     text = json.dumps({"command": " ".join(sys.argv), "summary": summary, "games": games}, indent=1)
