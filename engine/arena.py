@@ -280,7 +280,8 @@ def run_arena(cfg: ArenaConfig, out: Path, progress: bool = True) -> ArenaSummar
 def add_parser(sub) -> None:
     p = sub.add_parser("arena", help="round-robin / gauntlet between GTP engines, with Bradley-Terry ratings")
     p.add_argument("config", nargs="?", help="arena config (JSON): engines, mode, games_per_pair, size, ...")
-    p.add_argument("--out", default=None, help="output folder (default: the config's 'out', else runs/arena/<name>)")
+    p.add_argument("--out", default=None, help="output folder (default: the config's 'out', else runs/arena/<name>; with --ratings-only: "
+                        "the results file's folder)")
     p.add_argument("--workers", type=int, default=None, help="games in parallel (overrides the config; default 1)")
     p.add_argument("--games-per-pair", type=int, default=None, help="overrides the config")
     p.add_argument("--ratings-only", metavar="RESULTS_JSONL", default=None,
@@ -340,7 +341,9 @@ def run(args: argparse.Namespace) -> int:
                     prior_draws=args.prior_draws)
     if args.ratings_only:
         results = Path(args.ratings_only)
-        _report(results, elo, results.parent)
+        out = Path(args.out) if args.out else results.parent  # --out keeps ratings.json/.png away from, e.g., docs/
+        out.mkdir(parents=True, exist_ok=True)
+        _report(results, elo, out)
         return 0
     if not args.config:
         print("arena: give a CONFIG.json, or --ratings-only RESULTS.jsonl")

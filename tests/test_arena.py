@@ -155,6 +155,11 @@ def test_arena_killed_with_sigkill_resumes_without_losing_or_repeating_games(tmp
     ro = subprocess.run([sys.executable, "-m", "engine.cli", "arena", "--ratings-only", str(results),
                          "--anchor", "GNUGo-L0", "--anchor-rating", "1000"], cwd=REPO, capture_output=True, timeout=120)
     assert ro.returncode == 0 and b"GNUGo-L0" in ro.stdout and b"(anchor)" in ro.stdout
+    # --out puts the ratings elsewhere (a results file kept in docs/ stays alone there)
+    elsewhere = tmp_path / "ratings_elsewhere"
+    ro = subprocess.run([sys.executable, "-m", "engine.cli", "arena", "--ratings-only", str(results),
+                         "--out", str(elsewhere)], cwd=REPO, capture_output=True, timeout=120)
+    assert ro.returncode == 0 and (elsewhere / "ratings.json").exists() and (elsewhere / "ratings.png").exists()
 
 
 # ---------------------------------------------------------------- Elo
