@@ -318,18 +318,21 @@ def _report(results: Path, elo: EloConfig, out: Path) -> None:
 def thinking_time(records: list[dict]) -> dict:
     """Per engine: moves, mean and longest thinking time, games lost on time (records with "think")."""
     out: dict = {}
+
+    def entry(name: str) -> dict:
+        return out.setdefault(name, {"moves": 0, "seconds": 0.0, "longest": 0.0, "lost_on_time": 0})
+
     for r in records:
         for colour, name in (("B", r.get("black")), ("W", r.get("white"))):
             t = (r.get("think") or {}).get(colour)
             if t is None:
                 continue
-            e = out.setdefault(name, {"moves": 0, "seconds": 0.0, "longest": 0.0, "lost_on_time": 0})
+            e = entry(name)
             e["moves"] += t["moves"]
             e["seconds"] += t["seconds"]
             e["longest"] = max(e["longest"], t["longest"])
         if r.get("reason") == "time":
-            loser = r["white"] if r.get("winner") == r.get("black") else r["black"]
-            out.setdefault(loser, {"moves": 0, "seconds": 0.0, "longest": 0.0, "lost_on_time": 0})["lost_on_time"] += 1
+            entry(r["white"] if r.get("winner") == r.get("black") else r["black"])["lost_on_time"] += 1
     for e in out.values():
         e["mean"] = e["seconds"] / e["moves"] if e["moves"] else 0.0
     return out

@@ -26,7 +26,7 @@ from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
 from models.token_cache import encode_boards
-from models.value import frames_of, mean_win_probability
+from models.value import mean_win_probability, view_mean
 from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
@@ -229,13 +229,8 @@ class NeuralPlayer:
         """P(side to move wins) per request, averaged over the S views: from the bundle's value model
         (frames of ``boards``, (S*B, N, N) mover's view), else the transformer's outcome head, else None."""
         if self.value is not None:
-            return self._mean_value(boards, S).tolist()
+            return view_mean(self.value, boards, S).tolist()
         return None if outcome is None else outcome.reshape(S, B).mean(0).tolist()
-
-    def _mean_value(self, views: np.ndarray, S: int) -> np.ndarray:
-        """(S*M, N, N) mover's-view boards, view-major -> (M,) the value model's P(mover wins), averaged over the S views."""
-        frames = frames_of(views, RenderConfig(resolution=self.value.cfg.resolution)).to(self.bundle.device)
-        return self.value.win_probability(frames).reshape(S, -1).mean(0).cpu().numpy()
 
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:
         """(M, 16) token ids of x_t and imagined x_{t+1} -> (M, N*N+1) one-hot of the new black stone."""

@@ -118,5 +118,11 @@ def mean_win_probability(net: ValueNet, boards, views: int):
     from models.video_data import symmetry
 
     stacked = np.concatenate([symmetry(boards, t) for t in range(views)])  # (views*M, N, N), view-major
+    return view_mean(net, stacked, views)
+
+
+def view_mean(net: ValueNet, stacked, views: int):
+    """(views*M, N, N) mover's-view stones, view-major (already in their symmetries) -> (M,) numpy
+    P(mover wins) averaged over the views."""
     frames = frames_of(stacked, RenderConfig(resolution=net.cfg.resolution)).to(next(net.parameters()).device)
     return net.win_probability(frames).reshape(views, -1).mean(0).cpu().numpy()

@@ -74,6 +74,7 @@ def main(argv=None) -> int:
 
     from engine.coords import BLACK, PASS, WHITE, to_flat, to_gtp
     from engine.game import Game
+    from engine.search import copy_game
     from models.bundle import load_bundle
     from models.player import NeuralPlayer, mover_boards
     from models.value import mean_win_probability
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
         states = []  # (ply, game copy) at the hero's turns
         for ply, (colour, move) in enumerate(moves):
             if colour == hero:
-                states.append((ply, Game(size=9, komi=game.komi, positions=list(game.positions), moves=list(game.moves))))
+                states.append((ply, copy_game(game)))
             game.play(move, colour)
         with torch.no_grad():
             v = mean_win_probability(bundle.value, mover_boards([(s.position, hero) for _, s in states]), 8)
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
             if v[k] < args.low and v[k - 1] >= args.high:
                 ply = states[k - 1][0]  # the hero's move, then the opponent's answer
                 before = states[k - 1][1]
-                after_hero = Game(size=9, komi=before.komi, positions=list(before.positions), moves=list(before.moves))
+                after_hero = copy_game(before)
                 after_hero.play(moves[ply][1], hero)
                 opp_colour, opp_move = moves[ply + 1]
                 stones = np.count_nonzero(np.frombuffer(after_hero.position.stones, np.uint8))
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
         game, asks, flats = Game(9, komi=r.get("komi", 7.0)), [], []
         for colour, move in replay(Path(args.games_dir) / r["sgf"]):
             if colour == opp and move is not PASS:
-                asks.append((Game(size=9, komi=game.komi, positions=list(game.positions), moves=list(game.moves)), opp))
+                asks.append((copy_game(game), opp))
                 flats.append(to_flat(move, 9))
             game.play(move, colour)
         for a, flat in zip(player.analyze_many(asks), flats):
