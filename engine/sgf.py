@@ -129,6 +129,11 @@ def load_game(data: bytes | str, default_komi: float = 7.0, index: int = 0) -> G
     return record_to_game(records[index], default_komi)
 
 
+def finished_result(game: Game) -> str:
+    """The SGF result of a game that has ended (two passes or a resignation), else ""."""
+    return game.result() if game.is_over() else ""
+
+
 def dump_game(
     game: Game,
     black: str = "",
@@ -137,13 +142,19 @@ def dump_game(
     date: Optional[str] = None,
     comment: str = "",
 ) -> bytes:
-    """SGF bytes for a game: SZ KM RU RE PB PW DT, handicap as HA+AB, moves with passes as B[]."""
+    """SGF bytes for a game: SZ KM RU RE PB PW DT, handicap as HA+AB, moves with passes as B[].
+
+    ``result`` None scores the current board; "" writes no RE (a game still in progress: a
+    viewer would take any RE for the game's outcome, see ``finished_result``).
+    """
     size = game.size
     sg = sgfmill_sgf.Sgf_game(size=size)
     root = sg.get_root()
     root.set("KM", game.komi)
     root.set("RU", "Chinese")  # area scoring with positional superko, the rules we apply
-    root.set("RE", game.result() if result is None else result)
+    re_value = game.result() if result is None else result
+    if re_value:
+        root.set("RE", re_value)
     if black:
         root.set("PB", black)
     if white:

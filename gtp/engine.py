@@ -41,7 +41,7 @@ from engine.coords import (
 )
 from engine.game import Game, HandicapError, fixed_handicap_points, max_fixed_handicap
 from engine.player import Player
-from engine.sgf import SgfError, dump_game, parse_collection, record_to_game
+from engine.sgf import SgfError, dump_game, finished_result, parse_collection, record_to_game
 from gtp import protocol
 from gtp.clock import Clock
 
@@ -354,7 +354,7 @@ class GtpEngine:
         if len(args) > 1:
             raise GtpError("syntax error")
         # No PB/PW: the engine cannot tell which moves came from its player and which from the controller.
-        data = dump_game(self.game)
+        data = dump_game(self.game, result=finished_result(self.game))
         if not args:
             return data.decode("utf-8", "replace")
         try:

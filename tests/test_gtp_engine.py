@@ -436,6 +436,15 @@ def test_printsgf_round_trips_and_writes_files(tmp_path):
     assert dump_game(engine.game, date="x") == before
 
 
+def test_printsgf_gives_a_result_only_for_a_finished_game():
+    # A viewer takes RE for the game's outcome: a game in progress has none.
+    engine = make_engine()
+    run(engine, "boardsize 9\nkomi 7\nplay b E5")
+    assert parse_collection(engine.handle("printsgf")[2:-2])[0].result == ""
+    run(engine, "play w pass\nplay b pass")
+    assert parse_collection(engine.handle("printsgf")[2:-2])[0].result == "B+74"
+
+
 def test_line_too_long_is_refused_with_its_id():
     engine = make_engine()
     assert engine.handle("12 name " + "x" * protocol.MAX_LINE) == "?12 line too long\n\n"

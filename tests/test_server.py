@@ -20,7 +20,7 @@ from engine.analysis import UniformAnalyzer
 from engine.coords import from_gtp, to_flat, to_gtp
 from engine.game import Game
 from engine.player import RandomPlayer
-from engine.sgf import dump_game, load_game
+from engine.sgf import dump_game, load_game, parse_collection
 from live_server import live_server
 from server.app import create_app
 from server.settings import Settings
@@ -180,9 +180,17 @@ def test_a_game_from_creation_to_deletion(neural):
     sgf = neural.get(f"/v1/games/{gid}/sgf")
     assert sgf.headers["content-type"].startswith("application/x-go-sgf")
     assert [m for _, m in load_game(sgf.content).moves] == [from_gtp("E5", 9), from_gtp(answer["move"], 9)]
+    assert parse_collection(sgf.content)[0].result == ""  # in progress: no RE a viewer would take for the outcome
     assert neural.post(f"/v1/games/{gid}/undo").json()["moves"] == [["B", "E5"]]
     assert neural.delete(f"/v1/games/{gid}").status_code == 204
     assert neural.get(f"/v1/games/{gid}").status_code == 404
+
+
+def test_a_finished_games_sgf_carries_its_result(rnd):
+    gid = rnd.post("/v1/games", json={"komi": 7}).json()["id"]
+    for move in ("e5", "pass", "pass"):
+        assert rnd.post(f"/v1/games/{gid}/moves", json={"move": move}).status_code == 200
+    assert parse_collection(rnd.get(f"/v1/games/{gid}/sgf").content)[0].result == "B+74"
 
 
 def test_illegal_moves_on_a_game_are_409_with_the_engines_reason(rnd):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from engine.sgf import dump_game
+from engine.sgf import dump_game, finished_result
 from server import images
 from server.positions import analysis_out, build_game, color_of, game_state, query_color, vertex
 from server.routes.queries import Resolution, checked_move
@@ -104,7 +104,7 @@ async def undo(game_id: str, server: Server) -> GameState:
 @router.get("/{game_id}/sgf", response_class=Response, responses={200: {"content": {"application/x-go-sgf": {}}}})
 async def sgf(game_id: str, server: Server) -> Response:
     entry = server.games.get(game_id)
-    data = dump_game(entry.game)
+    data = dump_game(entry.game, result=finished_result(entry.game))
     return Response(data, media_type="application/x-go-sgf",
                     headers={"content-disposition": f'attachment; filename="{game_id}.sgf"'})
 
