@@ -152,14 +152,15 @@ class Game:
         """SGF-style result: 'B+3.5', 'W+R', '0' for a draw (area scoring of the current board)."""
         if self.resigned is not None:
             return f"{color_name(opponent(self.resigned))}+R"
-        s = self.score()
-        if s == 0:
-            return "0"
-        return f"B+{_fmt(s)}" if s > 0 else f"W+{_fmt(-s)}"
+        return score_text(self.score())
 
 
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+def score_text(score: float) -> str:
+    """A count (Black minus White, komi included) as SGF and GTP write it: "B+3.5", "W+12", "0"."""
+    if score == 0:
+        return "0"
+    value = abs(score)
+    return f"{'B' if score > 0 else 'W'}+{int(value) if float(value).is_integer() else f'{value:g}'}"
 
 
-__all__ = ["Game", "HandicapError", "IllegalMove", "fixed_handicap_points", "max_fixed_handicap", "PASS"]
+__all__ = ["score_text", "Game", "HandicapError", "IllegalMove", "fixed_handicap_points", "max_fixed_handicap", "PASS"]

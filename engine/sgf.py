@@ -129,11 +129,6 @@ def load_game(data: bytes | str, default_komi: float = 7.0, index: int = 0) -> G
     return record_to_game(records[index], default_komi)
 
 
-def finished_result(game: Game) -> str:
-    """The SGF result of a game that has ended (two passes or a resignation), else ""."""
-    return game.result() if game.is_over() else ""
-
-
 def dump_game(
     game: Game,
     black: str = "",
@@ -145,7 +140,7 @@ def dump_game(
     """SGF bytes for a game: SZ KM RU RE PB PW DT, handicap as HA+AB, moves with passes as B[].
 
     ``result`` None scores the current board; "" writes no RE (a game still in progress: a
-    viewer would take any RE for the game's outcome, see ``finished_result``).
+    viewer would take any RE for the game's outcome: ``engine.deadstones.finished_result``).
     """
     size = game.size
     sg = sgfmill_sgf.Sgf_game(size=size)

@@ -39,9 +39,10 @@ from engine.coords import (
     parse_color,
     to_gtp,
 )
-from engine.game import Game, HandicapError, fixed_handicap_points, max_fixed_handicap
+from engine.game import Game, HandicapError, fixed_handicap_points, max_fixed_handicap, score_text
 from engine.player import Player
-from engine.sgf import SgfError, dump_game, finished_result, parse_collection, record_to_game
+from engine.deadstones import config_for, dead_chains, finished_result, without
+from engine.sgf import SgfError, dump_game, parse_collection, record_to_game
 from gtp import protocol
 from gtp.clock import Clock
 
@@ -76,6 +77,7 @@ class GtpEngine:
         self.version = version
         self.clock = Clock()
         self.quit_requested = False
+        self._dead: tuple[object, list[list[int]]] = (None, [])  # (board key, dead chains) of the last count
         # Exactly the commands implemented, in list_commands order.
         self.commands: dict[str, Handler] = {
             "protocol_version": self._protocol_version,
@@ -315,16 +317,32 @@ class GtpEngine:
 
     # -------------------------------------------------------------- scoring and display
     def _final_score(self, args: tuple[str, ...]) -> str:
+        """The count players would agree on: the dead stones (engine/deadstones.py) off the board first."""
         self._arity(args, 0)
-        return self.game.result()
+        if self.game.resigned is not None:
+            return self.game.result()
+        score = without(self.game.position, self._dead_chains()).score(self.game.komi)
+        return score_text(score)
 
     def _final_status_list(self, args: tuple[str, ...]) -> str:
         (status,) = self._arity(args, 1)
         if status not in ("alive", "dead", "seki"):
             raise GtpError("syntax error")
-        if status != "alive":  # Tromp-Taylor: every stone on the board is alive
+        if status == "seki":  # seki chains are kept alive by the count but not told apart
             return ""
-        return "\n".join(" ".join(self._gtp(p) for p in chain) for chain in chains(self.game))
+        dead = {p for chain in self._dead_chains() for p in chain}
+        size = self.game.size
+        wanted = [ch for ch in chains(self.game) if (ch[0][0] * size + ch[0][1] in dead) == (status == "dead")]
+        return "\n".join(" ".join(self._gtp(p) for p in chain) for chain in wanted)
+
+    def _dead_chains(self) -> list[list[int]]:
+        """Dead chains (flat points) of the current board, counted once per board (controllers ask
+        final_score and final_status_list one after the other)."""
+        pos = self.game.position
+        key = (pos.size, pos.stones, pos.to_play)
+        if self._dead[0] != key:
+            self._dead = (key, dead_chains(pos, config_for(pos.size)))
+        return self._dead[1]
 
     def _showboard(self, args: tuple[str, ...]) -> str:
         self._arity(args, 0)

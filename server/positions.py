@@ -15,6 +15,7 @@ import numpy as np
 from engine.analysis import Analysis, top_moves
 from engine.board import IllegalMove
 from engine.coords import BLACK, PASS, RESIGN, WHITE, CoordError, Move, Point, color_name, from_flat, from_gtp, to_gtp
+from engine.deadstones import final_count
 from engine.game import Game
 from engine.sgf import SgfError, load_game
 from server.schemas import MAX_MOVES_PER_POINT, AnalysisOut, GameState, MoveProb, PositionIn
@@ -100,7 +101,9 @@ def board_rows(stones: np.ndarray) -> list[str]:
     return ["".join(".XO"[int(v)] for v in row) for row in np.asarray(stones)]
 
 
-def game_state(game_id: str, game: Game, rules: str, player: str) -> GameState:
+def game_state(game_id: str, game: Game, rules: str, player: str,
+               count: Optional[tuple[str, list[str]]] = None) -> GameState:
+    """``count``: (agreed result, dead stones) of a finished game (``finished_count``)."""
     size, pos = game.size, game.position
     last = game.moves[-1][1] if game.moves else None
     return GameState(
@@ -108,7 +111,15 @@ def game_state(game_id: str, game: Game, rules: str, player: str) -> GameState:
         to_play=color_name(game.to_play), move_number=game.move_number,
         moves=[(color_name(c), to_gtp(m, size)) for c, m in game.moves],
         board=board_rows(pos.array()), captures={"B": pos.captures[0], "W": pos.captures[1]},
-        last_move=None if last is None else to_gtp(last, size), over=game.is_over(), result=game.result())
+        last_move=None if last is None else to_gtp(last, size), over=game.is_over(), result=game.result(),
+        score=None if count is None else count[0], dead=[] if count is None else count[1])
+
+
+def finished_count(game: Game) -> tuple[str, list[str]]:
+    """(result as counted with the dead stones off, the dead stones as vertices): random playouts,
+    a second or two on 9x9 here (docs/gtp.md), so callers run it off the event loop."""
+    result, chains = final_count(game)
+    return result, [to_gtp(divmod(p, game.size), game.size) for chain in chains for p in chain]
 
 
 def _move_winrate(a: Analysis, flat: int) -> Optional[float]:

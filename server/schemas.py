@@ -104,6 +104,9 @@ class GameState(BaseModel):
     last_move: Optional[str]
     over: bool = Field(description="after two passes in a row or a resignation")
     result: str = Field(description='"B+3.5", "W+R", "0": the Tromp-Taylor count of the board as it stands')
+    score: Optional[str] = Field(None, description='once the game is over: the count players would agree on, '
+                                 'dead stones off (as GTP final_score; "W+R" after a resignation); null before')
+    dead: list[str] = Field(default_factory=list, description="once the game is over: the stones judged dead")
 
 
 class GameMoveIn(_Strict):

@@ -6,7 +6,8 @@ generates and our engine every move GNU Go generates. Between moves, GNU Go's
 ``is_legal`` is asked about random points and compared with our ``legal_mask``. Games are
 finished the KGS way: once GNU Go passes, it plays ``kgs-genmove_cleanup`` (captures every
 dead stone) until both sides pass, so GNU Go's ``final_score`` (Chinese rules, komi 7) and
-our Tromp-Taylor area score must agree exactly.
+ours must agree exactly: our count judges dead stones by playouts (engine/deadstones.py), and
+after the cleanup it must find none that GNU Go left on the board.
 
 GNU Go checks simple ko only unless told otherwise; it runs here with ``--positional-superko``
 (as in every preset, engine/engines.py), so the rules are the same and every probe must agree,

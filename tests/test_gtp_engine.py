@@ -357,10 +357,15 @@ def test_final_score_is_area_with_komi():
     assert engine.handle("final_score") == "= 0\n\n"
 
 
-def test_final_status_list_everything_alive():
+def test_final_status_list_one_chain_a_line():
+    # A finished board with nothing dead (the judgement itself: tests/test_deadstones.py).
     engine = make_engine()
-    run(engine, "play b A1\nplay b A2\nplay w E5\nplay b J9")
-    assert engine.handle("final_status_list alive") == "= J9\nE5\nA2 A1\n\n"  # one chain a line, top to bottom
+    engine.game.setup([(r, 3) for r in range(9)] + [(0, 0)], [(r, 4) for r in range(9)])
+    alive = engine.handle("final_status_list alive")
+    assert alive.startswith("= ") and alive.endswith("\n\n")
+    lines = alive[2:-2].split("\n")  # chains in board order of their first point: A9, D9, E9
+    assert [sorted(line.split()) for line in lines] == [
+        ["A9"], sorted(f"D{r}" for r in range(1, 10)), sorted(f"E{r}" for r in range(1, 10))]
     assert engine.handle("final_status_list dead") == "= \n\n"
     assert engine.handle("final_status_list seki") == "= \n\n"
     assert engine.handle("final_status_list zombie") == "? syntax error\n\n"

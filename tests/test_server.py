@@ -186,11 +186,20 @@ def test_a_game_from_creation_to_deletion(neural):
     assert neural.get(f"/v1/games/{gid}").status_code == 404
 
 
-def test_a_finished_games_sgf_carries_its_result(rnd):
-    gid = rnd.post("/v1/games", json={"komi": 7}).json()["id"]
-    for move in ("e5", "pass", "pass"):
-        assert rnd.post(f"/v1/games/{gid}/moves", json={"move": move}).status_code == 200
-    assert parse_collection(rnd.get(f"/v1/games/{gid}/sgf").content)[0].result == "B+74"
+def test_a_finished_game_is_counted_with_its_dead_stones_off(rnd):
+    # Black's area left of the D column, White's right of E; B5 (White) and H5 (Black) are dead.
+    stones = ([["B", f"D{r}"] for r in range(1, 10)] + [["W", f"E{r}"] for r in range(1, 10)]
+              + [["W", "B5"], ["B", "H5"]])
+    gid = rnd.post("/v1/games", json={"komi": 7, "initial_stones": stones}).json()["id"]
+    state = rnd.post(f"/v1/games/{gid}/moves", json={"move": "pass"}).json()
+    assert state["over"] is False and state["score"] is None and state["dead"] == []
+    state = rnd.post(f"/v1/games/{gid}/moves", json={"move": "pass"}).json()
+    assert state["over"] is True and state["result"] == "W+7"  # Tromp-Taylor, dead stones standing
+    assert state["score"] == "W+16" and sorted(state["dead"]) == ["B5", "H5"]  # 36 - 45 - 7
+    assert rnd.get(f"/v1/games/{gid}").json() == state  # a second read: the same count
+    assert parse_collection(rnd.get(f"/v1/games/{gid}/sgf").content)[0].result == "W+16"
+    refused = rnd.post(f"/v1/games/{gid}/moves", json={"move": "A1"})
+    assert refused.status_code == 409 and "undo" in refused.json()["detail"]
 
 
 def test_illegal_moves_on_a_game_are_409_with_the_engines_reason(rnd):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from engine.sgf import dump_game, finished_result
+from engine.sgf import dump_game
 from server import images
-from server.positions import analysis_out, build_game, color_of, game_state, query_color, vertex
+from server.positions import analysis_out, build_game, color_of, finished_count, game_state, query_color, vertex
 from server.routes.queries import Resolution, checked_move
 from server.schemas import (AnalysisOut, GameAnalyzeIn, GameGenmoveIn, GameGenmoveOut, GameMoveIn, GameState,
                             PositionIn, Problem)
@@ -23,13 +23,22 @@ router = APIRouter(prefix="/v1/games", tags=["games"],
 ColorQuery = Query(None, pattern="^[BWbw]$", description="default: the side to move")
 
 
-def _state(server: ServerState, game_id: str, entry: GameEntry) -> GameState:
-    return game_state(game_id, entry.game, entry.rules, server.player_for(entry.game.size))
+async def _state(server: ServerState, game_id: str, entry: GameEntry) -> GameState:
+    """The game as the client sees it; a finished game also counted (off the event loop, once)."""
+    count = await _count(entry) if entry.game.is_over() else None
+    return game_state(game_id, entry.game, entry.rules, server.player_for(entry.game.size), count)
+
+
+async def _count(entry: GameEntry) -> tuple[str, list[str]]:
+    key = (entry.game.move_number, entry.game.position.hash)
+    if entry.count is None or entry.count[0] != key:
+        entry.count = (key, await run_in_threadpool(finished_count, entry.game))
+    return entry.count[1]
 
 
 def _require_not_over(entry: GameEntry) -> None:
     if entry.game.is_over():
-        raise GameConflict(f"game is over ({entry.game.result()}); undo to continue")
+        raise GameConflict("game is over (two passes or a resignation); undo to continue")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=GameState)
@@ -40,12 +49,12 @@ async def create_game(spec: PositionIn, server: Server, response: Response) -> G
         game.setup([], [], color_of(spec.to_play))  # who moves first (setup keeps the stones)
     game_id, entry = server.games.add(game, spec.rules)
     response.headers["location"] = f"/v1/games/{game_id}"
-    return _state(server, game_id, entry)
+    return await _state(server, game_id, entry)
 
 
 @router.get("/{game_id}", response_model=GameState)
 async def get_game(game_id: str, server: Server) -> GameState:
-    return _state(server, game_id, server.games.get(game_id))
+    return await _state(server, game_id, server.games.get(game_id))
 
 
 @router.delete("/{game_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -63,7 +72,7 @@ async def play(game_id: str, body: GameMoveIn, server: Server) -> GameState:
         game = entry.game
         color = query_color(body.color, game)
         game.play(vertex(body.move, game.size, allow_resign=True), color)  # IllegalMove -> 409
-        return _state(server, game_id, entry)
+        return await _state(server, game_id, entry)
 
 
 @router.post("/{game_id}/genmove", response_model=GameGenmoveOut)
@@ -78,7 +87,7 @@ async def genmove(game_id: str, server: Server, body: GameGenmoveIn = GameGenmov
         move = checked_move(server, a, body.temperature, game, color)
         out = analysis_out(a, move, color, game.size, server.player_for(game.size), body.top_k, False)
         game.play(move, color)
-        return GameGenmoveOut(**out.model_dump(), game=_state(server, game_id, entry))
+        return GameGenmoveOut(**out.model_dump(), game=await _state(server, game_id, entry))
 
 
 @router.post("/{game_id}/analyze", response_model=AnalysisOut)
@@ -98,13 +107,14 @@ async def undo(game_id: str, server: Server) -> GameState:
     async with entry.lock:
         if not entry.game.undo():
             raise GameConflict("nothing to undo")
-        return _state(server, game_id, entry)
+        return await _state(server, game_id, entry)
 
 
 @router.get("/{game_id}/sgf", response_class=Response, responses={200: {"content": {"application/x-go-sgf": {}}}})
 async def sgf(game_id: str, server: Server) -> Response:
     entry = server.games.get(game_id)
-    data = dump_game(entry.game, result=finished_result(entry.game))
+    result = (await _count(entry))[0] if entry.game.is_over() else ""
+    data = dump_game(entry.game, result=result)
     return Response(data, media_type="application/x-go-sgf",
                     headers={"content-disposition": f'attachment; filename="{game_id}.sgf"'})
 

@@ -63,7 +63,9 @@ function drawBoard(state, suggestions) {
     for (let c = 0; c < n; c++) {
       const v = vertexOf(r, c, n), cell = state.board[r][c];
       if (cell !== ".") {
-        el("circle", { class: `stone ${cell === "X" ? "black" : "white"}`, cx: c + 1, cy: r + 1, r: 0.47,
+        // a finished game's dead stones (state.dead) are drawn faded: they do not count
+        const dead = (state.dead || []).includes(v) ? " dead" : "";
+        el("circle", { class: `stone ${cell === "X" ? "black" : "white"}${dead}`, cx: c + 1, cy: r + 1, r: 0.47,
                        "data-vertex": v }, svg);
       }
       const hit = el("rect", { class: "hit", x: c + 0.5, y: r + 0.5, width: 1, height: 1, "data-vertex": v,
@@ -86,7 +88,7 @@ function drawBoard(state, suggestions) {
 function showState(state, note) {
   game = state;
   const who = state.to_play === human() ? "your move" : "engine thinking…";
-  let text = state.over ? `Game over: ${state.result}` : `Move ${state.move_number + 1}, ${state.to_play === "B" ? "Black" : "White"} to play (${who})`;
+  let text = state.over ? `Game over: ${state.score || state.result}${(state.dead || []).length ? " (faded stones are dead)" : ""}` : `Move ${state.move_number + 1}, ${state.to_play === "B" ? "Black" : "White"} to play (${who})`;
   if (note) text = `${note} — ${text}`;
   $("status").textContent = text;
   $("captures").textContent = `Captures: Black ${state.captures.B}, White ${state.captures.W}`;

@@ -1,0 +1,203 @@
+"""Which stones are dead at the end of a game: Monte Carlo playouts over the rules.
+
+GTP's ``final_score`` and ``final_status_list`` are expected to count a game the way players
+agree on it (GNU Go and KataGo remove dead stones first), while ``Game.result`` is the
+Tromp-Taylor area of the board as it stands: with a dead stone inside an opponent's area
+that is a very different number. Here a chain is dead when, in random playouts from the
+position (both sides filling every point but their own eyes), it survives less than
+``alive_share`` of the time. This is the rules engine's scoring tool, like Sabaki's
+deadstones: the model never sees it.
+
+The playouts never put a chain of two or more stones in atari (unless the move captures), so a
+seki, whose shared liberties neither side can fill, survives them. Limits: a position far from
+finished gets a guess, not a count; dame in a seki count for nobody, as in area scoring.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.board import Position, neighbours
+from engine.coords import BLACK, EMPTY, WHITE
+from engine.game import Game, score_text
+
+
+@dataclass(frozen=True)
+class DeadStoneConfig:
+    playouts: int = 200
+    alive_share: float = 0.5  # a chain surviving fewer playouts than this is dead
+    seed: int = 0  # fixed: the same position always gets the same answer
+
+
+def config_for(size: int) -> DeadStoneConfig:
+    """200 playouts on 9x9, fewer on larger boards (a playout costs about the board's area)."""
+    return DeadStoneConfig(playouts=max(50, 200 * 81 // (size * size)))
+
+
+def _diagonals(size: int) -> list[tuple[int, ...]]:
+    out = []
+    for r in range(size):
+        for c in range(size):
+            out.append(tuple((r + dr) * size + c + dc for dr in (-1, 1) for dc in (-1, 1)
+                             if 0 <= r + dr < size and 0 <= c + dc < size))
+    return out
+
+
+def _is_own_eye(board: bytearray, p: int, colour: int, nbrs, diags) -> bool:
+    """A point whose neighbours are all ``colour`` and not a false eye (too many enemy diagonals)."""
+    if any(board[q] != colour for q in nbrs[p]):
+        return False
+    enemy = sum(1 for q in diags[p] if board[q] == 3 - colour)
+    return enemy == 0 if len(diags[p]) < 4 else enemy <= 1
+
+
+def _chain_and_libs(board: bytearray, start: int, nbrs) -> tuple[list[int], int]:
+    colour, seen, stack, libs = board[start], {start}, [start], set()
+    while stack:
+        p = stack.pop()
+        for q in nbrs[p]:
+            v = board[q]
+            if v == EMPTY:
+                libs.add(q)
+            elif v == colour and q not in seen:
+                seen.add(q)
+                stack.append(q)
+    return list(seen), len(libs)
+
+
+def _try_play(board: bytearray, p: int, colour: int, ko: int, nbrs) -> int | None:
+    """Plays ``p`` in place; the new ko point (-1 for none), or None (board unchanged) if illegal."""
+    if p == ko:
+        return None
+    board[p] = colour
+    captured: list[int] = []
+    for q in nbrs[p]:
+        if board[q] == 3 - colour:
+            chain, libs = _chain_and_libs(board, q, nbrs)
+            if libs == 0:
+                for s in chain:
+                    board[s] = EMPTY
+                captured.extend(chain)
+    own, libs = _chain_and_libs(board, p, nbrs)
+    if libs == 0:  # suicide (nothing was captured, or it would have a liberty)
+        board[p] = EMPTY
+        return None
+    if libs == 1 and len(own) > 1 and not captured:
+        # Self-atari of a chain is not played (a playout policy, not a rule): without it random
+        # playouts break every seki, whose shared liberties neither side can fill.
+        board[p] = EMPTY
+        return None
+    return captured[0] if len(captured) == 1 and len(own) == 1 and libs == 1 else -1
+
+
+def _playout(stones: bytes, size: int, to_play: int, rng: random.Random, nbrs, diags) -> bytearray:
+    """The board after both sides filled every point but their own eyes (or a move cap)."""
+    board = bytearray(stones)
+    colour, ko, passes = to_play, -1, 0
+    for _ in range(3 * size * size):
+        empties = [p for p in range(size * size) if board[p] == EMPTY]
+        rng.shuffle(empties)
+        for p in empties:
+            if _is_own_eye(board, p, colour, nbrs, diags):
+                continue
+            new_ko = _try_play(board, p, colour, ko, nbrs)
+            if new_ko is not None:
+                ko, passes = new_ko, 0
+                break
+        else:
+            ko, passes = -1, passes + 1
+            if passes == 2:
+                break
+        colour = 3 - colour
+    return board
+
+
+def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
+    """(N*N,) float: per point, the share of playouts Black ends up owning it minus White's."""
+    size = position.size
+    nbrs, diags = neighbours(size), _diagonals(size)
+    rng = random.Random(cfg.seed)
+    total = np.zeros(size * size)
+    for _ in range(cfg.playouts):
+        end = _playout(position.stones, size, position.to_play, rng, nbrs, diags)
+        own = np.frombuffer(bytes(end), dtype=np.uint8)
+        sign = np.where(own == BLACK, 1.0, np.where(own == WHITE, -1.0, 0.0))
+        for pts, borders in _empty_regions(end, size):
+            if borders in (BLACK, WHITE):
+                sign[pts] = 1.0 if borders == BLACK else -1.0
+        total += sign
+    return total / max(1, cfg.playouts)
+
+
+def _empty_regions(stones: bytes | bytearray, size: int) -> list[tuple[list[int], int]]:
+    """(points, border colours bit set) of every empty region."""
+    nbrs, seen, out = neighbours(size), set(), []
+    for start in range(size * size):
+        if stones[start] != EMPTY or start in seen:
+            continue
+        pts, borders, stack = [], 0, [start]
+        seen.add(start)
+        while stack:
+            p = stack.pop()
+            pts.append(p)
+            for q in nbrs[p]:
+                if stones[q] == EMPTY:
+                    if q not in seen:
+                        seen.add(q)
+                        stack.append(q)
+                else:
+                    borders |= stones[q]
+        out.append((pts, borders))
+    return out
+
+
+def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
+    """The chains (flat points, board order) that survive fewer than ``alive_share`` of the playouts."""
+    own = ownership(position, cfg)
+    board = bytearray(position.stones)
+    nbrs, seen, dead = neighbours(position.size), set(), []
+    for start in range(len(board)):
+        if board[start] == EMPTY or start in seen:
+            continue
+        chain, _ = _chain_and_libs(board, start, nbrs)
+        seen.update(chain)
+        sign = 1.0 if board[start] == BLACK else -1.0
+        # mean ownership in [-1, 1] from the chain's side -> share of playouts it lived
+        if (1.0 + sign * float(own[chain].mean())) / 2.0 < cfg.alive_share:
+            dead.append(sorted(chain))
+    return dead
+
+
+def without(position: Position, chains: list[list[int]]) -> Position:
+    """The board with ``chains`` taken off (for counting), the same side to move."""
+    board = bytearray(position.stones)
+    for chain in chains:
+        for p in chain:
+            board[p] = EMPTY
+    return Position(position.size, bytes(board), position.to_play)
+
+
+def agreed_score(position: Position, komi: float, cfg: DeadStoneConfig) -> float:
+    """Black's area minus White's minus komi once the dead stones are off (positive: Black wins)."""
+    return without(position, dead_chains(position, cfg)).score(komi)
+
+
+def final_count(game: Game) -> tuple[str, list[list[int]]]:
+    """(the result as players would count it now, the dead chains): "W+R" after a resignation,
+    else the score with the dead stones off ("B+3.5")."""
+    if game.resigned is not None:
+        return game.result(), []
+    pos = game.position  # one board throughout, should the game move on meanwhile
+    chains = dead_chains(pos, config_for(pos.size))
+    return score_text(without(pos, chains).score(game.komi)), chains
+
+
+def finished_result(game: Game) -> str:
+    """The result of a game that has ended (two passes or a resignation), else "" (SGF: no RE)."""
+    return final_count(game)[0] if game.is_over() else ""
+
+
+__all__ = ["final_count", "finished_result", "DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "ownership", "without"]
