@@ -200,4 +200,5 @@ def finished_result(game: Game) -> str:
     return final_count(game)[0] if game.is_over() else ""
 
 
-__all__ = ["final_count", "finished_result", "DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "ownership", "without"]
+__all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
+           "without"]

@@ -39,9 +39,9 @@ from engine.coords import (
     parse_color,
     to_gtp,
 )
+from engine.deadstones import config_for, dead_chains, finished_result, without
 from engine.game import Game, HandicapError, fixed_handicap_points, max_fixed_handicap, score_text
 from engine.player import Player
-from engine.deadstones import config_for, dead_chains, finished_result, without
 from engine.sgf import SgfError, dump_game, parse_collection, record_to_game
 from gtp import protocol
 from gtp.clock import Clock
