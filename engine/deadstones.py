@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -155,10 +156,17 @@ def _empty_regions(stones: bytes | bytearray, size: int) -> list[tuple[list[int]
 
 
 def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
-    """The chains (flat points, board order) that survive fewer than ``alive_share`` of the playouts."""
-    own = ownership(position, cfg)
-    board = bytearray(position.stones)
-    nbrs, seen, dead = neighbours(position.size), set(), []
+    """The chains (flat points, board order) that survive fewer than ``alive_share`` of the playouts.
+    Remembered for the last few boards: GTP controllers ask final_score, then final_status_list,
+    and web clients poll a finished game, all about the same board."""
+    return [list(chain) for chain in _judged(position.size, position.stones, position.to_play, cfg)]
+
+
+@lru_cache(maxsize=16)
+def _judged(size: int, stones: bytes, to_play: int, cfg: DeadStoneConfig) -> tuple[tuple[int, ...], ...]:
+    own = ownership(Position(size, stones, to_play), cfg)
+    board = bytearray(stones)
+    nbrs, seen, dead = neighbours(size), set(), []
     for start in range(len(board)):
         if board[start] == EMPTY or start in seen:
             continue
@@ -167,8 +175,8 @@ def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
         sign = 1.0 if board[start] == BLACK else -1.0
         # mean ownership in [-1, 1] from the chain's side -> share of playouts it lived
         if (1.0 + sign * float(own[chain].mean())) / 2.0 < cfg.alive_share:
-            dead.append(sorted(chain))
-    return dead
+            dead.append(tuple(sorted(chain)))
+    return tuple(dead)
 
 
 def without(position: Position, chains: list[list[int]]) -> Position:

@@ -77,7 +77,6 @@ class GtpEngine:
         self.version = version
         self.clock = Clock()
         self.quit_requested = False
-        self._dead: tuple[object, list[list[int]]] = (None, [])  # (board key, dead chains) of the last count
         # Exactly the commands implemented, in list_commands order.
         self.commands: dict[str, Handler] = {
             "protocol_version": self._protocol_version,
@@ -336,13 +335,9 @@ class GtpEngine:
         return "\n".join(" ".join(self._gtp(p) for p in chain) for chain in wanted)
 
     def _dead_chains(self) -> list[list[int]]:
-        """Dead chains (flat points) of the current board, counted once per board (controllers ask
-        final_score and final_status_list one after the other)."""
+        """Dead chains (flat points) of the current board (engine/deadstones.py remembers recent boards)."""
         pos = self.game.position
-        key = (pos.size, pos.stones, pos.to_play)
-        if self._dead[0] != key:
-            self._dead = (key, dead_chains(pos, config_for(pos.size)))
-        return self._dead[1]
+        return dead_chains(pos, config_for(pos.size))
 
     def _showboard(self, args: tuple[str, ...]) -> str:
         self._arity(args, 0)

@@ -44,9 +44,6 @@ class GameEntry:
     # The last analysis, keyed by (history length, board hash, colour): the web board asks
     # for the top moves and then for the imagined frame of the same position.
     cached: Optional[tuple[tuple[int, int, int], Analysis, int]] = None  # (position key, answer, its move winrates)
-    # The count of the finished board (GameState.score / dead), keyed by the position it counted:
-    # a client polling a finished game must not pay for the playouts again.
-    count: Optional[tuple[tuple[int, int], tuple[str, list[str]]]] = None
 
 
 class GameStore:

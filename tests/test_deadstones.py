@@ -15,7 +15,7 @@ import pytest
 
 from engine.board import from_ascii
 from engine.coords import color_name, to_gtp
-from engine.deadstones import DeadStoneConfig, agreed_score, config_for, dead_chains, ownership
+from engine.deadstones import DeadStoneConfig, _judged, agreed_score, config_for, dead_chains, ownership
 from engine.game import Game
 from engine.player import RandomPlayer
 from engine.engines import gnugo_spec
@@ -94,7 +94,10 @@ def test_the_same_board_gets_the_same_answer():
     for _ in range(60):
         game.play(player.genmove(game, game.to_play), game.to_play)
     cfg = DeadStoneConfig(playouts=40)
-    assert dead_chains(game.position, cfg) == dead_chains(game.position, cfg)
+    first = dead_chains(game.position, cfg)
+    hits = _judged.cache_info().hits
+    assert dead_chains(game.position, cfg) == first
+    assert _judged.cache_info().hits == hits + 1  # asked again (final_score, then final_status_list): no new playouts
 
 
 def test_gtp_counts_with_the_dead_stones_off():

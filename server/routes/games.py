@@ -24,16 +24,14 @@ ColorQuery = Query(None, pattern="^[BWbw]$", description="default: the side to m
 
 
 async def _state(server: ServerState, game_id: str, entry: GameEntry) -> GameState:
-    """The game as the client sees it; a finished game also counted (off the event loop, once)."""
+    """The game as the client sees it; a finished game also counted."""
     count = await _count(entry) if entry.game.is_over() else None
     return game_state(game_id, entry.game, entry.rules, server.player_for(entry.game.size), count)
 
 
 async def _count(entry: GameEntry) -> tuple[str, list[str]]:
-    key = (entry.game.move_number, entry.game.position.hash)
-    if entry.count is None or entry.count[0] != key:
-        entry.count = (key, await run_in_threadpool(finished_count, entry.game))
-    return entry.count[1]
+    # playouts (remembered per board by engine/deadstones.py): off the event loop
+    return await run_in_threadpool(finished_count, entry.game)
 
 
 def _require_not_over(entry: GameEntry) -> None:
