@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from engine.board import Position, neighbours
+from engine.board import Position, chain_at, neighbours
 from engine.coords import BLACK, PASS, RESIGN, WHITE, color_name, opponent, to_gtp
 
 EVENTS = ("ignored atari", "self-atari", "missed capture", "eye fill", "stones lost")
@@ -56,16 +56,8 @@ def groups(stones: bytes, size: int, nbrs) -> list[tuple[int, frozenset, frozens
     for p, c in enumerate(stones):
         if not c or p in seen:
             continue
-        pts, libs, todo = {p}, set(), [p]
-        while todo:
-            q = todo.pop()
-            for r in nbrs[q]:
-                if stones[r] == c and r not in pts:
-                    pts.add(r)
-                    todo.append(r)
-                elif stones[r] == 0:
-                    libs.add(r)
-        seen |= pts
+        pts, libs = chain_at(stones, p, nbrs)
+        seen.update(pts)
         out.append((c, frozenset(pts), frozenset(libs)))
     return out
 

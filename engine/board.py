@@ -62,22 +62,53 @@ def zobrist(size: int) -> tuple[tuple[int, int, int], ...]:
     return tuple((0, rng.getrandbits(64), rng.getrandbits(64)) for _ in range(size * size))
 
 
-def _group(board: bytes | bytearray, start: int, nbrs) -> tuple[list[int], bool]:
-    """The chain containing ``start`` and whether it has at least one liberty."""
-    color = board[start]
-    seen = {start}
-    stack = [start]
-    has_lib = False
+def chain_at(board: bytes | bytearray, start: int, nbrs) -> tuple[list[int], set[int]]:
+    """(points, liberties) of the chain holding the stone at ``start``; ``nbrs`` is ``neighbours(size)``."""
+    color, seen, stack, libs = board[start], {start}, [start], set()
     while stack:
         p = stack.pop()
         for q in nbrs[p]:
             v = board[q]
             if v == EMPTY:
-                has_lib = True
+                libs.add(q)
             elif v == color and q not in seen:
                 seen.add(q)
                 stack.append(q)
-    return list(seen), has_lib
+    return list(seen), libs
+
+
+def all_chains(stones: bytes | bytearray, size: int) -> list[list[int]]:
+    """Every chain of stones, each as its points in board order, chains ordered by first point."""
+    nbrs, seen, out = neighbours(size), set(), []
+    for start in range(size * size):
+        if stones[start] != EMPTY and start not in seen:
+            chain, _ = chain_at(stones, start, nbrs)
+            seen.update(chain)
+            out.append(sorted(chain))
+    return out
+
+
+def empty_regions(stones: bytes | bytearray, size: int) -> list[tuple[list[int], int]]:
+    """(points, border colours) of every empty region; borders is a bit set of BLACK|WHITE."""
+    nbrs, seen, out = neighbours(size), bytearray(size * size), []
+    for start in range(size * size):
+        if stones[start] != EMPTY or seen[start]:
+            continue
+        points, borders, stack = [], 0, [start]
+        seen[start] = 1
+        while stack:
+            p = stack.pop()
+            points.append(p)
+            for q in nbrs[p]:
+                v = stones[q]
+                if v == EMPTY:
+                    if not seen[q]:
+                        seen[q] = 1
+                        stack.append(q)
+                else:
+                    borders |= v  # bit 1 black, bit 2 white
+        out.append((points, borders))
+    return out
 
 
 class Position:
@@ -225,14 +256,14 @@ class Position:
         captured: list[int] = []
         for q in nbrs[p]:
             if board[q] == opp:
-                group, alive = _group(board, q, nbrs)
-                if not alive:
+                group, libs = chain_at(board, q, nbrs)
+                if not libs:
                     for s in group:
                         board[s] = EMPTY
                         h ^= keys[s][opp]
                     captured.extend(group)
-        own, alive = _group(board, p, nbrs)
-        if not alive:
+        own, libs = chain_at(board, p, nbrs)
+        if not libs:
             raise IllegalMove("suicide", p)
         if h in self.seen:
             raise IllegalMove("superko", p)
@@ -244,45 +275,24 @@ class Position:
         return board, len(captured), h, ko
 
     # -------------------------------------------------------------- scoring
-    def empty_regions(self) -> list[tuple[int, int]]:
+    def empty_regions(self) -> list[tuple[list[int], int]]:
         """(points, border colours) of every empty region; borders is a bit set of BLACK|WHITE."""
-        n2 = self.size * self.size
-        nbrs = neighbours(self.size)
-        seen = bytearray(n2)
-        regions = []
-        for start in range(n2):
-            if self.stones[start] != EMPTY or seen[start]:
-                continue
-            region, borders, stack = 0, 0, [start]
-            seen[start] = 1
-            while stack:
-                p = stack.pop()
-                region += 1
-                for q in nbrs[p]:
-                    v = self.stones[q]
-                    if v == EMPTY:
-                        if not seen[q]:
-                            seen[q] = 1
-                            stack.append(q)
-                    else:
-                        borders |= v  # bit 1 black, bit 2 white
-            regions.append((region, borders))
-        return regions
+        return empty_regions(self.stones, self.size)
 
     def area(self) -> tuple[int, int]:
         """Tromp-Taylor area: (black, white) stones plus empty regions reaching one colour only."""
         counts = [0, 0, 0]
         for v in self.stones:
             counts[v] += 1
-        for region, borders in self.empty_regions():
+        for points, borders in self.empty_regions():
             if borders == BLACK or borders == WHITE:
-                counts[borders] += region
+                counts[borders] += len(points)
         return counts[BLACK], counts[WHITE]
 
     def unsettled_points(self) -> int:
         """Empty points in regions that touch both colours or none: 0 when every empty point is
         someone's area (a finished game, dame aside)."""
-        return sum(region for region, borders in self.empty_regions() if borders not in (BLACK, WHITE))
+        return sum(len(points) for points, borders in self.empty_regions() if borders not in (BLACK, WHITE))
 
     def score(self, komi: float) -> float:
         """Black's area minus White's area minus komi (positive: Black wins)."""

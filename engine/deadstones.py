@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.board import Position, neighbours
+from engine.board import Position, all_chains, chain_at, empty_regions, neighbours
 from engine.coords import BLACK, EMPTY, WHITE
 from engine.game import Game, score_text
 
@@ -55,20 +55,6 @@ def _is_own_eye(board: bytearray, p: int, colour: int, nbrs, diags) -> bool:
     return enemy == 0 if len(diags[p]) < 4 else enemy <= 1
 
 
-def _chain_and_libs(board: bytearray, start: int, nbrs) -> tuple[list[int], int]:
-    colour, seen, stack, libs = board[start], {start}, [start], set()
-    while stack:
-        p = stack.pop()
-        for q in nbrs[p]:
-            v = board[q]
-            if v == EMPTY:
-                libs.add(q)
-            elif v == colour and q not in seen:
-                seen.add(q)
-                stack.append(q)
-    return list(seen), len(libs)
-
-
 def _try_play(board: bytearray, p: int, colour: int, ko: int, nbrs) -> int | None:
     """Plays ``p`` in place; the new ko point (-1 for none), or None (board unchanged) if illegal."""
     if p == ko:
@@ -77,21 +63,21 @@ def _try_play(board: bytearray, p: int, colour: int, ko: int, nbrs) -> int | Non
     captured: list[int] = []
     for q in nbrs[p]:
         if board[q] == 3 - colour:
-            chain, libs = _chain_and_libs(board, q, nbrs)
-            if libs == 0:
+            chain, libs = chain_at(board, q, nbrs)
+            if not libs:
                 for s in chain:
                     board[s] = EMPTY
                 captured.extend(chain)
-    own, libs = _chain_and_libs(board, p, nbrs)
-    if libs == 0:  # suicide (nothing was captured, or it would have a liberty)
+    own, libs = chain_at(board, p, nbrs)
+    if not libs:  # suicide (nothing was captured, or it would have a liberty)
         board[p] = EMPTY
         return None
-    if libs == 1 and len(own) > 1 and not captured:
+    if len(libs) == 1 and len(own) > 1 and not captured:
         # Self-atari of a chain is not played (a playout policy, not a rule): without it random
         # playouts break every seki, whose shared liberties neither side can fill.
         board[p] = EMPTY
         return None
-    return captured[0] if len(captured) == 1 and len(own) == 1 and libs == 1 else -1
+    return captured[0] if len(captured) == 1 and len(own) == 1 and len(libs) == 1 else -1
 
 
 def _playout(stones: bytes, size: int, to_play: int, rng: random.Random, nbrs, diags) -> bytearray:
@@ -126,33 +112,11 @@ def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
         end = _playout(position.stones, size, position.to_play, rng, nbrs, diags)
         own = np.frombuffer(bytes(end), dtype=np.uint8)
         sign = np.where(own == BLACK, 1.0, np.where(own == WHITE, -1.0, 0.0))
-        for pts, borders in _empty_regions(end, size):
+        for pts, borders in empty_regions(end, size):
             if borders in (BLACK, WHITE):
                 sign[pts] = 1.0 if borders == BLACK else -1.0
         total += sign
     return total / max(1, cfg.playouts)
-
-
-def _empty_regions(stones: bytes | bytearray, size: int) -> list[tuple[list[int], int]]:
-    """(points, border colours bit set) of every empty region."""
-    nbrs, seen, out = neighbours(size), set(), []
-    for start in range(size * size):
-        if stones[start] != EMPTY or start in seen:
-            continue
-        pts, borders, stack = [], 0, [start]
-        seen.add(start)
-        while stack:
-            p = stack.pop()
-            pts.append(p)
-            for q in nbrs[p]:
-                if stones[q] == EMPTY:
-                    if q not in seen:
-                        seen.add(q)
-                        stack.append(q)
-                else:
-                    borders |= stones[q]
-        out.append((pts, borders))
-    return out
 
 
 def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
@@ -165,17 +129,12 @@ def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
 @lru_cache(maxsize=16)
 def _judged(size: int, stones: bytes, to_play: int, cfg: DeadStoneConfig) -> tuple[tuple[int, ...], ...]:
     own = ownership(Position(size, stones, to_play), cfg)
-    board = bytearray(stones)
-    nbrs, seen, dead = neighbours(size), set(), []
-    for start in range(len(board)):
-        if board[start] == EMPTY or start in seen:
-            continue
-        chain, _ = _chain_and_libs(board, start, nbrs)
-        seen.update(chain)
-        sign = 1.0 if board[start] == BLACK else -1.0
+    dead = []
+    for chain in all_chains(stones, size):
+        sign = 1.0 if stones[chain[0]] == BLACK else -1.0
         # mean ownership in [-1, 1] from the chain's side -> share of playouts it lived
         if (1.0 + sign * float(own[chain].mean())) / 2.0 < cfg.alive_share:
-            dead.append(tuple(sorted(chain)))
+            dead.append(tuple(chain))
     return tuple(dead)
 
 

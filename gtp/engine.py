@@ -24,7 +24,7 @@ import time
 from typing import Callable, Optional, TypeVar
 
 from engine.analysis import can_analyze
-from engine.board import IllegalMove, neighbours
+from engine.board import IllegalMove, all_chains
 from engine.coords import (
     GTP_COLUMNS,
     MAX_SIZE,
@@ -39,8 +39,8 @@ from engine.coords import (
     parse_color,
     to_gtp,
 )
-from engine.deadstones import config_for, dead_chains, finished_result, without
-from engine.game import Game, HandicapError, fixed_handicap_points, max_fixed_handicap, score_text
+from engine.deadstones import config_for, dead_chains, final_count, finished_result
+from engine.game import Game, HandicapError, fixed_handicap_points, max_fixed_handicap
 from engine.player import Player
 from engine.sgf import SgfError, dump_game, parse_collection, record_to_game
 from gtp import protocol
@@ -318,10 +318,7 @@ class GtpEngine:
     def _final_score(self, args: tuple[str, ...]) -> str:
         """The count players would agree on: the dead stones (engine/deadstones.py) off the board first."""
         self._arity(args, 0)
-        if self.game.resigned is not None:
-            return self.game.result()
-        score = without(self.game.position, self._dead_chains()).score(self.game.komi)
-        return score_text(score)
+        return final_count(self.game)[0]
 
     def _final_status_list(self, args: tuple[str, ...]) -> str:
         (status,) = self._arity(args, 1)
@@ -416,22 +413,7 @@ def free_handicap_points(count: int, size: int) -> list[Point]:
 
 def chains(game: Game) -> list[list[Point]]:
     """Every chain of stones on the board, each as points in board order."""
-    pos, size = game.position, game.size
-    nbrs, seen, out = neighbours(size), set(), []
-    for start in range(size * size):
-        if pos.stones[start] == 0 or start in seen:
-            continue
-        chain, stack = [], [start]
-        seen.add(start)
-        while stack:
-            p = stack.pop()
-            chain.append(p)
-            for q in nbrs[p]:
-                if q not in seen and pos.stones[q] == pos.stones[start]:
-                    seen.add(q)
-                    stack.append(q)
-        out.append([divmod(p, size) for p in sorted(chain)])
-    return out
+    return [[divmod(p, game.size) for p in chain] for chain in all_chains(game.position.stones, game.size)]
 
 
 def board_text(game: Game) -> str:

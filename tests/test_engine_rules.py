@@ -393,3 +393,31 @@ def test_unsettled_points_count_empty_regions_touching_both_colours_or_none():
     """)
     assert open_board.unsettled_points() == 14
     assert open_board.area() == (1, 1)
+
+
+def test_chains_liberties_and_empty_regions_as_points():
+    """The board's one chain walker and region walker, which play, scoring, dead stones and GTP share."""
+    from engine.board import all_chains, chain_at, empty_regions, neighbours
+
+    pos = from_ascii("""
+        X X . O
+        X . O O
+        . . . .
+        O . . X
+    """)
+    # flat points: row * 4 + column
+    assert all_chains(pos.stones, 4) == [[0, 1, 4], [3, 6, 7], [12], [15]]
+    points, libs = chain_at(pos.stones, 4, neighbours(4))
+    assert sorted(points) == [0, 1, 4] and libs == {2, 5, 8}
+    assert chain_at(pos.stones, 15, neighbours(4))[1] == {11, 14}
+    regions = [(sorted(p), b) for p, b in empty_regions(pos.stones, 4)]
+    assert regions == [([2], BLACK | WHITE), ([5, 8, 9, 10, 11, 13, 14], BLACK | WHITE)]
+    corner = from_ascii("""
+        . X . .
+        X X . .
+        . . . .
+        . . . .
+    """)
+    assert [(sorted(p), b) for p, b in empty_regions(corner.stones, 4)] == [
+        ([0], BLACK), ([2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], BLACK)]
+    assert corner.area() == (3 + 13, 0)  # Tromp-Taylor: every region touching only Black is Black's
