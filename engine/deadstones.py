@@ -119,6 +119,30 @@ def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
     return total / max(1, cfg.playouts)
 
 
+SETTLED_LEAN = 0.2  # a region the count gives to one side is shown as its only if the playouts lean that way too
+
+
+def ownership_for(position: Position, color: int) -> np.ndarray:
+    """(N*N,) float in [-1, 1], top row first, from ``color``'s side (+1 its, -1 the opponent's): the
+    map behind ``kata-analyze ownership true``. Where the count is settled it is the count's: a living
+    chain's stones, a dead chain's points (the opponent's), and an empty region that only one side
+    borders once the dead stones are off, if the playouts also lean to that side (on an open board
+    a lone stone borders everything). Elsewhere it is the playouts' mean, which random play keeps
+    near 0 wherever the outcome is open. The playouts start with ``color`` to move."""
+    size, cfg = position.size, config_for(position.size)
+    mean = np.array(_playout_mean(size, position.stones, color, cfg))
+    start = Position(size, position.stones, color)
+    counted = without(start, dead_chains(start, cfg))
+    stones = np.frombuffer(counted.stones, dtype=np.uint8)
+    own = mean.copy()
+    own[stones == BLACK], own[stones == WHITE] = 1.0, -1.0
+    for points, borders in counted.empty_regions():
+        side = 1.0 if borders == BLACK else -1.0 if borders == WHITE else 0.0
+        if side and side * float(mean[points].mean()) >= SETTLED_LEAN:
+            own[points] = side
+    return (1.0 if color == BLACK else -1.0) * own + 0.0  # + 0.0: no "-0.0" for a point nobody owns
+
+
 def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
     """The chains (flat points, board order) that survive fewer than ``alive_share`` of the playouts.
     Remembered for the last few boards: GTP controllers ask final_score, then final_status_list,
@@ -127,8 +151,14 @@ def dead_chains(position: Position, cfg: DeadStoneConfig) -> list[list[int]]:
 
 
 @lru_cache(maxsize=16)
+def _playout_mean(size: int, stones: bytes, to_play: int, cfg: DeadStoneConfig) -> tuple[float, ...]:
+    """``ownership``, remembered: the count and the ownership map ask about the same board."""
+    return tuple(ownership(Position(size, stones, to_play), cfg))
+
+
+@lru_cache(maxsize=16)
 def _judged(size: int, stones: bytes, to_play: int, cfg: DeadStoneConfig) -> tuple[tuple[int, ...], ...]:
-    own = ownership(Position(size, stones, to_play), cfg)
+    own = np.array(_playout_mean(size, stones, to_play, cfg))
     dead = []
     for chain in all_chains(stones, size):
         sign = 1.0 if stones[chain[0]] == BLACK else -1.0
@@ -168,4 +198,4 @@ def finished_result(game: Game) -> str:
 
 
 __all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
-           "without"]
+           "ownership_for", "without"]

@@ -9,9 +9,13 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   last because Sabaki reads the variation as the vertices at the end of each ``info``.
 - ``lz-genmove_analyze`` / ``kata-genmove_analyze``: one ``info`` line, then ``play D4``;
   the move is played, like ``genmove``.
+- ``kata-analyze ... ownership true`` (and ``kata-genmove_analyze``) end the line with KataGo's
+  ``ownership`` and N*N floats in [-1, 1], top-left first, from the analysed side's view. They come
+  from random playouts over the rules (engine/deadstones.py, the count's own tool), not from the
+  model, which has no ownership head; Lizzie and KaTrain draw them as a territory map.
 - ``gogui-analyze_commands``: a ``dboard`` of the move distribution (legal and raw), one of the
-  value model's winrate after each legal move (minus the position's), and a ``gfx`` overlay of
-  the stones the model imagines on the next frame.
+  value model's winrate after each legal move (minus the position's), a ``gfx`` overlay of
+  the stones the model imagines on the next frame, and a ``dboard`` of the ownership above.
 
 What the numbers mean here. With the network alone (``--visits 1``): ``prior`` is
 the model's probability of the move (among legal moves), ``winrate`` the probability that the
@@ -33,6 +37,7 @@ import numpy as np
 
 from engine.analysis import Analysis, top_moves
 from engine.coords import BLACK, EMPTY, RESIGN, WHITE, CoordError, from_flat, parse_color, to_gtp
+from engine.deadstones import ownership_for
 from gtp.protocol import Stream
 
 if TYPE_CHECKING:
@@ -40,9 +45,9 @@ if TYPE_CHECKING:
 
 PSEUDO_VISITS = 1000  # visits reported per unit of prior
 DEFAULT_MAX_MOVES = 10
-# KataGo's boolean options: accepted so GUIs that send them still get an answer, ignored
-# because the model has no ownership head and no search tree.
-_IGNORED_FLAGS = ("ownership", "ownershipStdev", "movesOwnership", "pvVisits", "pvEdgeVisits", "rootInfo")
+# KataGo's other boolean options: accepted so GUIs that send them still get an answer, ignored
+# (no per-move ownership, no per-node visit lists, no root line).
+_IGNORED_FLAGS = ("ownershipStdev", "movesOwnership", "pvVisits", "pvEdgeVisits", "rootInfo")
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,14 @@ class AnalyzeArgs:
     color: int
     interval: float  # seconds; 0: print once
     max_moves: int
+    ownership: bool = False  # kata-analyze's "ownership true"
 
 
 def parse_args(args: tuple[str, ...], default_color: int) -> AnalyzeArgs:
     """``[color] [interval] [interval N] [maxmoves N] [minmoves N] [<kata flag> true|false] ...``."""
     from gtp.engine import GtpError
 
-    color, interval, max_moves, i = default_color, 0.0, DEFAULT_MAX_MOVES, 0
+    color, interval, max_moves, ownership, i = default_color, 0.0, DEFAULT_MAX_MOVES, False, 0
     if i < len(args):
         try:
             color, i = parse_color(args[i]), i + 1
@@ -74,12 +80,14 @@ def parse_args(args: tuple[str, ...], default_color: int) -> AnalyzeArgs:
             max_moves = int(value)
         elif key == "minmoves" and _is_count(value):
             pass  # every move we list has a prior; nothing to pad
+        elif key == "ownership" and value in ("true", "false"):
+            ownership = value == "true"
         elif key in _IGNORED_FLAGS and value in ("true", "false"):
             pass
         else:
             raise GtpError("syntax error")
         i += 2
-    return AnalyzeArgs(color, interval / 100.0, max(1, max_moves))
+    return AnalyzeArgs(color, interval / 100.0, max(1, max_moves), ownership)
 
 
 def _is_count(text: str) -> bool:
@@ -125,6 +133,11 @@ def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, in
     return [(flat, p, max(1, round(p * PSEUDO_VISITS))) for flat, p in top_moves(analysis, max_moves)]
 
 
+def ownership_text(position, color: int) -> str:
+    """KataGo's ``ownership`` field: the word, then N*N values in [-1, 1], top-left first, for ``color``."""
+    return "ownership " + " ".join(f"{v:.6f}" for v in ownership_for(position, color))
+
+
 def dboard(values: np.ndarray, size: int) -> str:
     """GoGui ``dboard``: N rows of N numbers, the top row first (a leading LF, as for showboard)."""
     grid = np.asarray(values[: size * size], dtype=np.float64).reshape(size, size)
@@ -165,6 +178,8 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
         def handler(args: tuple[str, ...]) -> Stream:
             a = parse_args(args, engine.game.to_play)
             line = info_line(analyze(a.color, a.max_moves), engine.game.size, kata, a.max_moves)
+            if kata and a.ownership:
+                line += " " + ownership_text(engine.game.position, a.color)
             return Stream(lines=(line,), repeat=line if a.interval > 0 else None, interval=a.interval,
                           until_input=True)
         return handler
@@ -177,8 +192,10 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
             move = result.move
             if move is not RESIGN and not engine.game.position.is_legal(move, a.color):
                 raise GtpError(f"internal error: player {engine.player.name} chose an illegal move {move!r}")
-            engine.game.play(move, a.color)
             line = info_line(result, engine.game.size, kata, a.max_moves)
+            if kata and a.ownership:  # of the position searched, before the move, as KataGo prints it
+                line += " " + ownership_text(engine.game.position, a.color)
+            engine.game.play(move, a.color)
             return Stream(lines=(line,), tail=(f"play {to_gtp(move, engine.game.size)}",))
         return handler
 
@@ -203,6 +220,9 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
         gain = np.where(np.isfinite(a.move_winrates), a.move_winrates - a.winrate, 0.0)
         return dboard(gain, engine.game.size)
 
+    def ownership(args: tuple[str, ...]) -> str:
+        return dboard(ownership_for(engine.game.position, color_arg(args)), engine.game.size)
+
     def imagined(args: tuple[str, ...]) -> str:
         return imagined_gfx(analyze(color_arg(args)), engine.game.position.array(), engine.game.size)
 
@@ -211,7 +231,8 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
         return "\n".join(["dboard/Move Probabilities/videoworld-policy %c",
                           "dboard/Raw Move Probabilities (before the rules)/videoworld-raw_policy %c",
                           "dboard/Winrate After Each Move, minus Now/videoworld-winrates %c",
-                          "gfx/Imagined Next Stones/videoworld-imagined %c"])
+                          "gfx/Imagined Next Stones/videoworld-imagined %c",
+                          "dboard/Ownership (playouts over the rules, not the model)/videoworld-ownership %c"])
 
     return {
         "lz-analyze": stream(kata=False),
@@ -223,7 +244,8 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
         "videoworld-raw_policy": raw_policy,
         "videoworld-winrates": winrates,
         "videoworld-imagined": imagined,
+        "videoworld-ownership": ownership,
     }
 
 
-__all__ = ["AnalyzeArgs", "analysis_commands", "dboard", "imagined_gfx", "info_line", "parse_args"]
+__all__ = ["AnalyzeArgs", "analysis_commands", "dboard", "imagined_gfx", "info_line", "ownership_text", "parse_args"]

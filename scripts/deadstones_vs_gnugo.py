@@ -1,9 +1,9 @@
 """The engine's dead-stone judgement (engine/deadstones.py) against GNU Go's, at the end of real games.
 
     .venv/bin/python scripts/deadstones_vs_gnugo.py runs/arena/NAME/games/*.sgf --limit 100 \
-        --playouts 200 --out docs/deadstones_vs_gnugo.json
+        --out docs/deadstones_vs_gnugo.json
 
-For each game, the position at its first double pass (where GTP controllers ask ``final_score``):
+For each game that has one (resigned games are skipped), the position at its first double pass (where GTP controllers ask ``final_score``):
 GNU Go 3.8 level 10's ``final_status_list dead`` and ``final_score`` beside ours, and the board's
 Tromp-Taylor area (what ``final_score`` said before the dead-stone judgement) as the baseline.
 Reported: how often the dead stones are exactly GNU Go's, the score is exactly GNU Go's and the
@@ -22,8 +22,8 @@ from loss_cliffs import replay  # scripts/ is on sys.path when this runs as a sc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.coords import color_name, to_gtp  # noqa: E402
-from engine.deadstones import DeadStoneConfig, dead_chains, without  # noqa: E402
+from engine.coords import PASS, color_name, to_gtp  # noqa: E402
+from engine.deadstones import DeadStoneConfig, config_for, dead_chains, without  # noqa: E402
 from engine.engines import gnugo_spec  # noqa: E402
 from engine.game import Game  # noqa: E402
 from engine.sgf import parse_collection  # noqa: E402
@@ -50,36 +50,40 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("games", nargs="+", type=Path)
     ap.add_argument("--limit", type=int, default=100)
-    ap.add_argument("--playouts", type=int, default=DeadStoneConfig.playouts)
+    ap.add_argument("--playouts", type=int, default=None, help="default: config_for(board size), 200 on 9x9")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    cfg = DeadStoneConfig(playouts=args.playouts)
-    rows = []
+    rows, skipped = [], []
     with GtpClient(gnugo_spec(10)) as gnugo:
         for path in sorted(args.games)[: args.limit]:
-            komi = parse_collection(path.read_bytes())[0].komi
+            record = parse_collection(path.read_bytes())[0]
+            komi, size = record.komi, record.size
+            cfg = config_for(size) if args.playouts is None else DeadStoneConfig(playouts=args.playouts)
             moves = replay(path)
-            game = Game(9)
+            if len(moves) < 2 or moves[-1][1] is not PASS or moves[-2][1] is not PASS:
+                skipped.append(path.name)  # a resignation (or a move cap): no count was asked for
+                continue
+            game = Game(size)
             game.set_komi(komi)
-            gnugo.send("boardsize 9")
+            gnugo.send(f"boardsize {size}")
             gnugo.send(f"komi {komi}")
             gnugo.send("clear_board")
             for colour, move in moves:
                 game.play(move, colour)
-                gnugo.send(f"play {color_name(colour)} {to_gtp(move, 9)}")
+                gnugo.send(f"play {color_name(colour)} {to_gtp(move, size)}")
             theirs_dead = sorted(gnugo.send("final_status_list dead", timeout=120).split())
             theirs_score = gnugo.send("final_score", timeout=120)
             t = time.perf_counter()
             chains = dead_chains(game.position, cfg)
             seconds = time.perf_counter() - t
-            ours_dead = sorted(to_gtp(divmod(p, 9), 9) for chain in chains for p in chain)
+            ours_dead = sorted(to_gtp(divmod(p, size), size) for chain in chains for p in chain)
             ours_score = gnugo_style(without(game.position, chains).score(komi))
-            rows.append({"game": path.name, "moves": len(moves), "gnugo_dead": theirs_dead, "ours_dead": ours_dead,
+            rows.append({"game": path.name, "size": size, "playouts": cfg.playouts, "moves": len(moves), "gnugo_dead": theirs_dead, "ours_dead": ours_dead,
                          "gnugo_score": theirs_score, "ours_score": ours_score,
                          "tromp_taylor": gnugo_style(game.position.score(komi)), "seconds": round(seconds, 3)})
     n = len(rows)
     summary = {
-        "positions": n, "playouts": args.playouts,
+        "positions": n, "skipped_without_double_pass": len(skipped), "playouts": sorted({r["playouts"] for r in rows}),
         "same_dead_stones": sum(r["gnugo_dead"] == r["ours_dead"] for r in rows),
         "same_score": sum(points(r["gnugo_score"]) == points(r["ours_score"]) for r in rows),
         "same_winner": sum(winner(r["gnugo_score"]) == winner(r["ours_score"]) for r in rows),

@@ -128,7 +128,7 @@ def _move_winrate(a: Analysis, flat: int) -> Optional[float]:
 
 
 def analysis_out(a: Analysis, move: Move, color: int, size: int, player: str, top_k: int,
-                 include_policy: bool) -> AnalysisOut:
+                 include_policy: bool, ownership: Optional[list[float]] = None) -> AnalysisOut:
     return AnalysisOut(
         player=player, board_size=size, color=color_name(color), move=to_gtp(move, size),
         raw_move=to_gtp(a.raw_move, size), raw_legal=a.raw_legal, winrate=a.winrate,
@@ -136,4 +136,4 @@ def analysis_out(a: Analysis, move: Move, color: int, size: int, player: str, to
                             winrate=_move_winrate(a, i))
                    for i, p in top_moves(a, top_k)],
         z_codes=[int(z) for z in a.z_codes], imagined_board=board_rows(a.imagined_board),
-        policy=[float(p) for p in a.probs] if include_policy else None)
+        policy=[float(p) for p in a.probs] if include_policy else None, ownership=ownership)

@@ -63,6 +63,7 @@ class QueryIn(PositionIn):
                                          description="None: the player's own choice; 0: the most likely legal move")
     top_k: int = Field(10, ge=1, le=MAX_SIZE ** 2 + 1, description="how many top moves to list")
     include_policy: bool = Field(False, description="also return the whole N*N+1 distribution (pass last)")
+    include_ownership: bool = Field(False, description="also return the ownership map (analyze only; see AnalysisOut)")
 
 
 class MoveProb(BaseModel):
@@ -88,6 +89,9 @@ class AnalysisOut(GenmoveOut):
     z_codes: list[int] = Field(description="predicted latent (LDM) codes z_1..z_H of the best branch")
     imagined_board: list[str] = Field(description='the imagined next board, top row first, ". X O"')
     policy: Optional[list[float]] = None
+    ownership: Optional[list[float]] = Field(
+        None, description="with include_ownership: N*N values in [-1, 1], top row first, from color's side "
+        "(+1 its at the end); the rules engine's playout count (as GTP kata-analyze ownership), not the model")
 
 
 class GameState(BaseModel):
@@ -124,6 +128,7 @@ class GameAnalyzeIn(_Strict):
     color: Optional[Color] = None
     top_k: int = Field(10, ge=1, le=MAX_SIZE ** 2 + 1)
     include_policy: bool = False
+    include_ownership: bool = False
 
 
 class GameGenmoveOut(AnalysisOut):

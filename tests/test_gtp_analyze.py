@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import Analysis, next_board
-from engine.coords import from_flat, from_gtp, to_flat
+from engine.coords import BLACK, from_flat, from_gtp, to_flat
 from engine.game import Game
 from engine.player import RandomPlayer
 from gtp.cli import serve
@@ -25,7 +25,7 @@ from gtp.engine import GtpEngine
 REPO = Path(__file__).resolve().parents[1]
 ANALYSIS_COMMANDS = ["lz-analyze", "kata-analyze", "lz-genmove_analyze", "kata-genmove_analyze",
                      "gogui-analyze_commands", "videoworld-policy", "videoworld-raw_policy", "videoworld-winrates",
-                     "videoworld-imagined"]
+                     "videoworld-imagined", "videoworld-ownership"]
 
 
 class FixedAnalyzer:
@@ -94,7 +94,7 @@ def test_analysis_transcript_byte_for_byte():
               "9 lz-analyze B 50 bogus\n"
               "10 kata-analyze purple\n"
               "11 videoworld-policy b w\n"
-              "12 kata-analyze b 10 ownership true pvVisits false minmoves 2\n"
+              "12 kata-analyze b 10 ownershipStdev true pvVisits false minmoves 2\n"
               "lz-analyze 1e999\n")
     z = "0.0000 0.0000 0.0000 0.0000 0.0000"
     expected = (
@@ -121,7 +121,8 @@ def test_analysis_transcript_byte_for_byte():
         "=6 dboard/Move Probabilities/videoworld-policy %c\n"
         "dboard/Raw Move Probabilities (before the rules)/videoworld-raw_policy %c\n"
         "dboard/Winrate After Each Move, minus Now/videoworld-winrates %c\n"
-        "gfx/Imagined Next Stones/videoworld-imagined %c\n\n"
+        "gfx/Imagined Next Stones/videoworld-imagined %c\n"
+        "dboard/Ownership (playouts over the rules, not the model)/videoworld-ownership %c\n\n"
         f"=7 \n{z}\n{z}\n{z}\n{z}\n0.2500 0.0000 0.0000 0.0000 0.0000\n\n"
         f"=8 \n0.0000 0.0000 0.0000 0.0000 0.3000\n{z}\n0.0000 0.0000 0.5000 0.0000 0.0000\n{z}\n"
         "0.0500 0.0000 0.0000 0.0000 0.0000\n\n"
@@ -170,6 +171,52 @@ def test_sabaki_reads_our_lz_and_kata_lines_as_the_same_numbers():
         assert a["move"] == b["move"] and a["pv"] == [a["move"]]
         assert a["winrate"] == b["winrate"] == 62.5 and a["visits"] == b["visits"]
         assert abs(a["prior"] - b["prior"]) < 1e-9
+
+
+def _two_areas(engine: GtpEngine) -> None:
+    """Black's area on the left (columns A-D), White's on the right, one dead stone of each inside the
+    other's area: White's B5 and Black's H5 (test_deadstones.DEAD_INSIDE)."""
+    engine.game.setup([(r, 3) for r in range(9)] + [(4, 7)], [(r, 4) for r in range(9)] + [(4, 1)])
+
+
+def _lizzie_ownership(line: str, size: int) -> tuple[str, np.ndarray]:
+    """Lizzie's reading of a kata-analyze line: the infos, then after the word ``ownership`` N*N floats,
+    top-left (A9) first, row by row."""
+    infos, owned = line.split(" ownership ")
+    values = np.array([float(v) for v in owned.split()])
+    assert values.shape == (size * size,)
+    return infos, values.reshape(size, size)
+
+
+def test_kata_analyze_ownership_true_maps_each_area_to_its_owner_from_the_analysed_sides_view():
+    engine = GtpEngine(lambda: Game(size=9, komi=7), FixedAnalyzer())
+    _two_areas(engine)
+    grids = {}
+    for color, sign in (("b", 1.0), ("w", -1.0)):
+        infos, grid = _lizzie_ownership(run(engine, f"kata-analyze {color} ownership true").split("\n")[1], 9)
+        assert infos.startswith("info move ") and " pv " in infos
+        assert np.all(np.abs(grid) <= 1)
+        black_view = sign * grid
+        assert (black_view[:, :4] > 0.9).all()  # Black's area, the dead white stone at B5 (row 4, column 1) too
+        assert (black_view[:, 4:] < -0.9).all()  # White's, Black's dead H5 too
+        grids[color] = grid
+    # the GoGui map says the same, to its 4 decimals
+    shown = run(engine, "videoworld-ownership w")[3:-2].split("\n")
+    assert np.allclose(np.array([[float(v) for v in row.split()] for row in shown]), grids["w"], atol=5e-5)
+    # Leela Zero's format has no ownership field: the flag is accepted, nothing is added
+    assert " ownership " not in run(engine, "lz-analyze b ownership true")
+    assert " ownership " not in run(engine, "kata-analyze b ownership false")
+
+
+def test_kata_genmove_analyze_reports_the_ownership_of_the_position_it_searched_then_plays():
+    engine = GtpEngine(lambda: Game(size=9, komi=7), FixedAnalyzer())
+    _two_areas(engine)
+    out = run(engine, "kata-genmove_analyze b ownership true")
+    lines = out.split("\n")
+    assert lines[0] == "=" and lines[2] == "play C3" and out.endswith("\n\n")
+    _, grid = _lizzie_ownership(lines[1], 9)
+    assert (grid[:, :4] > 0.9).all() and (grid[:, 4:] < -0.9).all()  # Black's view: the board before C3
+    assert engine.game.moves[-1] == (BLACK, from_gtp("C3", 9))
 
 
 # ------------------------------------------------------------------ streaming

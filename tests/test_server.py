@@ -131,6 +131,25 @@ def test_analyze_reports_moves_policy_winrate_and_latent_codes(neural, tiny_bund
     assert all(len(row) == 9 and set(row) <= set(".XO") for row in out["imagined_board"])
 
 
+def test_analyze_returns_the_ownership_map_from_the_askers_side(rnd):
+    # Black's area on the left (columns A-D), White's on the right, with a dead stone of each inside
+    # the other's (White's B5, Black's H5): the map is the count's, whoever the player is.
+    black = [["B", f"D{r}"] for r in range(1, 10)] + [["B", "H5"]]
+    white = [["W", f"E{r}"] for r in range(1, 10)] + [["W", "B5"]]
+    body = {"initial_stones": black + white, "to_play": "W", "include_ownership": True}
+    out = rnd.post("/v1/analyze", json=body).json()
+    grid = np.array(out["ownership"]).reshape(9, 9)  # top row (A9..J9) first, White's side
+    assert (grid[:, :4] < -0.9).all() and (grid[:, 4:] > 0.9).all()
+    assert rnd.post("/v1/analyze", json={**body, "include_ownership": False}).json()["ownership"] is None
+    bad = rnd.post("/v1/analyze", json={**body, "include_ownership": "maybe"})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("body.include_ownership:")
+    gid = rnd.post("/v1/games", json={}).json()["id"]
+    for move in ("D5", "E5"):
+        assert rnd.post(f"/v1/games/{gid}/moves", json={"move": move}).status_code == 200
+    game_map = rnd.post(f"/v1/games/{gid}/analyze", json={"include_ownership": True, "color": "B"}).json()["ownership"]
+    assert len(game_map) == 81 and game_map[4 * 9 + 3] == 1.0 and game_map[4 * 9 + 4] == -1.0  # D5 Black's, E5 White's
+
+
 def test_other_board_sizes_are_answered_by_the_random_fallback(neural):
     out = neural.post("/v1/analyze", json={"board_size": 13, "moves": [["B", "G7"]]}).json()
     assert out["player"] == "random" and out["winrate"] is None and out["z_codes"] == []
@@ -309,7 +328,7 @@ def test_fuzzed_requests_never_get_a_500(rnd):
     values = [None, 0, -1, 2, 9, 26, 1e308, -1e308, "", "B", "W", "pass", "D4", "resign", "zz", [], {}, [["B"]],
               [["B", "D4"]], [["W", "A1"], ["B", "A1"]], "(;SZ[9]", "(;SZ[30])", "(;SZ[9]KM[inf])", True, "\x00"]
     fields = ["board_size", "komi", "rules", "moves", "sgf", "initial_stones", "to_play", "temperature", "top_k",
-              "include_policy", "move", "color"]
+              "include_policy", "include_ownership", "move", "color"]
     gid = rnd.post("/v1/games", json={}).json()["id"]
     paths = ["/v1/analyze", "/v1/genmove", "/v1/games", f"/v1/games/{gid}/moves", f"/v1/games/{gid}/genmove",
              "/v1/position.png"]

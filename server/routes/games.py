@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from engine.sgf import dump_game
 from server import images
 from server.positions import analysis_out, build_game, color_of, finished_count, game_state, query_color, vertex
-from server.routes.queries import Resolution, checked_move
+from server.routes.queries import Resolution, checked_move, ownership_list
 from server.schemas import (AnalysisOut, GameAnalyzeIn, GameGenmoveIn, GameGenmoveOut, GameMoveIn, GameState,
                             PositionIn, Problem)
 from server.state import GameConflict, GameEntry, Server, ServerState
@@ -96,7 +96,8 @@ async def analyze(game_id: str, server: Server, body: GameAnalyzeIn = GameAnalyz
         color = query_color(body.color, entry.game)
         a = await server.analyze_entry(entry, color, body.top_k)
         return analysis_out(a, a.move, color, entry.game.size, server.player_for(entry.game.size), body.top_k,
-                            body.include_policy)
+                            body.include_policy,
+                            await ownership_list(entry.game, color) if body.include_ownership else None)
 
 
 @router.post("/{game_id}/undo", response_model=GameState)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from engine.analysis import Analysis
 from engine.coords import RESIGN, Move, color_name, to_gtp
+from engine.deadstones import ownership_for
 from engine.game import Game
 from server import images
 from server.positions import analysis_out, build_game, query_color
@@ -30,6 +31,11 @@ async def _analyze(q: QueryIn, server: ServerState, move_winrates: int = 0) -> t
     game = await _position(q)
     color = query_color(q.to_play, game)
     return game, color, await server.analyze(game, color, move_winrates)
+
+
+async def ownership_list(game: Game, color: int) -> list[float]:
+    """The ownership map (engine/deadstones.py: playouts, ~1 s on 9x9), counted off the event loop."""
+    return [float(v) for v in await run_in_threadpool(ownership_for, game.position, color)]
 
 
 def checked_move(server: ServerState, a: Analysis, temperature: Optional[float], game: Game, color: int) -> Move:
@@ -56,7 +62,8 @@ async def analyze(q: QueryIn, server: Server) -> AnalysisOut:
     and the predicted latent codes."""
     game, color, a = await _analyze(q, server, q.top_k)
     move = checked_move(server, a, q.temperature, game, color)
-    return analysis_out(a, move, color, game.size, server.player_for(game.size), q.top_k, q.include_policy)
+    return analysis_out(a, move, color, game.size, server.player_for(game.size), q.top_k, q.include_policy,
+                        await ownership_list(game, color) if q.include_ownership else None)
 
 
 @router.post("/position.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
