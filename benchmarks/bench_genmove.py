@@ -4,7 +4,9 @@
         [--variant symmetries=8,top_k=1 ...] [--analyze-moves 10]
 
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
-model: ``NeuralPlayer.genmove`` in-process, one position at a time (no batching). GNU Go:
+model: ``genmove`` in-process, one position at a time (no batching), as ``python -m gtp`` plays it:
+the bundle's player settings with its tree search (manifest ``player.visits``; ``--variant visits=1``
+times the network alone). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
 genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments, and
 ``visits`` / ``c_puct`` for the tree search of engine/search.py, e.g. ``visits=32,c_puct=0.8``) timed
@@ -40,15 +42,19 @@ def test_positions(n: int, size: int = 9) -> list:
 
 
 def _player(bundle, options: dict):
-    """A NeuralPlayer with ``options``; ``visits`` / ``c_puct`` / ``leaf_*`` put the tree search
-    around it. The positions are every third move of a game, within reach of the last search's tree:
-    the tree is not kept (``reuse=true`` keeps it), so each move costs what a move of a new game costs."""
-    from engine.search import SearchConfig, with_search
+    """A NeuralPlayer with ``options`` inside the search the GTP engine plays with: the manifest's
+    ``player.visits`` / ``c_puct`` / ... (engine/search.search_config), which ``visits`` / ``c_puct`` /
+    ``leaf_*`` override (``visits=1``: the network alone). The positions are every third move of a
+    game, within reach of the last search's tree: the tree is not kept (``reuse=true`` keeps it), so
+    each move costs what a move of a new game costs."""
+    from dataclasses import replace
+
+    from engine.search import search_config, with_search
     from models.player import NeuralPlayer
 
     search = {k: options.pop(k) for k in ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse") if k in options}
-    # no visits: no search
-    return with_search(NeuralPlayer(bundle, **options), SearchConfig(**{"visits": 1, "reuse": False, **search}))
+    cfg = replace(search_config(bundle.manifest.get("player", {})), reuse=False)
+    return with_search(NeuralPlayer(bundle, **options), replace(cfg, **search))
 
 
 def time_neural(games: list, weights: str, variants: list[str], analyze_moves: int = 0) -> dict[str, list[float]]:
@@ -116,19 +122,21 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     variants = [""] + [v for v in (args.variant or []) if v]
+    visits = json.loads((Path(args.weights) / "manifest.json").read_text()).get("player", {}).get("visits", 1)
+    shipped = f"{visits}-visit search" if visits > 1 else "network alone"
     games = test_positions(args.positions)
     ours = {v: summary(t) for v, t in time_neural(games, args.weights, variants, args.analyze_moves).items()}
     gnugo = summary(time_gnugo(games))
     print(f"{len(games)} test positions, torch threads={args.threads}")
     print("| player | p50 ms | p99 ms | mean ms | p50 / GNU Go p50 | p50 / shipped p50 |")
     print("|---|---|---|---|---|---|")
-    rows = [(f"videoworld ({v or 'shipped'})", s) for v, s in ours.items()] + [("GNU Go 3.8 level 10", gnugo)]
+    rows = [(f"videoworld ({v or 'shipped: ' + shipped})", s) for v, s in ours.items()] + [("GNU Go 3.8 level 10", gnugo)]
     for name, s in rows:
         print(f"| {name} | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['mean_ms']:.1f} | "
               f"{s['p50_ms'] / gnugo['p50_ms']:.2f} | {s['p50_ms'] / ours['']['p50_ms']:.2f} |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"threads": args.threads, "videoworld": ours[""], "gnugo10": gnugo,
+    out.write_text(json.dumps({"threads": args.threads, "shipped": shipped, "videoworld": ours[""], "gnugo10": gnugo,
                                "variants": {v: s for v, s in ours.items() if v}}, indent=2) + "\n")
 
 
