@@ -102,3 +102,22 @@ def test_pass_undo_new_game_and_board_size(page):
     page.wait_for_function("document.getElementById('error').textContent.includes('occupied')", timeout=60_000)
     page.click("#new")
     page.wait_for_function("document.querySelectorAll('#board circle.stone').length === 0", timeout=60_000)
+
+
+def test_the_territory_box_draws_the_ownership_map_and_clears_it(page):
+    wait_idle(page)
+    page.click('#board rect.hit[data-vertex="E5"]')
+    page.wait_for_function("document.querySelectorAll('#board circle.stone.white').length === 1", timeout=60_000)
+    wait_idle(page)
+    assert page.query_selector_all("#board rect.own") == []  # off by default
+    page.check("#territory")
+    page.wait_for_function("document.querySelectorAll('#board rect.own').length > 0", timeout=60_000)
+    wait_idle(page)
+    own = page.eval_on_selector_all("#board rect.own", "els => els.map(e => [e.dataset.vertex, +e.dataset.own])")
+    (white,) = stones(page, "white")
+    marked = {v for v, _ in own}
+    # every point has a square but the two stones, which their owners keep (+-1 in the map)
+    assert len(own) == 79 and "E5" not in marked and white not in marked
+    assert all(-1 <= x <= 1 for _, x in own)
+    page.uncheck("#territory")
+    page.wait_for_function("document.querySelectorAll('#board rect.own').length === 0", timeout=60_000)

@@ -47,7 +47,8 @@ function starPoints(n) {
 }
 
 // Board in SVG units: intersection (r, c) at (c + 1, r + 1); one unit between lines.
-function drawBoard(state, suggestions) {
+// ownership: N*N values in [-1, 1] from Black's side, top row first (the Territory box), or null.
+function drawBoard(state, suggestions, ownership) {
   const n = state.board_size, svg = $("board");
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${n + 1} ${n + 1}`);
@@ -71,6 +72,17 @@ function drawBoard(state, suggestions) {
       const hit = el("rect", { class: "hit", x: c + 0.5, y: r + 0.5, width: 1, height: 1, "data-vertex": v,
                                role: "gridcell", "aria-label": v }, svg);
       hit.addEventListener("click", () => play(v));
+    }
+  }
+  if (ownership) {
+    // A square of the owner's colour, as strong as the ownership, on every point but a stone its owner keeps.
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        const v = ownership[r * n + c], cell = state.board[r][c];
+        if ((cell === "X" && v > 0) || (cell === "O" && v < 0)) continue;
+        el("rect", { class: `own ${v > 0 ? "black" : "white"}`, x: c + 0.75, y: r + 0.75, width: 0.5, height: 0.5,
+                     opacity: Math.abs(v).toFixed(3), "data-vertex": vertexOf(r, c, n), "data-own": v.toFixed(3) }, svg);
+      }
     }
   }
   if (state.last_move && state.last_move !== "pass" && state.last_move !== "resign") {
@@ -115,7 +127,9 @@ function showAnalysis(a) {
   });
   $("codes").textContent = a.z_codes.length ? `latent codes: ${a.z_codes.join(" ")}` : "";
   $("imagined").src = `/v1/games/${game.id}/imagined.png?resolution=256&n=${game.move_number}`;
-  drawBoard(game, a.top_moves.slice(0, 5));
+  // the map comes from the analysed side's view; the board draws it from Black's
+  const ownership = a.ownership ? a.ownership.map((v) => (a.color === "B" ? v : -v)) : null;
+  drawBoard(game, a.top_moves.slice(0, 5), ownership);
 }
 
 // Run one server exchange at a time; errors are shown, never thrown at the user.
@@ -142,7 +156,7 @@ async function engineTurn() {
 
 async function refreshPanel() {
   if (game.over) return;
-  showAnalysis(await api("POST", `/v1/games/${game.id}/analyze`, { top_k: 8 }));
+  showAnalysis(await api("POST", `/v1/games/${game.id}/analyze`, { top_k: 8, include_ownership: $("territory").checked }));
 }
 
 function play(vertex) {
@@ -178,4 +192,5 @@ $("pass").addEventListener("click", () => play("pass"));
 $("undo").addEventListener("click", undo);
 $("human").addEventListener("change", newGame);
 $("size").addEventListener("change", newGame);
+$("territory").addEventListener("change", () => guarded(refreshPanel));
 newGame();
