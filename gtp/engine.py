@@ -104,6 +104,7 @@ class GtpEngine:
             "time_settings": self._time_settings,
             "kgs-time_settings": self._kgs_time_settings,
             "time_left": self._time_left,
+            "cputime": self._cputime,
         }
         if can_analyze(player):  # GUI analysis only for players that can say what they think
             from gtp.analyze import analysis_commands
@@ -390,6 +391,12 @@ class GtpEngine:
             raise GtpError("syntax error")
         self.clock = Clock.kgs(system, values)
         return ""
+
+    def _cputime(self, args: tuple[str, ...]) -> str:
+        """GoGui's ``cputime``: seconds of CPU this process has used, all threads (gogui-twogtp reports
+        the difference over a game). The model runs in-process, so this is all the engine's work."""
+        self._arity(args, 0)
+        return f"{time.process_time():.3f}"
 
     def _time_left(self, args: tuple[str, ...]) -> str:
         color_text, seconds, stones = self._arity(args, 3)

@@ -171,7 +171,7 @@ def test_every_listed_command_is_known_and_implemented():
         "protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize",
         "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score", "final_status_list",
         "time_settings", "time_left", "kgs-time_settings", "kgs-genmove_cleanup", "fixed_handicap",
-        "place_free_handicap", "set_free_handicap", "loadsgf", "printsgf", "reg_genmove",
+        "place_free_handicap", "set_free_handicap", "loadsgf", "printsgf", "reg_genmove", "cputime",
     }
     for name in listed:
         assert engine.handle(f"known_command {name}") == "= true\n\n"

@@ -177,3 +177,19 @@ def test_genmove_analyze_takes_the_clock_like_genmove(command):
     assert engine.handle("time_settings 0 1 0") == "= \n\n"
     toy.positions = 0
     assert engine.handle(f"{command} b").startswith("=") and seen[-1] is None and toy.positions >= 300
+
+
+def test_cputime_is_the_processes_cpu_seconds_and_grows_with_work():
+    """GoGui's ``cputime`` (gogui-twogtp subtracts the values at a game's start and end)."""
+    engine = GtpEngine(lambda: Game(9), Recording())
+    before = time.process_time()
+    answer = engine.handle("cputime")
+    after = time.process_time()
+    assert answer.startswith("= ") and answer.endswith("\n\n")
+    first = float(answer[2:])
+    assert round(before, 3) - 0.001 <= first <= after + 0.001
+    spin = time.process_time() + 0.05
+    while time.process_time() < spin:  # CPU work in this process, as the model's would be
+        pass
+    assert float(engine.handle("cputime")[2:]) >= first + 0.05
+    assert engine.handle("cputime 1") == "? syntax error\n\n"
