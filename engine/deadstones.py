@@ -38,13 +38,14 @@ def config_for(size: int) -> DeadStoneConfig:
     return DeadStoneConfig(playouts=max(50, 200 * 81 // (size * size)))
 
 
-def _diagonals(size: int) -> list[tuple[int, ...]]:
+@lru_cache(maxsize=None)
+def _diagonals(size: int) -> tuple[tuple[int, ...], ...]:
     out = []
     for r in range(size):
         for c in range(size):
             out.append(tuple((r + dr) * size + c + dc for dr in (-1, 1) for dc in (-1, 1)
                              if 0 <= r + dr < size and 0 <= c + dc < size))
-    return out
+    return tuple(out)
 
 
 def _is_own_eye(board: bytearray, p: int, colour: int, nbrs, diags) -> bool:
@@ -100,6 +101,29 @@ def _playout(stones: bytes, size: int, to_play: int, rng: random.Random, nbrs, d
                 break
         colour = 3 - colour
     return board
+
+
+def playout_wins(position: Position, color: int, komi: float, playouts: int, seed: int = 0) -> float:
+    """The share of ``playouts`` random playouts from ``position``, ``color`` to move, that ``color``
+    wins on the area count of the board they end on (a draw counts half): a Monte Carlo judge of a
+    position, which the tree search can mix into the value model's (engine/search.py). Seeded by
+    the position, so the same board always gets the same answer."""
+    size = position.size
+    nbrs, diags = neighbours(size), _diagonals(size)
+    rng = random.Random(position.hash ^ seed)
+    sign = 1.0 if color == BLACK else -1.0
+    won = 0.0
+    for _ in range(playouts):
+        end = _playout(position.stones, size, color, rng, nbrs, diags)
+        area = [0, 0, 0]
+        for v in end:
+            area[v] += 1
+        for points, borders in empty_regions(end, size):
+            if borders == BLACK or borders == WHITE:
+                area[borders] += len(points)
+        margin = sign * (area[BLACK] - area[WHITE] - komi)
+        won += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
+    return won / max(1, playouts)
 
 
 def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
@@ -198,4 +222,4 @@ def finished_result(game: Game) -> str:
 
 
 __all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
-           "ownership_for", "without"]
+           "ownership_for", "playout_wins", "without"]

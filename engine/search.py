@@ -24,6 +24,7 @@ import numpy as np
 from engine.analysis import Analysis, Analyzer
 from engine.board import neighbours
 from engine.coords import BLACK, RESIGN, Move, from_flat, opponent, to_flat
+from engine.deadstones import playout_wins
 from engine.game import Game
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,20 @@ class SearchConfig:
     # share of every node's prior moved onto the rules' urgent moves (``urgent_moves``: captures and escapes
     # from atari), so the search reads them although the network's views rarely propose them (0: off)
     tactics: float = 0.0
+    # random playouts over the rules (engine/deadstones.playout_wins) from each newly judged position,
+    # mixed into its value: (1 - playout_weight) * the value model + playout_weight * the share of
+    # playouts the side to move wins. The value model reads shapes; a playout lets groups die (0: off)
+    playouts: int = 0
+    playout_weight: float = 0.5
 
 
 def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
                   leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None,
-                  quiescence: Optional[int] = None, tactics: Optional[float] = None) -> SearchConfig:
+                  quiescence: Optional[int] = None, tactics: Optional[float] = None,
+                  playouts: Optional[int] = None, playout_weight: Optional[float] = None) -> SearchConfig:
     """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct`` /
-    ``leaf_symmetries`` / ``leaf_branches`` / ``quiescence`` / ``tactics``) where not."""
+    ``leaf_symmetries`` / ``leaf_branches`` / ``quiescence`` / ``tactics`` / ``playouts`` /
+    ``playout_weight``) where not."""
     def pick(given, key, default):
         return given if given is not None else player_settings.get(key, default)
 
@@ -61,7 +69,9 @@ def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: O
                         leaf_symmetries=int(pick(leaf_symmetries, "leaf_symmetries", 0)),
                         leaf_branches=int(pick(leaf_branches, "leaf_branches", 0)),
                         quiescence=int(pick(quiescence, "quiescence", 0)),
-                        tactics=float(pick(tactics, "tactics", 0.0)))
+                        tactics=float(pick(tactics, "tactics", 0.0)),
+                        playouts=int(pick(playouts, "playouts", 0)),
+                        playout_weight=float(pick(playout_weight, "playout_weight", SearchConfig.playout_weight)))
 
 
 def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
@@ -225,10 +235,12 @@ class SearchPlayer:
         if root is None:
             root = Node(copy_game(game), color)  # the caller's game goes on changing; the tree keeps this one
             root.expand(self.analyzer.analyze_many([(game, color)])[0], tactics=self.cfg.tactics)
+            self._mix_playouts([root])
             done = 1
         elif not root.by_root_analyzer:
             # judged as a leaf (fewer views): the move is chosen from the root's own prior
             root.reprior(self.analyzer.analyze_many([(game, color)])[0], tactics=self.cfg.tactics)
+            self._mix_playouts([root])
             done = 1
         if self.cfg.visits <= 1 or len(root.legal) <= 1:
             return root.analysis if done else self._result(root)
@@ -253,6 +265,7 @@ class SearchPlayer:
                     leaf.expand(analysis, by_root_analyzer=self.leaf_analyzer is self.analyzer, tactics=self.cfg.tactics)
                 if self.cfg.quiescence:
                     self._quiesce(list(leaves.values()))
+                self._mix_playouts(list(leaves.values()))
             for path in paths:
                 self._backup(path)
             done += len(paths)  # >= 1: the first descent of a batch never collides
@@ -261,6 +274,17 @@ class SearchPlayer:
         log.debug("search: %d visits carried over, %d after the search (%d new of %d)", carried, int(root.n.sum()),
                   done, self.cfg.visits)
         return self._result(root)
+
+    def _mix_playouts(self, nodes: list[Node]) -> None:
+        """Each node's value becomes the mix of the value model's and the playouts' (``cfg.playouts``)."""
+        if self.cfg.playouts <= 0:
+            return
+        lam = self.cfg.playout_weight
+        for node in nodes:
+            if node.terminal:
+                continue
+            won = playout_wins(node.game.position, node.color, node.game.komi, self.cfg.playouts)
+            node.value = (1.0 - lam) * node.value + lam * won
 
     def _quiesce(self, leaves: list[Node]) -> None:
         """Captures before the value: the value model reads shapes, not liberties (it rates a group

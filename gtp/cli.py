@@ -65,6 +65,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tree search: share of each position's prior moved onto the rules' urgent moves (captures, "
                         "escapes from atari), which the network rarely proposes (default: the bundle's "
                         "player.tactics, else 0)")
+    p.add_argument("--playouts", type=_playouts, default=None, metavar="N",
+                   help="tree search: random playouts over the rules from each judged position, mixed into the value "
+                        "model's winrate (default: the bundle's player.playouts, else 0: the value model alone)")
+    p.add_argument("--playout-weight", type=_weight, default=None, metavar="W",
+                   help="tree search: the playouts' share of that mix (default: the bundle's player.playout_weight, "
+                        "else 0.5)")
     p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
@@ -115,6 +121,20 @@ def _probability(text: str) -> float:
     return p
 
 
+def _playouts(text: str) -> int:
+    n = int(text)
+    if not 0 <= n <= 10_000:
+        raise argparse.ArgumentTypeError("playouts must be 0..10000")
+    return n
+
+
+def _weight(text: str) -> float:
+    x = float(text)
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError("must be a weight in [0, 1]")
+    return x
+
+
 def _share(text: str) -> float:
     x = float(text)
     if not 0.0 <= x < 1.0:
@@ -133,7 +153,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 branches: int | None = None, symmetries: int | None = None,
                 visits: int | None = None, c_puct: float | None = None, leaf_symmetries: int | None = None,
                 leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None,
-                tactics: float | None = None) -> Player:
+                tactics: float | None = None, playouts: int | None = None,
+                playout_weight: float | None = None) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -158,7 +179,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
     cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
-                                quiescence, tactics), reuse=reuse)
+                                quiescence, tactics, playouts, playout_weight), reuse=reuse)
     model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
@@ -170,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
-                             args.quiescence, args.tactics)
+                             args.quiescence, args.tactics, args.playouts, args.playout_weight)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

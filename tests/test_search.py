@@ -350,3 +350,57 @@ def test_tactics_moves_a_share_of_the_prior_onto_urgent_moves_and_the_search_rea
             assert np.allclose(root.prior, network)
         visits[share] = a.visits[c1]
     assert visits[0.4] > visits[0.0]
+
+
+class BlindAnalyzer(ToyAnalyzer):
+    """The toy prior, but a value model that sees nothing: every position is an even game."""
+
+    def _one(self, game: Game, color: int) -> Analysis:
+        from dataclasses import replace
+
+        return replace(super()._one(game, color), winrate=0.5)
+
+
+def test_playout_wins_is_a_deterministic_share_of_games_won_on_the_area_count() -> None:
+    from engine.deadstones import playout_wins
+
+    pos = from_ascii(CAPTURE, to_play=BLACK)  # Black's 9 stones against White's 3 in atari
+    black = playout_wins(pos, BLACK, komi=0.5, playouts=40)
+    assert black == playout_wins(pos, BLACK, komi=0.5, playouts=40)  # seeded by the position
+    assert black >= 0.9 and playout_wins(pos, WHITE, komi=0.5, playouts=40) <= 0.1
+    assert playout_wins(pos, BLACK, komi=40.5, playouts=40) == 0.0  # no 5x5 area beats 40.5 of komi
+    # an empty board with no komi: both sides' playouts give shares in [0, 1], draws count half
+    empty = Game(size=3, komi=0.0).position
+    assert 0.0 <= playout_wins(empty, BLACK, komi=0.0, playouts=20) <= 1.0
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
+def test_playouts_are_mixed_into_every_judged_positions_value(weight: float) -> None:
+    from engine.deadstones import playout_wins
+
+    game = capture_game()
+    player = SearchPlayer(BlindAnalyzer(favourite=to_flat((4, 4), 5)),
+                          SearchConfig(visits=40, batch=4, playouts=16, playout_weight=weight, reuse=True))
+    player.analyze_many([(game, BLACK)])
+    root = player._trees[-1]
+    nodes, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.expanded and not node.terminal:
+            nodes.append(node)
+        stack.extend(node.children.values())
+    assert len(nodes) > 10
+    for node in nodes:  # the blind value model says 0.5 everywhere; the rest is the playouts' share
+        won = playout_wins(node.game.position, node.color, node.game.komi, 16)
+        assert node.value == pytest.approx((1 - weight) * 0.5 + weight * won)
+    if weight:
+        assert len({round(n.value, 6) for n in nodes}) > 1  # the playouts tell positions apart
+
+
+def test_playouts_come_from_the_command_line_or_the_manifest() -> None:
+    from engine.search import search_config
+
+    assert search_config({}).playouts == 0
+    assert search_config({"playouts": 8, "playout_weight": 0.3}) == SearchConfig(visits=1, c_puct=1.5, playouts=8,
+                                                                                  playout_weight=0.3)
+    assert search_config({"playouts": 8}, playouts=0).playouts == 0
