@@ -86,25 +86,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def _board_size(text: str) -> int:
-    size = int(text)
-    if not MIN_SIZE <= size <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"board size must be {MIN_SIZE}..{MAX_SIZE}")
-    return size
+def _between(cast, low, high, what: str):
+    """An argparse type: ``cast(text)`` within [low, high], else "<what> must be low..high"."""
+    def parse(text: str):
+        x = cast(text)
+        if not low <= x <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be {low}..{high}")
+        return x
+    parse.__name__ = what.replace(" ", "_")  # argparse names the type in "invalid ... value"
+    return parse
 
 
-def _branches(text: str) -> int:
-    k = int(text)
-    if not 1 <= k <= 256:
-        raise argparse.ArgumentTypeError("branches must be 1..256")
-    return k
-
-
-def _visits(text: str) -> int:
-    v = int(text)
-    if not 1 <= v <= 100_000:
-        raise argparse.ArgumentTypeError("visits must be 1..100000")
-    return v
+_board_size = _between(int, MIN_SIZE, MAX_SIZE, "board size")
+_branches = _between(int, 1, 256, "branches")
+_visits = _between(int, 1, 100_000, "visits")
+_playouts = _between(int, 0, 10_000, "playouts")
+_weight = _between(float, 0.0, 1.0, "weight")
 
 
 def _positive(text: str) -> float:
@@ -119,20 +116,6 @@ def _probability(text: str) -> float:
     if not 0.0 < p < 1.0:
         raise argparse.ArgumentTypeError("must be a probability strictly between 0 and 1")
     return p
-
-
-def _playouts(text: str) -> int:
-    n = int(text)
-    if not 0 <= n <= 10_000:
-        raise argparse.ArgumentTypeError("playouts must be 0..10000")
-    return n
-
-
-def _weight(text: str) -> float:
-    x = float(text)
-    if not 0.0 <= x <= 1.0:
-        raise argparse.ArgumentTypeError("must be a weight in [0, 1]")
-    return x
 
 
 def _share(text: str) -> float:

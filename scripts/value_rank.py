@@ -15,6 +15,9 @@ policy at the favourite over KataGo's policy at its own best (the paper's Action
 choice). The network's own move is not involved: this measures the evaluator alone.
 
 ``--value`` takes a bundle folder (its value model) or a value stage's state.pt (a run in progress).
+``--playouts N`` adds two judges on the same positions: N random playouts over the rules
+(engine/deadstones.playout_wins, as the search's ``--playouts`` uses them) alone, and mixed into each
+value model with ``--playout-weight`` (the search's mix).
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ def main() -> int:
     ap.add_argument("--symmetries", type=int, default=8, choices=(1, 2, 4, 8))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data-dir", default=str(REPO / "data"))
+    ap.add_argument("--playouts", type=int, default=0, help="also rank by N random playouts, alone and mixed")
+    ap.add_argument("--playout-weight", type=float, default=0.5, help="the playouts' share of the mix")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -99,6 +104,12 @@ def main() -> int:
     labels = labels[:args.positions]
     models = {name: load_value(name) for name in args.value}
     rows = {name: [] for name in models}
+    w = args.playout_weight
+    if args.playouts:
+        from engine.deadstones import playout_wins
+
+        rows[f"playouts {args.playouts}"] = []
+        rows.update({f"{name} + playouts {args.playouts} (weight {w})": [] for name in models})
     skipped = 0
     for lb in labels:
         best_move = lb.search_best if lb.search_best is not None else lb.policy_best
@@ -112,13 +123,20 @@ def main() -> int:
             skipped += 1
             continue
         boards = mover_boards(afters)  # (M, N, N): the opponent, who moves next, looks black
+        if args.playouts:
+            komi = lb.game().komi
+            played = 1.0 - np.array([playout_wins(pos, c, komi, args.playouts) for pos, c in afters])
+            rows[f"playouts {args.playouts}"].append(rank_stats(flats, played, best, lb.policy))
         for name, value in models.items():
             mover = 1.0 - mean_win_probability(value, boards, args.symmetries)
             rows[name].append(rank_stats(flats, mover, best, lb.policy))
+            if args.playouts:
+                rows[f"{name} + playouts {args.playouts} (weight {w})"].append(
+                    rank_stats(flats, (1 - w) * mover + w * played, best, lb.policy))
     result = {"command": " ".join(["scripts/value_rank.py"] + sys.argv[1:]), "split": args.split,
               "positions": len(next(iter(rows.values()))), "skipped": skipped, "symmetries": args.symmetries,
               "models": {}}
-    print(f"{'value model':40s} {'top1':>6s} {'top3':>6s} {'pctile':>7s} {'AV':>6s}   ({result['positions']} positions)")
+    print(f"{'judge':40s} {'top1':>6s} {'top3':>6s} {'pctile':>7s} {'AV':>6s}   ({result['positions']} positions)")
     for name, rs in rows.items():
         top1 = np.array([r["top1"] for r in rs], float)
         summary = {"top1": float(top1.mean()), "top3": float(np.mean([r["top3"] for r in rs])),
