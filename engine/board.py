@@ -111,6 +111,17 @@ def empty_regions(stones: bytes | bytearray, size: int) -> list[tuple[list[int],
     return out
 
 
+def area(stones: bytes | bytearray, size: int) -> tuple[int, int]:
+    """Tromp-Taylor area: (black, white) stones plus empty regions reaching one colour only."""
+    counts = [0, 0, 0]
+    for v in stones:
+        counts[v] += 1
+    for points, borders in empty_regions(stones, size):
+        if borders == BLACK or borders == WHITE:
+            counts[borders] += len(points)
+    return counts[BLACK], counts[WHITE]
+
+
 class Position:
     """One board state plus what legality needs: side to move, ko, seen boards."""
 
@@ -281,13 +292,7 @@ class Position:
 
     def area(self) -> tuple[int, int]:
         """Tromp-Taylor area: (black, white) stones plus empty regions reaching one colour only."""
-        counts = [0, 0, 0]
-        for v in self.stones:
-            counts[v] += 1
-        for points, borders in self.empty_regions():
-            if borders == BLACK or borders == WHITE:
-                counts[borders] += len(points)
-        return counts[BLACK], counts[WHITE]
+        return area(self.stones, self.size)
 
     def unsettled_points(self) -> int:
         """Empty points in regions that touch both colours or none: 0 when every empty point is

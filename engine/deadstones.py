@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.board import Position, all_chains, chain_at, empty_regions, neighbours
+from engine.board import Position, all_chains, area, chain_at, empty_regions, neighbours
 from engine.coords import BLACK, EMPTY, WHITE
 from engine.game import Game, score_text
 
@@ -114,14 +114,8 @@ def playout_wins(position: Position, color: int, komi: float, playouts: int, see
     sign = 1.0 if color == BLACK else -1.0
     won = 0.0
     for _ in range(playouts):
-        end = _playout(position.stones, size, color, rng, nbrs, diags)
-        area = [0, 0, 0]
-        for v in end:
-            area[v] += 1
-        for points, borders in empty_regions(end, size):
-            if borders == BLACK or borders == WHITE:
-                area[borders] += len(points)
-        margin = sign * (area[BLACK] - area[WHITE] - komi)
+        black, white = area(_playout(position.stones, size, color, rng, nbrs, diags), size)
+        margin = sign * (black - white - komi)
         won += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
     return won / max(1, playouts)
 
