@@ -21,9 +21,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.board import Position, all_chains, area, chain_at, empty_regions, neighbours
+from engine.board import Position, all_chains, area, empty_regions
 from engine.coords import BLACK, EMPTY, WHITE
 from engine.game import Game, score_text
+from engine.playout import playout
 
 
 @dataclass(frozen=True)
@@ -38,83 +39,17 @@ def config_for(size: int) -> DeadStoneConfig:
     return DeadStoneConfig(playouts=max(50, 200 * 81 // (size * size)))
 
 
-@lru_cache(maxsize=None)
-def _diagonals(size: int) -> tuple[tuple[int, ...], ...]:
-    out = []
-    for r in range(size):
-        for c in range(size):
-            out.append(tuple((r + dr) * size + c + dc for dr in (-1, 1) for dc in (-1, 1)
-                             if 0 <= r + dr < size and 0 <= c + dc < size))
-    return tuple(out)
-
-
-def _is_own_eye(board: bytearray, p: int, colour: int, nbrs, diags) -> bool:
-    """A point whose neighbours are all ``colour`` and not a false eye (too many enemy diagonals)."""
-    if any(board[q] != colour for q in nbrs[p]):
-        return False
-    enemy = sum(1 for q in diags[p] if board[q] == 3 - colour)
-    return enemy == 0 if len(diags[p]) < 4 else enemy <= 1
-
-
-def _try_play(board: bytearray, p: int, colour: int, ko: int, nbrs) -> int | None:
-    """Plays ``p`` in place; the new ko point (-1 for none), or None (board unchanged) if illegal."""
-    if p == ko:
-        return None
-    board[p] = colour
-    captured: list[int] = []
-    for q in nbrs[p]:
-        if board[q] == 3 - colour:
-            chain, libs = chain_at(board, q, nbrs)
-            if not libs:
-                for s in chain:
-                    board[s] = EMPTY
-                captured.extend(chain)
-    own, libs = chain_at(board, p, nbrs)
-    if not libs:  # suicide (nothing was captured, or it would have a liberty)
-        board[p] = EMPTY
-        return None
-    if len(libs) == 1 and len(own) > 1 and not captured:
-        # Self-atari of a chain is not played (a playout policy, not a rule): without it random
-        # playouts break every seki, whose shared liberties neither side can fill.
-        board[p] = EMPTY
-        return None
-    return captured[0] if len(captured) == 1 and len(own) == 1 and len(libs) == 1 else -1
-
-
-def _playout(stones: bytes, size: int, to_play: int, rng: random.Random, nbrs, diags) -> bytearray:
-    """The board after both sides filled every point but their own eyes (or a move cap)."""
-    board = bytearray(stones)
-    colour, ko, passes = to_play, -1, 0
-    for _ in range(3 * size * size):
-        empties = [p for p in range(size * size) if board[p] == EMPTY]
-        rng.shuffle(empties)
-        for p in empties:
-            if _is_own_eye(board, p, colour, nbrs, diags):
-                continue
-            new_ko = _try_play(board, p, colour, ko, nbrs)
-            if new_ko is not None:
-                ko, passes = new_ko, 0
-                break
-        else:
-            ko, passes = -1, passes + 1
-            if passes == 2:
-                break
-        colour = 3 - colour
-    return board
-
-
 def playout_wins(position: Position, color: int, komi: float, playouts: int, seed: int = 0) -> float:
     """The share of ``playouts`` random playouts from ``position``, ``color`` to move, that ``color``
     wins on the area count of the board they end on (a draw counts half): a Monte Carlo judge of a
     position, which the tree search can mix into the value model's (engine/search.py). Seeded by
     the position, so the same board always gets the same answer."""
     size = position.size
-    nbrs, diags = neighbours(size), _diagonals(size)
     rng = random.Random(position.hash ^ seed)
     sign = 1.0 if color == BLACK else -1.0
     won = 0.0
     for _ in range(playouts):
-        black, white = area(_playout(position.stones, size, color, rng, nbrs, diags), size)
+        black, white = area(playout(position.stones, size, color, rng), size)
         margin = sign * (black - white - komi)
         won += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
     return won / max(1, playouts)
@@ -123,11 +58,10 @@ def playout_wins(position: Position, color: int, komi: float, playouts: int, see
 def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
     """(N*N,) float: per point, the share of playouts Black ends up owning it minus White's."""
     size = position.size
-    nbrs, diags = neighbours(size), _diagonals(size)
     rng = random.Random(cfg.seed)
     total = np.zeros(size * size)
     for _ in range(cfg.playouts):
-        end = _playout(position.stones, size, position.to_play, rng, nbrs, diags)
+        end = playout(position.stones, size, position.to_play, rng)
         own = np.frombuffer(bytes(end), dtype=np.uint8)
         sign = np.where(own == BLACK, 1.0, np.where(own == WHITE, -1.0, 0.0))
         for pts, borders in empty_regions(end, size):

@@ -1,0 +1,101 @@
+"""The fast random playout (engine/playout.py) against the rules engine (engine/board.Position).
+
+Every move a playout makes must be the move Position.play makes (same captures, same ko point);
+its incremental chains and liberties must equal a recount after every move; it passes only when
+no point is acceptable to its policy (legal, not the mover's own eye, not a self-atari of a chain
+of two or more without a capture); and its move is uniform over the acceptable points.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from engine.board import Position, chain_at, neighbours
+from engine.coords import EMPTY
+from engine.playout import Playout, diagonals, playout
+from engine.sgf import parse_collection, record_to_game
+
+FIXTURE = Path(__file__).parent / "data" / "double_pass9.sgf"
+
+
+def _own_eye(board, p: int, colour: int, size: int) -> bool:
+    if any(board[q] != colour for q in neighbours(size)[p]):
+        return False
+    enemy = sum(1 for q in diagonals(size)[p] if board[q] == 3 - colour)
+    return enemy == 0 if len(diagonals(size)[p]) < 4 else enemy <= 1
+
+
+def _acceptable(before: bytes, size: int, colour: int, ko: int, p: int) -> bool:
+    """The playout policy, written with the rules engine: legal, not an own eye, no self-atari."""
+    if before[p] != EMPTY or _own_eye(before, p, colour, size):
+        return False
+    pos = Position(size, before, colour, ko=ko)
+    if not pos.is_legal(divmod(p, size)):
+        return False
+    after = pos.play(divmod(p, size)).stones
+    captured = sum(1 for a, b in zip(before, after) if a != EMPTY and b == EMPTY)
+    own, libs = chain_at(after, p, neighbours(size))
+    return not (len(own) > 1 and len(libs) == 1 and captured == 0)
+
+
+def _check_chains(pl: Playout) -> None:
+    size, board = pl.size, pl.board
+    for p in range(size * size):
+        if board[p] == EMPTY:
+            assert pl.chain_of[p] is None
+            assert pl.empties[pl.slot[p]] == p
+        else:
+            stones, libs = chain_at(board, p, neighbours(size))
+            assert sorted(pl.chain_of[p].stones) == sorted(stones)
+            assert pl.chain_of[p].libs == libs
+            assert pl.slot[p] == -1
+    assert sorted(pl.empties) == [p for p in range(size * size) if board[p] == EMPTY]
+
+
+def _starts() -> list[tuple[bytes, int, int]]:
+    out = [(bytes(25), 5, 1), (bytes(81), 9, 1)]
+    for rec in parse_collection(FIXTURE.read_bytes())[:3]:
+        for upto in (20, 45):
+            pos = record_to_game(rec, upto=upto).position
+            out.append((pos.stones, pos.size, pos.to_play))
+    return out
+
+
+@pytest.mark.parametrize("start", range(8))
+def test_every_move_is_the_rules_engines_and_chains_stay_exact(start):
+    stones, size, to_play = _starts()[start]
+    for seed in range(3):
+        pl = Playout(stones, size, to_play, random.Random(seed))
+        _check_chains(pl)
+        while not pl.over:
+            before, colour, ko = bytes(pl.board), pl.colour, pl.ko
+            p = pl.step()
+            if p >= 0:
+                assert _acceptable(before, size, colour, ko, p)
+                rules = Position(size, before, colour, ko=ko).play(divmod(p, size))
+                assert bytes(pl.board) == rules.stones
+                assert pl.ko == rules.ko
+            else:
+                assert bytes(pl.board) == before and pl.ko == -1
+                assert not any(_acceptable(before, size, colour, ko, q) for q in range(size * size))
+            _check_chains(pl)
+        assert pl.passes == 2, "a playout from these boards ends by two passes, not the move cap"
+
+
+def test_the_first_move_is_uniform_over_the_acceptable_points():
+    # On an empty 5x5 board every point is acceptable: 5,000 draws, ~200 each.
+    counts = Counter(Playout(bytes(25), 5, 1, random.Random(i)).step() for i in range(5000))
+    assert set(counts) == set(range(25))
+    assert all(130 <= n <= 270 for n in counts.values()), counts
+
+
+def test_the_same_seed_gives_the_same_board_and_the_start_is_not_touched():
+    stones = bytes(81)
+    a = playout(stones, 9, 1, random.Random(7))
+    b = playout(stones, 9, 1, random.Random(7))
+    assert a == b and stones == bytes(81)
+    assert a != playout(stones, 9, 1, random.Random(8))
