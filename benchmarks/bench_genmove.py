@@ -44,7 +44,7 @@ def test_positions(n: int, size: int = 9) -> list:
 def _player(bundle, options: dict):
     """A NeuralPlayer with ``options`` inside the search the GTP engine plays with: the manifest's
     ``player.visits`` / ``c_puct`` / ... (engine/search.search_config), which ``visits`` / ``c_puct`` /
-    ``leaf_*`` override (``visits=1``: the network alone). The positions are every third move of a
+    ``leaf_*`` / ``playouts`` / ``playout_weight`` override (``visits=1``: the network alone). The positions are every third move of a
     game, within reach of the last search's tree: the tree is not kept (``reuse=true`` keeps it), so
     each move costs what a move of a new game costs."""
     from dataclasses import replace
@@ -52,7 +52,8 @@ def _player(bundle, options: dict):
     from engine.search import search_config, with_search
     from models.player import NeuralPlayer
 
-    search = {k: options.pop(k) for k in ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse") if k in options}
+    keys = ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse", "playouts", "playout_weight")
+    search = {k: options.pop(k) for k in keys if k in options}
     cfg = replace(search_config(bundle.manifest.get("player", {})), reuse=False)
     return with_search(NeuralPlayer(bundle, **options), replace(cfg, **search))
 
