@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("games", nargs="+", type=Path)
     ap.add_argument("--limit", type=int, default=100)
-    ap.add_argument("--playouts", type=int, default=None, help="default: config_for(board size), 200 on 9x9")
+    ap.add_argument("--playouts", type=int, default=None, help="default: config_for(board size), 800 on 9x9")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     rows, skipped = [], []
