@@ -41,7 +41,8 @@ def config_for(size: int) -> DeadStoneConfig:
     return DeadStoneConfig(playouts=max(200, 800 * 81 // (size * size)))
 
 
-def playout_wins(position: Position, color: int, komi: float, playouts: int, seed: int = 0) -> float:
+def playout_wins(position: Position, color: int, komi: float, playouts: int, seed: int = 0,
+                 tactical: bool = False) -> float:
     """The share of ``playouts`` random playouts from ``position``, ``color`` to move, that ``color``
     wins on the area count of the board they end on (a draw counts half): a Monte Carlo judge of a
     position, which the tree search can mix into the value model's (engine/search.py). Seeded by
@@ -49,9 +50,12 @@ def playout_wins(position: Position, color: int, komi: float, playouts: int, see
     size = position.size
     rng = random.Random(position.hash ^ seed)
     sign = 1.0 if color == BLACK else -1.0
+    last = -1
+    if color == position.to_play and isinstance(position.last_move, tuple):
+        last = position.last_move[0] * size + position.last_move[1]
     won = 0.0
     for _ in range(playouts):
-        black, white = area(playout(position.stones, size, color, rng), size)
+        black, white = area(playout(position.stones, size, color, rng, tactical, last), size)
         margin = sign * (black - white - komi)
         won += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
     return won / max(1, playouts)

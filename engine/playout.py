@@ -6,6 +6,11 @@ are legal (simple ko), not its own eye and not a self-atari of a chain of two or
 it. Dead-stone judgement, the ownership map and the search's playout judge all read the boards
 these playouts end on (engine/deadstones.py).
 
+``tactical=True`` adds the first rule of the classic Monte Carlo Go playout policies (MoGo,
+Pachi): before the random draw, answer the opponent's last move if it is in atari (capture it)
+or put a chain of the mover's in atari (capture an attacker in atari, or extend). Uniform
+playouts let a chain in atari live half the time, which is how they misjudge capturing races.
+
 Why a class with incremental chains: a rescan of the chains around every move (``chain_at`` on
 each neighbour) was about 80 % of a playout's time. Here each chain object holds its stones and
 its liberty set, so a move costs a few set updates; merging and capturing cost the chain's size.
@@ -44,8 +49,10 @@ class _Chain:
 class Playout:
     """One playout's board. ``run()`` plays it to the end and returns the final board."""
 
-    def __init__(self, stones: bytes, size: int, to_play: int, rng: random.Random):
-        self.size, self.rng = size, rng
+    def __init__(self, stones: bytes, size: int, to_play: int, rng: random.Random, tactical: bool = False,
+                 last: int = -1):
+        self.size, self.rng, self.tactical = size, rng, tactical
+        self.last = last  # the point the opponent just played (-1: a pass, or not known)
         self.nbrs, self.diags = neighbours(size), diagonals(size)
         self.board = bytearray(stones)
         self.colour, self.ko, self.passes, self.moves = to_play, -1, 0, 0
@@ -75,6 +82,11 @@ class Playout:
         """Plays one move (or a pass) for the side to move; the point played, -1 for a pass."""
         empties, slot, rng = self.empties, self.slot, self.rng
         n, k, played = len(empties), 0, -1
+        if self.tactical and self.last >= 0:
+            for p in self._answers():
+                if not self._own_eye(p) and self._play(p):
+                    played, n = p, 0
+                    break
         while k < n:
             j = k + int(rng.random() * (n - k))
             p = empties[j]
@@ -86,11 +98,37 @@ class Playout:
                 break
             k += 1
         self.passes = 0 if played >= 0 else self.passes + 1
+        self.last = played
         if played < 0:
             self.ko = -1
         self.colour = 3 - self.colour
         self.moves += 1
         return played
+
+    def _answers(self) -> list[int]:
+        """The tactical policy's urgent points after the opponent's move ``last``, in random
+        order: capture the chain just played if it is in atari; save a chain of the mover's next
+        to it that it put in atari, by capturing one of that chain's attackers in atari or by
+        extending (which ``_play`` refuses when the extension would still be in atari)."""
+        board, chain_of, colour, last = self.board, self.chain_of, self.colour, self.last
+        out: list[int] = []
+        played = chain_of[last]
+        if played is not None and len(played.libs) == 1:
+            out.extend(played.libs)
+        seen: list[_Chain] = []
+        for q in self.nbrs[last]:
+            c = chain_of[q]
+            if board[q] != colour or c in seen or len(c.libs) != 1:
+                continue
+            seen.append(c)
+            for s in c.stones:  # attackers of the chain in atari that are in atari themselves
+                for t in self.nbrs[s]:
+                    d = chain_of[t]
+                    if d is not None and board[t] != colour and len(d.libs) == 1:
+                        out.extend(d.libs)
+            out.extend(c.libs)
+        self.rng.shuffle(out)
+        return out
 
     def _own_eye(self, p: int) -> bool:
         """All neighbours the mover's and not a false eye (too many enemy diagonals)."""
@@ -175,6 +213,7 @@ class Playout:
         self.empties.append(p)
 
 
-def playout(stones: bytes, size: int, to_play: int, rng: random.Random) -> bytearray:
+def playout(stones: bytes, size: int, to_play: int, rng: random.Random, tactical: bool = False,
+            last: int = -1) -> bytearray:
     """The board after both sides filled every point but their own eyes (or the move cap)."""
-    return Playout(stones, size, to_play, rng).run()
+    return Playout(stones, size, to_play, rng, tactical, last).run()

@@ -90,6 +90,7 @@ def main() -> int:
     ap.add_argument("--data-dir", default=str(REPO / "data"))
     ap.add_argument("--playouts", type=int, default=0, help="also rank by N random playouts, alone and mixed")
     ap.add_argument("--playout-weight", type=float, default=0.5, help="the playouts' share of the mix")
+    ap.add_argument("--tactical", action="store_true", help="playouts capture and escape atari (engine/playout.py)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -125,7 +126,7 @@ def main() -> int:
         boards = mover_boards(afters)  # (M, N, N): the opponent, who moves next, looks black
         if args.playouts:
             komi = lb.game().komi
-            played = 1.0 - np.array([playout_wins(pos, c, komi, args.playouts) for pos, c in afters])
+            played = 1.0 - np.array([playout_wins(pos, c, komi, args.playouts, tactical=args.tactical) for pos, c in afters])
             rows[f"playouts {args.playouts}"].append(rank_stats(flats, played, best, lb.policy))
         for name, value in models.items():
             mover = 1.0 - mean_win_probability(value, boards, args.symmetries)

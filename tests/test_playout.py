@@ -3,7 +3,8 @@
 Every move a playout makes must be the move Position.play makes (same captures, same ko point);
 its incremental chains and liberties must equal a recount after every move; it passes only when
 no point is acceptable to its policy (legal, not the mover's own eye, not a self-atari of a chain
-of two or more without a capture); and its move is uniform over the acceptable points.
+of two or more without a capture); and its move is uniform over the acceptable points. The
+tactical policy's moves obey the same rules, and it captures and escapes where it should.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.board import Position, chain_at, neighbours
+from engine.board import Position, chain_at, from_ascii, neighbours
 from engine.coords import EMPTY
 from engine.playout import Playout, diagonals, playout
 from engine.sgf import parse_collection, record_to_game
@@ -65,11 +66,12 @@ def _starts() -> list[tuple[bytes, int, int]]:
     return out
 
 
+@pytest.mark.parametrize("tactical", [False, True])
 @pytest.mark.parametrize("start", range(8))
-def test_every_move_is_the_rules_engines_and_chains_stay_exact(start):
+def test_every_move_is_the_rules_engines_and_chains_stay_exact(start, tactical):
     stones, size, to_play = _starts()[start]
     for seed in range(3):
-        pl = Playout(stones, size, to_play, random.Random(seed))
+        pl = Playout(stones, size, to_play, random.Random(seed), tactical=tactical)
         _check_chains(pl)
         while not pl.over:
             before, colour, ko = bytes(pl.board), pl.colour, pl.ko
@@ -99,3 +101,48 @@ def test_the_same_seed_gives_the_same_board_and_the_start_is_not_touched():
     b = playout(stones, 9, 1, random.Random(7))
     assert a == b and stones == bytes(81)
     assert a != playout(stones, 9, 1, random.Random(8))
+
+
+# White's last move, E5, has one liberty left (E4): Black at E6, D5 and F5.
+CAPTURE = """
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . X . . . .
+. . . X O X . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+"""
+
+# White's last move, F2, put Black's two stones F3-F4 in atari (their liberty F5); F5 gives them
+# three liberties. No White chain around them is in atari.
+ESCAPE = """
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . O X O . .
+. . . . O X O . .
+. . . . . O . . .
+. . . . . . . . .
+"""
+
+
+def _first_moves(board: str, last: int, tactical: bool, n: int = 200) -> Counter:
+    pos = from_ascii(board)
+    return Counter(Playout(pos.stones, 9, pos.to_play, random.Random(i), tactical, last).step() for i in range(n))
+
+
+def test_tactical_playouts_capture_the_stone_just_played_in_atari():
+    e4 = 5 * 9 + 4
+    assert _first_moves(CAPTURE, last=4 * 9 + 4, tactical=True) == Counter({e4: 200})
+    assert _first_moves(CAPTURE, last=4 * 9 + 4, tactical=False)[e4] < 20  # uniform: ~200/77 times
+
+
+def test_tactical_playouts_save_a_chain_put_in_atari_and_a_pass_or_unknown_last_move_is_uniform():
+    f5 = 4 * 9 + 5
+    assert _first_moves(ESCAPE, last=7 * 9 + 5, tactical=True) == Counter({f5: 200})
+    assert _first_moves(ESCAPE, last=-1, tactical=True)[f5] < 20  # no last move: uniform, ~200/70
