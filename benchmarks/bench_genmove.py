@@ -52,7 +52,8 @@ def _player(bundle, options: dict):
     from engine.search import search_config, with_search
     from models.player import NeuralPlayer
 
-    keys = ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse", "playouts", "playout_weight")
+    keys = ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse", "playouts", "playout_weight",
+            "playout_policy")
     search = {k: options.pop(k) for k in keys if k in options}
     cfg = replace(search_config(bundle.manifest.get("player", {})), reuse=False)
     return with_search(NeuralPlayer(bundle, **options), replace(cfg, **search))

@@ -32,6 +32,7 @@ class DeadStoneConfig:
     playouts: int = 200
     alive_share: float = 0.5  # a chain surviving fewer playouts than this is dead
     seed: int = 0  # fixed: the same position always gets the same answer
+    tactical: bool = False  # playouts capture and escape atari (engine/playout.py)
 
 
 def config_for(size: int) -> DeadStoneConfig:
@@ -67,7 +68,7 @@ def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
     rng = random.Random(cfg.seed)
     total = np.zeros(size * size)
     for _ in range(cfg.playouts):
-        end = playout(position.stones, size, position.to_play, rng)
+        end = playout(position.stones, size, position.to_play, rng, cfg.tactical)
         own = np.frombuffer(bytes(end), dtype=np.uint8)
         sign = np.where(own == BLACK, 1.0, np.where(own == WHITE, -1.0, 0.0))
         for pts, borders in empty_regions(end, size):

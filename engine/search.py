@@ -30,6 +30,9 @@ from engine.game import Game
 log = logging.getLogger(__name__)
 
 
+PLAYOUT_POLICIES = ("uniform", "tactical")
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     visits: int = 64  # leaf evaluations per move (the root's own included)
@@ -52,15 +55,22 @@ class SearchConfig:
     # playouts the side to move wins. The value model reads shapes; a playout lets groups die (0: off)
     playouts: int = 0
     playout_weight: float = 0.5
+    # "uniform": random over the acceptable points; "tactical": capture / escape atari first (engine/playout.py)
+    playout_policy: str = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.playout_policy not in PLAYOUT_POLICIES:
+            raise ValueError(f"playout_policy must be one of {', '.join(PLAYOUT_POLICIES)}, not {self.playout_policy!r}")
 
 
 def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
                   leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None,
                   quiescence: Optional[int] = None, tactics: Optional[float] = None,
-                  playouts: Optional[int] = None, playout_weight: Optional[float] = None) -> SearchConfig:
+                  playouts: Optional[int] = None, playout_weight: Optional[float] = None,
+                  playout_policy: Optional[str] = None) -> SearchConfig:
     """The search asked for, the bundle's tuned one (manifest ``player.visits`` / ``c_puct`` /
     ``leaf_symmetries`` / ``leaf_branches`` / ``quiescence`` / ``tactics`` / ``playouts`` /
-    ``playout_weight``) where not."""
+    ``playout_weight`` / ``playout_policy``) where not."""
     def pick(given, key, default):
         return given if given is not None else player_settings.get(key, default)
 
@@ -71,7 +81,8 @@ def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: O
                         quiescence=int(pick(quiescence, "quiescence", 0)),
                         tactics=float(pick(tactics, "tactics", 0.0)),
                         playouts=int(pick(playouts, "playouts", 0)),
-                        playout_weight=float(pick(playout_weight, "playout_weight", SearchConfig.playout_weight)))
+                        playout_weight=float(pick(playout_weight, "playout_weight", SearchConfig.playout_weight)),
+                        playout_policy=str(pick(playout_policy, "playout_policy", SearchConfig.playout_policy)))
 
 
 def with_search(analyzer: Analyzer, cfg: SearchConfig) -> Analyzer:
@@ -283,7 +294,8 @@ class SearchPlayer:
         for node in nodes:
             if node.terminal:
                 continue
-            won = playout_wins(node.game.position, node.color, node.game.komi, self.cfg.playouts)
+            won = playout_wins(node.game.position, node.color, node.game.komi, self.cfg.playouts,
+                               tactical=self.cfg.playout_policy == "tactical")
             node.value = (1.0 - lam) * node.value + lam * won
 
     def _quiesce(self, leaves: list[Node]) -> None:

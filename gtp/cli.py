@@ -71,6 +71,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--playout-weight", type=_weight, default=None, metavar="W",
                    help="tree search: the playouts' share of that mix (default: the bundle's player.playout_weight, "
                         "else 0.5)")
+    p.add_argument("--playout-policy", choices=("uniform", "tactical"), default=None,
+                   help="tree search: how those playouts move: uniform over the acceptable points, or tactical "
+                        "(capture or escape atari after the last move first) (default: the bundle's "
+                        "player.playout_policy, else uniform)")
     p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
@@ -137,7 +141,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 visits: int | None = None, c_puct: float | None = None, leaf_symmetries: int | None = None,
                 leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None,
                 tactics: float | None = None, playouts: int | None = None,
-                playout_weight: float | None = None) -> Player:
+                playout_weight: float | None = None, playout_policy: str | None = None) -> Player:
     """The random player, or the neural one (9x9 model, random fallback on other sizes).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
@@ -162,7 +166,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
     cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
-                                quiescence, tactics, playouts, playout_weight), reuse=reuse)
+                                quiescence, tactics, playouts, playout_weight, playout_policy), reuse=reuse)
     model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
@@ -174,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
-                             args.quiescence, args.tactics, args.playouts, args.playout_weight)
+                             args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

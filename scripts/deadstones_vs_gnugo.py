@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from loss_cliffs import replay  # scripts/ is on sys.path when this runs as a script
@@ -51,6 +52,7 @@ def main(argv=None) -> int:
     ap.add_argument("games", nargs="+", type=Path)
     ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--playouts", type=int, default=None, help="default: config_for(board size), 800 on 9x9")
+    ap.add_argument("--tactical", action="store_true", help="playouts capture and escape atari (engine/playout.py)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     rows, skipped = [], []
@@ -59,6 +61,7 @@ def main(argv=None) -> int:
             record = parse_collection(path.read_bytes())[0]
             komi, size = record.komi, record.size
             cfg = config_for(size) if args.playouts is None else DeadStoneConfig(playouts=args.playouts)
+            cfg = replace(cfg, tactical=args.tactical)
             moves = replay(path)
             if len(moves) < 2 or moves[-1][1] is not PASS or moves[-2][1] is not PASS:
                 skipped.append(path.name)  # a resignation (or a move cap): no count was asked for

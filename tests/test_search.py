@@ -197,6 +197,11 @@ def test_gtp_visits_option_is_checked_and_puts_the_search_around_the_neural_play
         assert proc.returncode == 2 and b"--tactics" in err and out == b""
     with gtp_model("neural", 0, str(tiny_bundle), visits=6, tactics=0.3) as model:
         assert model.cfg.tactics == 0.3
+    proc = gtp_process("--player", "neural", "--weights", str(tiny_bundle), "--playout-policy", "smart")
+    out, err = proc.communicate(b"name\n", timeout=60)
+    assert proc.returncode == 2 and b"--playout-policy" in err and out == b""
+    with gtp_model("neural", 0, str(tiny_bundle), visits=6, playouts=4, playout_policy="tactical") as model:
+        assert model.cfg.playout_policy == "tactical" and model.cfg.playouts == 4
 
 
 def test_export_writes_the_tuned_search_into_the_manifest_and_gtp_plays_with_it(tiny_bundle, tmp_path) -> None:
@@ -374,13 +379,14 @@ def test_playout_wins_is_a_deterministic_share_of_games_won_on_the_area_count() 
     assert 0.0 <= playout_wins(empty, BLACK, komi=0.0, playouts=20) <= 1.0
 
 
-@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
-def test_playouts_are_mixed_into_every_judged_positions_value(weight: float) -> None:
+@pytest.mark.parametrize("weight,policy", [(0.0, "uniform"), (0.5, "uniform"), (1.0, "uniform"), (0.5, "tactical")])
+def test_playouts_are_mixed_into_every_judged_positions_value(weight: float, policy: str) -> None:
     from engine.deadstones import playout_wins
 
     game = capture_game()
     player = SearchPlayer(BlindAnalyzer(favourite=to_flat((4, 4), 5)),
-                          SearchConfig(visits=40, batch=4, playouts=16, playout_weight=weight, reuse=True))
+                          SearchConfig(visits=40, batch=4, playouts=16, playout_weight=weight, reuse=True,
+                                       playout_policy=policy))
     player.analyze_many([(game, BLACK)])
     root = player._trees[-1]
     nodes, stack = [], [root]
@@ -391,7 +397,7 @@ def test_playouts_are_mixed_into_every_judged_positions_value(weight: float) -> 
         stack.extend(node.children.values())
     assert len(nodes) > 10
     for node in nodes:  # the blind value model says 0.5 everywhere; the rest is the playouts' share
-        won = playout_wins(node.game.position, node.color, node.game.komi, 16)
+        won = playout_wins(node.game.position, node.color, node.game.komi, 16, tactical=policy == "tactical")
         assert node.value == pytest.approx((1 - weight) * 0.5 + weight * won)
     if weight:
         assert len({round(n.value, 6) for n in nodes}) > 1  # the playouts tell positions apart
@@ -404,3 +410,7 @@ def test_playouts_come_from_the_command_line_or_the_manifest() -> None:
     assert search_config({"playouts": 8, "playout_weight": 0.3}) == SearchConfig(visits=1, c_puct=1.5, playouts=8,
                                                                                   playout_weight=0.3)
     assert search_config({"playouts": 8}, playouts=0).playouts == 0
+    assert search_config({"playout_policy": "tactical"}).playout_policy == "tactical"
+    assert search_config({"playout_policy": "tactical"}, playout_policy="uniform").playout_policy == "uniform"
+    with pytest.raises(ValueError, match="playout_policy"):
+        search_config({"playout_policy": "smart"})
