@@ -6,10 +6,11 @@ are legal (simple ko), not its own eye and not a self-atari of a chain of two or
 it. Dead-stone judgement, the ownership map and the search's playout judge all read the boards
 these playouts end on (engine/deadstones.py).
 
-``tactical=True`` adds the first rule of the classic Monte Carlo Go playout policies (MoGo,
+``tactical=True`` adds the first rules of the classic Monte Carlo Go playout policies (MoGo,
 Pachi): before the random draw, answer the opponent's last move if it is in atari (capture it)
-or put a chain of the mover's in atari (capture an attacker in atari, or extend). Uniform
-playouts let a chain in atari live half the time, which is how they misjudge capturing races.
+or put a chain of the mover's in atari (capture an attacker in atari, or extend), else capture
+any opponent chain in atari. Uniform playouts let a chain in atari live half the time, which is
+how they misjudge capturing races.
 
 Why a class with incremental chains: a rescan of the chains around every move (``chain_at`` on
 each neighbour) was about 80 % of a playout's time. Here each chain object holds its stones and
@@ -40,10 +41,10 @@ def diagonals(size: int) -> tuple[tuple[int, ...], ...]:
 
 
 class _Chain:
-    __slots__ = ("stones", "libs")
+    __slots__ = ("colour", "stones", "libs")
 
-    def __init__(self, stones: list[int], libs: set[int]):
-        self.stones, self.libs = stones, libs
+    def __init__(self, colour: int, stones: list[int], libs: set[int]):
+        self.colour, self.stones, self.libs = colour, stones, libs
 
 
 class Playout:
@@ -57,10 +58,12 @@ class Playout:
         self.board = bytearray(stones)
         self.colour, self.ko, self.passes, self.moves = to_play, -1, 0, 0
         self.chain_of: list[_Chain | None] = [None] * (size * size)
+        self.chains: set[_Chain] = set()  # every chain on the board, for the tactical policy's captures
         for p in range(size * size):
             if self.board[p] != EMPTY and self.chain_of[p] is None:
                 points, libs = chain_at(self.board, p, self.nbrs)
-                chain = _Chain(points, libs)
+                chain = _Chain(self.board[p], points, libs)
+                self.chains.add(chain)
                 for s in points:
                     self.chain_of[s] = chain
         # The empty points, and where each sits in that list (-1: not empty), for O(1) removal.
@@ -82,7 +85,7 @@ class Playout:
         """Plays one move (or a pass) for the side to move; the point played, -1 for a pass."""
         empties, slot, rng = self.empties, self.slot, self.rng
         n, k, played = len(empties), 0, -1
-        if self.tactical and self.last >= 0:
+        if self.tactical:
             for p in self._answers():
                 if not self._own_eye(p) and self._play(p):
                     played, n = p, 0
@@ -106,12 +109,25 @@ class Playout:
         return played
 
     def _answers(self) -> list[int]:
-        """The tactical policy's urgent points after the opponent's move ``last``, in random
-        order: capture the chain just played if it is in atari; save a chain of the mover's next
-        to it that it put in atari, by capturing one of that chain's attackers in atari or by
-        extending (which ``_play`` refuses when the extension would still be in atari)."""
-        board, chain_of, colour, last = self.board, self.chain_of, self.colour, self.last
+        """The tactical policy's urgent points, to try in this order (each group in random order):
+        after the opponent's move ``last``, capture the chain just played if it is in atari, and
+        save a chain of the mover's next to it that it put in atari, by capturing one of that
+        chain's attackers in atari or by extending (which ``_play`` refuses when the extension
+        would still be in atari); then capture any opponent chain in atari. Without the last
+        rule a chain in atari that can extend would escape every time and its attacker capture
+        only by chance: a lone stone in the opponent's area would live in most playouts."""
         out: list[int] = []
+        if self.last >= 0:
+            self._answers_to_last(out)
+            self.rng.shuffle(out)
+        # sorted: a set of chains iterates in memory order, and the same seed must give the same playout
+        anywhere = sorted({p for c in self.chains if c.colour != self.colour and len(c.libs) == 1 for p in c.libs})
+        self.rng.shuffle(anywhere)
+        return out + anywhere
+
+    def _answers_to_last(self, out: list[int]) -> None:
+        """Appends the answers to the opponent's move ``last`` (see ``_answers``) to ``out``."""
+        board, chain_of, colour, last = self.board, self.chain_of, self.colour, self.last
         played = chain_of[last]
         if played is not None and len(played.libs) == 1:
             out.extend(played.libs)
@@ -127,8 +143,6 @@ class Playout:
                     if d is not None and board[t] != colour and len(d.libs) == 1:
                         out.extend(d.libs)
             out.extend(c.libs)
-        self.rng.shuffle(out)
-        return out
 
     def _own_eye(self, p: int) -> bool:
         """All neighbours the mover's and not a false eye (too many enemy diagonals)."""
@@ -180,16 +194,19 @@ class Playout:
             c = chain_of[q]
             if c is not None:
                 c.libs.discard(p)
-        chain = _Chain([p], set(free))
+        chain = _Chain(colour, [p], set(free))
         chain_of[p] = chain
+        self.chains.add(chain)
         for c in own:  # merge into the largest, relabelling the smaller ones' stones
             big, small = (c, chain) if len(c.stones) >= len(chain.stones) else (chain, c)
             for s in small.stones:
                 chain_of[s] = big
             big.stones.extend(small.stones)
             big.libs |= small.libs
+            self.chains.discard(small)
             chain = big
         for c in taken:
+            self.chains.discard(c)
             for s in c.stones:
                 board[s] = EMPTY
                 chain_of[s] = None

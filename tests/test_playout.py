@@ -55,6 +55,9 @@ def _check_chains(pl: Playout) -> None:
             assert pl.chain_of[p].libs == libs
             assert pl.slot[p] == -1
     assert sorted(pl.empties) == [p for p in range(size * size) if board[p] == EMPTY]
+    on_board = {id(c): c for c in pl.chain_of if c is not None}
+    assert {id(c) for c in pl.chains} == set(on_board)
+    assert all(c.colour == board[c.stones[0]] for c in on_board.values())
 
 
 def _starts() -> list[tuple[bytes, int, int]]:
@@ -146,3 +149,26 @@ def test_tactical_playouts_save_a_chain_put_in_atari_and_a_pass_or_unknown_last_
     f5 = 4 * 9 + 5
     assert _first_moves(ESCAPE, last=7 * 9 + 5, tactical=True) == Counter({f5: 200})
     assert _first_moves(ESCAPE, last=-1, tactical=True)[f5] < 20  # no last move: uniform, ~200/70
+
+
+# Black's lone stone at H5, far from White's last move (B9), is in atari (liberty J5).
+ATARI_ELSEWHERE = """
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . O .
+. . . . . . O X .
+. . . . . . . O .
+. . . . . . . . .
+. . . . . . . . .
+. . . . . . . . .
+"""
+
+
+def test_tactical_playouts_capture_a_chain_in_atari_anywhere_and_a_seeded_playout_repeats():
+    pos = from_ascii(ATARI_ELSEWHERE, to_play=2)
+    j5 = 4 * 9 + 8
+    first = Counter(Playout(pos.stones, 9, 2, random.Random(i), True, 1).step() for i in range(200))
+    assert first == Counter({j5: 200})
+    runs = [playout(pos.stones, 9, 2, random.Random(3), tactical=True, last=1) for _ in range(2)]
+    assert runs[0] == runs[1]
