@@ -68,6 +68,7 @@ def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
     rng = random.Random(cfg.seed)
     total = np.zeros(size * size)
     for _ in range(cfg.playouts):
+        # no last move: the count is asked at a game's end (after passes) and memoised by the board alone
         end = playout(position.stones, size, position.to_play, rng, cfg.tactical)
         own = np.frombuffer(bytes(end), dtype=np.uint8)
         sign = np.where(own == BLACK, 1.0, np.where(own == WHITE, -1.0, 0.0))

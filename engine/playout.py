@@ -114,8 +114,8 @@ class Playout:
         save a chain of the mover's next to it that it put in atari, by capturing one of that
         chain's attackers in atari or by extending (which ``_play`` refuses when the extension
         would still be in atari); then capture any opponent chain in atari. Without the last
-        rule a chain in atari that can extend would escape every time and its attacker capture
-        only by chance: a lone stone in the opponent's area would live in most playouts."""
+        rule a chain in atari that can extend escapes every time while its attacker captures
+        it only by chance."""
         out: list[int] = []
         if self.last >= 0:
             self._answers_to_last(out)
