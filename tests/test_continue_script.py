@@ -34,3 +34,24 @@ def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, tmp_pa
     records = [json.loads(line) for line in (runs / "transformer/metrics.jsonl").read_text().splitlines()]
     assert next(r for r in records if r.get("eval"))["step"] == 0  # the grown model measured before step 1
     assert load_training_state(runs / "transformer/state.pt")["step"] == 2  # STEPS=2 ran
+
+
+def test_continue_script_from_scratch_keeps_the_bundles_vocabulary_and_frozen_stages(tiny_bundle, tmp_path):
+    """SCRATCH=true: a transformer of SIZE from random weights (no init_from), on the bundle's vocabulary."""
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PY": sys.executable, "RUNS": str(runs), "SNAPSHOT": str(tiny_bundle.parent / "data"),
+           "FROM": str(tiny_bundle), "SIZE": "tiny", "SCRATCH": "true", "STEPS": "2", "LR": "1e-3",
+           "THREADS": "1", "BF16": "false", "CACHE_DIR": str(tmp_path / "cache"), "OUTCOME_STEPS": "2",
+           "EXTRA": "--set batch=4 --set eval_windows=8 --set eval_every=5 --set loop.progress=false"}
+    done = subprocess.run(["bash", str(ROOT / "scripts/continue_9x9.sh")], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    old, new = load_bundle(tiny_bundle), load_bundle(runs / "bundle")
+    assert new.transformer.args == old.transformer.args
+    assert (new.vocab.frame_codes == old.vocab.frame_codes).all() and (new.vocab.ldm_codes == old.vocab.ldm_codes).all()
+    for part in ("tokenizer", "dynamics", "idm", "value"):
+        a, b = getattr(old, part).state_dict(), getattr(new, part).state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), part
+    # the run started from no state (init_from itself: tests/test_unpack.py, test_deepen.py), on the bundle's vocabulary
+    config = json.loads((runs / "transformer/config.json").read_text())
+    assert config["loop"]["init_from"] == "" and config["vocab_from"].endswith("from/transformer/vocab.npz")
