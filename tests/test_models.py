@@ -178,7 +178,7 @@ def test_sequence_layout_puts_the_loss_on_codes_and_next_frame_only():
 VIDEO_LEARNERS = ["models/tokenizer.py", "models/dynamics.py", "models/dynamics_pixel.py", "models/ldm.py",
                   "models/transformer.py", "models/token_cache.py", "models/value.py",
                   "models/train/tokenizer_stage.py", "models/train/dynamics_stage.py",
-                  "models/train/transformer_stage.py", "models/train/windows.py"]
+                  "models/train/transformer_stage.py", "models/train/windows.py", "models/train/code_memo.py"]
 # what carries move labels or the rules of Go; only the camera (models/video_data.py) replays games
 FORBIDDEN = {"engine.board", "engine.game", "engine.sgf", "engine.coords", "engine.player", "engine.corpus",
              "models.idm", "models.train.idm_stage"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -20,8 +21,10 @@ from models.checkpoint import config_dict, dataclass_from_dict, frozen_model_fro
 from models.deepen import deepen_state
 from models.dynamics import DynamicsConfig
 from models.ldm import build_dynamics, ldm_codes
+from models.token_cache import TokenCache
+from models.train.code_memo import CodeMemo, memo_path
 from models.train.loop import LoopConfig, Trainer, configure_torch
-from models.train.windows import WindowSampler, cache_summary, get_cache, load_tokenizer
+from models.train.windows import WindowSampler, cache_path, cache_summary, get_cache, load_tokenizer
 from models.transformer import ModelArgs, Transformer
 from models.vocab import IGNORE, CodeVocab, Layout, build_sequences
 
@@ -60,6 +63,9 @@ class TransformerTrainConfig:
     # corpus (the others share the rest by their transitions), so a fast-growing cheap corpus does
     # not crowd out the KataGo video (v9: GNU Go is 72 % of snapI's transitions).
     corpus_shares: str = ""
+    # Remember the frozen LDM's codes of every window drawn (models/train/code_memo.py), saved beside
+    # the token cache: a window drawn again, in this run or a later one, is not labelled again.
+    ldm_memo: bool = True
 
 
 def parse_shares(text: str) -> dict[str, float]:
@@ -104,16 +110,33 @@ def remap_weights(weights: dict, old: CodeVocab, new: CodeVocab, digit_table: to
 
 
 class Batcher:
-    """Raw windows -> (tokens, targets) in vocabulary ids, with the LDM run on the fly."""
+    """Raw windows -> (tokens, targets) in vocabulary ids, with the LDM run on the fly (or its codes
+    read from ``memo`` for windows it has labelled before: pass their keys)."""
 
-    def __init__(self, vocab: CodeVocab, ldm: torch.nn.Module, tokenizer, layout: Layout) -> None:
+    def __init__(self, vocab: CodeVocab, ldm: torch.nn.Module, tokenizer, layout: Layout,
+                 memo: Optional[CodeMemo] = None, cache: Optional[TokenCache] = None) -> None:
         self.vocab, self.ldm, self.tokenizer, self.layout = vocab, ldm, tokenizer, layout
+        self.memo, self.cache = memo, cache
 
-    def __call__(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, raw: torch.Tensor, keys: Optional[np.ndarray] = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """raw (B, c+H+1, 16) token ids; keys (B, 3) their (g, t, s) in ``cache`` (WindowSampler.sample_keys)."""
         c, h = self.layout.context, self.layout.horizon
-        z = self.vocab.ldm_ids(ldm_codes(self.ldm, self.tokenizer, raw[:, c:c + h + 1]))
+        windows = raw[:, c:c + h + 1]  # frames t .. t+H: what the LDM reads
+        if self.memo is not None and keys is not None:
+            z_raw = self.memo.codes(self.cache, keys, windows, self.ldm, self.tokenizer)
+        else:
+            z_raw = ldm_codes(self.ldm, self.tokenizer, windows)
+        z = self.vocab.ldm_ids(z_raw)
         frames = self.vocab.frame_ids(raw[:, :c + 2])
         return build_sequences(frames, z, self.layout)
+
+
+def memo_stats(memo: Optional[CodeMemo]) -> dict:
+    """How much labelling the memo saved so far: the share of drawn windows it already knew, and the
+    share of (frame, symmetry) entries it holds. Empty without a memo."""
+    if memo is None:
+        return {}
+    return {"ldm_memo_hit": round(memo.hits / max(1, memo.hits + memo.misses), 4), "ldm_memo_filled": round(memo.filled, 4)}
 
 
 def target_slices(layout: Layout) -> tuple[slice, slice]:
@@ -206,7 +229,12 @@ def train(cfg: TransformerTrainConfig) -> Path:
     trainer = Trainer(cfg.loop, lambda: Transformer(args, digit_table), record,
                       init_transform=init_transform if transforms else None)
     ldm.to(trainer.device)
-    batcher = Batcher(vocab, ldm, tokenizer.to(trainer.device), layout)
+    memo = None
+    if cfg.ldm_memo:
+        key = cache_path(cfg.cache_dir, "train", cfg.tokenizer_state, cfg.data_dir, cfg.size).name
+        memo = CodeMemo(len(train_cache.tokens), horizon,
+                        memo_path(cfg.cache_dir, key, cfg.dynamics_state, cfg.tokenizer_state))
+    batcher = Batcher(vocab, ldm, tokenizer.to(trainer.device), layout, memo, train_cache)
     val_raw = torch.from_numpy(np.stack([val.get(*k) for k in val.all(cfg.eval_windows)])).to(trainer.device)
     val_tokens, val_targets = batcher(val_raw)
     def evaluate() -> None:
@@ -214,18 +242,23 @@ def train(cfg: TransformerTrainConfig) -> Path:
         with torch.no_grad(), trainer.autocast():
             ev = masked_loss(trainer.model, val_tokens, val_targets, vocab, layout)
         trainer.model.train()
-        trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()})
+        trainer.log(eval=True, **{f"val_{k}": round(float(v), 5) for k, v in ev.items()}, **memo_stats(memo))
 
     if trainer.is_main and cfg.loop.init_from and trainer.step == 0:
         evaluate()  # the starting model on this run's validation windows: what fine-tuning must beat
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
-        tokens, targets = batcher(torch.from_numpy(sampler.sample(rng, cfg.batch)).to(trainer.device))
+        keys = sampler.sample_keys(rng, cfg.batch)  # (B, 3): the same windows sampler.sample would draw
+        tokens, targets = batcher(torch.from_numpy(sampler.windows(keys)).to(trainer.device), keys)
         with trainer.autocast():
             parts = masked_loss(trainer.wrapped, tokens, targets, vocab, layout)
         gnorm = trainer.backward_step(parts["loss"])
         trainer.log(**{k: round(float(v.detach()), 5) for k, v in parts.items()}, grad_norm=round(gnorm, 3))
         if trainer.is_main and (step + 1) % cfg.eval_every == 0:
             evaluate()
+            if memo is not None:
+                memo.save()
+    if trainer.is_main and memo is not None:
+        memo.save()
     trainer.close()
     return trainer.state_path

@@ -76,9 +76,17 @@ class WindowSampler:
 
     def sample(self, rng: np.random.Generator, batch: int) -> np.ndarray:
         """(B, context + length, 16) int64 token ids."""
+        return self.windows(self.sample_keys(rng, batch))
+
+    def sample_keys(self, rng: np.random.Generator, batch: int) -> np.ndarray:
+        """(B, 3) int64: the (game g, start t, symmetry s) of B windows (``sample`` draws the same ones)."""
         i = rng.choice(len(self.games), size=batch, p=self.weights)
         syms = rng.integers(0, self.symmetries, size=batch)  # 0 is the identity
-        return np.stack([self.get(int(self.games[j]), int(self.starts[j]), int(s)) for j, s in zip(i, syms)])
+        return np.stack([self.games[i], self.starts[i], syms], 1).astype(np.int64)
+
+    def windows(self, keys: np.ndarray) -> np.ndarray:
+        """(B, 3) keys from ``sample_keys`` -> (B, context + length, 16) int64 token ids."""
+        return np.stack([self.get(int(g), int(t), int(s)) for g, t, s in keys])
 
     def get(self, g: int, t: int, s: int) -> np.ndarray:
         win = window(self.cache, g, t, s, self.length)
@@ -129,6 +137,15 @@ def tokenizer_id_hash(state_path: str):
     return h
 
 
+def cache_path(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, size: int = 9) -> Path:
+    """The file of a split's token cache (``get_cache``): its name is the cache's key."""
+    h = tokenizer_id_hash(tokenizer_state)
+    manifest = Path(data_dir) / "manifest.json"
+    if manifest.exists():
+        h.update(manifest.read_bytes())
+    return Path(cache_dir) / f"{split}{size}-{h.hexdigest()[:12]}.npz"
+
+
 def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, size: int = 9,
               progress: bool = True, workers: int = 1) -> TokenCache:
     """The token cache of a split, built (once) with the given tokenizer if missing.
@@ -138,11 +155,7 @@ def get_cache(cache_dir: str, split: str, tokenizer_state: str, data_dir: str, s
     while a decoder-only revision (same ids) or the same weights unpacked from a bundle reuse
     the cache instead of re-encoding every frame (~30 min for a training split here).
     """
-    h = tokenizer_id_hash(tokenizer_state)
-    manifest = Path(data_dir) / "manifest.json"
-    if manifest.exists():
-        h.update(manifest.read_bytes())
-    path = Path(cache_dir) / f"{split}{size}-{h.hexdigest()[:12]}.npz"
+    path = cache_path(cache_dir, split, tokenizer_state, data_dir, size)
     if path.exists():
         return TokenCache.load(path)
     cache = build_cache(load_tokenizer(tokenizer_state), data_dir, split, size, progress=progress, workers=workers)
