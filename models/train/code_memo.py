@@ -1,9 +1,9 @@
 """The frozen LDM's codes of training windows, remembered instead of recomputed at every draw.
 
 The transformer stage labels each sampled window with the LDM's codes z_1..z_H on the fly. For
-the pixel LDM that means decoding the window's H+1 frames and running its encoder: ~0.28 s of a
-~0.77 s `base` training step on 2 threads, more than half of a `compact` step (measured
-2026-12-03, docs/training.md). The codes are a function of the window alone: (game g, start t,
+the pixel LDM that means decoding the window's H+1 frames and running its encoder: 0.35 s for 64
+windows against 1.2 s for a `base` step's forward, backward and update, 0.63 s for a `compact`
+one (1 thread beside a training run, benchmarks/bench_ldm_memo.py, docs/training.md). The codes are a function of the window alone: (game g, start t,
 symmetry s) names frames t..t+H in the mover's view, and the LDM is frozen. So each code is
 computed once, kept in a (frames, 8, H) int16 table indexed by the window's first frame in the
 token cache (game_start[g] + t) and its symmetry, and saved beside the token cache, so the next
