@@ -17,15 +17,21 @@ from models.checkpoint import load_training_state
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, tmp_path):
+def run_script(tiny_bundle: Path, tmp_path: Path, **settings: str) -> Path:
+    """scripts/continue_9x9.sh on the tiny bundle, 2 steps a stage; returns its RUNS folder."""
     runs = tmp_path / "runs"
     env = {**os.environ, "PY": sys.executable, "RUNS": str(runs), "SNAPSHOT": str(tiny_bundle.parent / "data"),
-           "FROM": str(tiny_bundle), "SIZE": "tiny4", "DEEPEN": "true", "STEPS": "2", "LR": "1e-3",
-           "THREADS": "1", "BF16": "false", "CACHE_DIR": str(tmp_path / "cache"), "OUTCOME_STEPS": "2",
-           "EXTRA": "--set batch=4 --set eval_windows=8 --set eval_every=5 --set loop.progress=false"}
+           "FROM": str(tiny_bundle), "STEPS": "2", "LR": "1e-3", "THREADS": "1", "BF16": "false",
+           "CACHE_DIR": str(tmp_path / "cache"), "OUTCOME_STEPS": "2",
+           "EXTRA": "--set batch=4 --set eval_windows=8 --set eval_every=5 --set loop.progress=false", **settings}
     done = subprocess.run(["bash", str(ROOT / "scripts/continue_9x9.sh")], env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    return runs
+
+
+def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, tmp_path):
+    runs = run_script(tiny_bundle, tmp_path, SIZE="tiny4", DEEPEN="true")
     old, new = load_bundle(tiny_bundle), load_bundle(runs / "bundle")
     assert new.transformer.args.n_layers == 4 and old.transformer.args.n_layers == 2
     for part in ("tokenizer", "dynamics", "idm", "value"):  # frozen stages carried unchanged
@@ -38,14 +44,7 @@ def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, tmp_pa
 
 def test_continue_script_from_scratch_keeps_the_bundles_vocabulary_and_frozen_stages(tiny_bundle, tmp_path):
     """SCRATCH=true: a transformer of SIZE from random weights (no init_from), on the bundle's vocabulary."""
-    runs = tmp_path / "runs"
-    env = {**os.environ, "PY": sys.executable, "RUNS": str(runs), "SNAPSHOT": str(tiny_bundle.parent / "data"),
-           "FROM": str(tiny_bundle), "SIZE": "tiny", "SCRATCH": "true", "STEPS": "2", "LR": "1e-3",
-           "THREADS": "1", "BF16": "false", "CACHE_DIR": str(tmp_path / "cache"), "OUTCOME_STEPS": "2",
-           "EXTRA": "--set batch=4 --set eval_windows=8 --set eval_every=5 --set loop.progress=false"}
-    done = subprocess.run(["bash", str(ROOT / "scripts/continue_9x9.sh")], env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    runs = run_script(tiny_bundle, tmp_path, SIZE="tiny", SCRATCH="true")
     old, new = load_bundle(tiny_bundle), load_bundle(runs / "bundle")
     assert new.transformer.args == old.transformer.args
     assert (new.vocab.frame_codes == old.vocab.frame_codes).all() and (new.vocab.ldm_codes == old.vocab.ldm_codes).all()
