@@ -16,6 +16,8 @@ from dataclasses import replace
 from typing import BinaryIO, Optional
 
 from engine.analysis import can_analyze
+from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
+from engine.mc_player import MonteCarloConfig
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.game import Game
 from engine.player import Player, RandomPlayer
@@ -26,7 +28,7 @@ from gtp.engine import GtpEngine
 
 log = logging.getLogger("gtp")
 
-PLAYERS = ("random", "neural")
+PLAYERS = ("random", "neural", "montecarlo")
 
 
 def add_parser(subparsers) -> None:
@@ -36,7 +38,15 @@ def add_parser(subparsers) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--player", choices=PLAYERS, default=None,
-                   help="who chooses the moves (default: neural when the shipped weights exist, else random)")
+                   help="who chooses the moves: the video model (on its board size), the random player, or flat "
+                        "Monte Carlo over the rules on every size (default: neural when the shipped weights exist, "
+                        "else random)")
+    p.add_argument("--fallback", choices=FALLBACKS, default=DEFAULT_FALLBACK,
+                   help="with --player neural: who plays the board sizes the model was not trained on (it plays "
+                        f"9x9): flat Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
+    p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
+                   help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
+                        f"(default {MonteCarloConfig.playouts}; ~1.5 s a move on 13x13, ~4 s on 19x19 here)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -105,6 +115,7 @@ _board_size = _between(int, MIN_SIZE, MAX_SIZE, "board size")
 _branches = _between(int, 1, 256, "branches")
 _visits = _between(int, 1, 100_000, "visits")
 _playouts = _between(int, 0, 10_000, "playouts")
+_mc_playouts = _between(int, 1, 1_000_000, "playouts")
 _weight = _between(float, 0.0, 1.0, "weight")
 
 
@@ -141,8 +152,10 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 visits: int | None = None, c_puct: float | None = None, leaf_symmetries: int | None = None,
                 leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None,
                 tactics: float | None = None, playouts: int | None = None,
-                playout_weight: float | None = None, playout_policy: str | None = None) -> Player:
-    """The random player, or the neural one (9x9 model, random fallback on other sizes).
+                playout_weight: float | None = None, playout_policy: str | None = None,
+                fallback: str = DEFAULT_FALLBACK, mc_playouts: int = MonteCarloConfig.playouts) -> Player:
+    """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
+    other sizes: engine/fallback.py).
 
     The neural player is served through a ``Batcher`` (with no wait: one game has nobody
     to wait for), the same path REST and arena games take; it can analyze, so GUI
@@ -156,9 +169,11 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         kind = "neural" if (folder / "manifest.json").exists() else "random"
     if kind == "random":
         return RandomPlayer(seed)
+    if kind == "montecarlo":
+        return fallback_analyzer("montecarlo", seed, mc_playouts)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
-    from engine.analysis import BySizeAnalyzer, UniformAnalyzer
+    from engine.analysis import BySizeAnalyzer
     from engine.batcher import Batcher, BatchedPlayer
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
@@ -168,7 +183,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
                                 quiescence, tactics, playouts, playout_weight, playout_policy), reuse=reuse)
     model = with_search(neural, cfg)
-    analyzer = BySizeAnalyzer({bundle.board_size: model}, UniformAnalyzer(RandomPlayer(seed)))
+    analyzer = BySizeAnalyzer({bundle.board_size: model}, fallback_analyzer(fallback, seed, mc_playouts))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -178,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
-                             args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy)
+                             args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
+                             args.fallback, args.mc_playouts)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

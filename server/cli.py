@@ -49,6 +49,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--visits", type=int, default=1,
                    help="tree-search visits per position (engine/search.py; default 1: the network alone, "
                         "the most positions per second)")
+    p.add_argument("--fallback", choices=("montecarlo", "random"), default=d.fallback,
+                   help="who plays the board sizes the network was not trained on: flat Monte Carlo over the rules "
+                        f"or the random player (default: {d.fallback})")
+    p.add_argument("--mc-playouts", type=int, default=d.mc_playouts,
+                   help=f"random playouts per move of the Monte Carlo fallback (default {d.mc_playouts})")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -78,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                             max_hold_ms=None if args.max_hold_ms < 0 else args.max_hold_ms, request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
                             branches=args.branches, symmetries=args.symmetries, visits=args.visits,
-                            threads=args.threads)
+                            threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

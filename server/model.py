@@ -1,4 +1,4 @@
-"""The analyzer the server's batcher owns: the network for its board size, the random player for the rest."""
+"""The analyzer the server's batcher owns: the network for its board size, the fallback (engine/fallback.py) for the rest."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 from engine.analysis import Analyzer, BySizeAnalyzer, UniformAnalyzer
+from engine.fallback import fallback_analyzer
 from engine.player import RandomPlayer
 from engine.search import search_config, with_search
 from server.settings import RANDOM, Settings
@@ -13,9 +14,8 @@ from server.settings import RANDOM, Settings
 
 def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     """(analyzer, the bundle's manifest or None). Imports torch only when a bundle is asked for."""
-    fallback = UniformAnalyzer(RandomPlayer(settings.seed))
     if settings.weights == RANDOM:
-        return fallback, None
+        return UniformAnalyzer(RandomPlayer(settings.seed)), None
     folder = Path(settings.weights)
     if not (folder / "manifest.json").exists():
         raise FileNotFoundError(f"no model bundle at {folder} (manifest.json missing)")
@@ -32,4 +32,5 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
                           symmetries=settings.symmetries)
     model = with_search(neural, search_config(bundle.manifest.get("player", {}), settings.visits))
+    fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts)
     return BySizeAnalyzer({bundle.board_size: model}, fallback), bundle.manifest

@@ -75,7 +75,7 @@ class MoveProb(BaseModel):
 
 
 class GenmoveOut(BaseModel):
-    player: str = Field(description='who answered: "videoworld" (the model) or "random" (the fallback)')
+    player: str = Field(description='who answered: "videoworld" (the model), or "montecarlo" or "random" (the fallback on other board sizes)')
     board_size: int
     color: Color
     move: str

@@ -14,8 +14,8 @@ RANDOM = "random"
 
 @dataclass(frozen=True)
 class Settings:
-    # A model bundle folder (its board size is played by the network, the others by the
-    # random player), or "random" for the random player on every size.
+    # A model bundle folder (its board size is played by the network, the others by ``fallback``),
+    # or "random" for the random player on every size.
     weights: str = RANDOM
     # Batching (engine/batcher.py): a batch closes at max_batch requests, or when max_wait_ms
     # pass without a new one; with max_hold_ms, it stays open up to that long while other
@@ -46,5 +46,10 @@ class Settings:
     # Tree-search visits per position (engine/search.py); 1: the network alone. Not the bundle's
     # GTP default: a search multiplies the work per request, so the service opts in.
     visits: int = Field(1, ge=1, le=10_000)
+    # Who plays the board sizes the bundle's network was not trained on (engine/fallback.py): flat Monte
+    # Carlo over the rules (mc_playouts random playouts a move: ~1.5 s on 13x13, ~4 s on 19x19 here,
+    # inside a batch worker) or the random player (instant).
+    fallback: Literal["montecarlo", "random"] = "montecarlo"
+    mc_playouts: int = Field(1500, ge=1, le=1_000_000)
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default

@@ -91,10 +91,10 @@ def test_pass_undo_new_game_and_board_size(page):
     page.click("#pass")
     page.wait_for_function("document.getElementById('status').textContent.includes('Move 3')", timeout=60_000)
     wait_idle(page)
-    page.select_option("#size", "13")  # the model plays 9x9; 13x13 gets the random fallback
+    page.select_option("#size", "13")  # the model plays 9x9; 13x13 gets the Monte Carlo fallback
     page.wait_for_function("document.getElementById('board').dataset.size === '13'", timeout=60_000)
     wait_idle(page)
-    assert page.inner_text("#player").endswith("random")
+    assert page.inner_text("#player").endswith("montecarlo")
     page.click('#board rect.hit[data-vertex="G7"]')
     page.wait_for_function("document.querySelectorAll('#board circle.stone.white').length === 1", timeout=60_000)
     wait_idle(page)

@@ -150,11 +150,12 @@ def test_analyze_returns_the_ownership_map_from_the_askers_side(rnd):
     assert len(game_map) == 81 and game_map[4 * 9 + 3] == 1.0 and game_map[4 * 9 + 4] == -1.0  # D5 Black's, E5 White's
 
 
-def test_other_board_sizes_are_answered_by_the_random_fallback(neural):
+def test_other_board_sizes_are_answered_by_the_monte_carlo_fallback(neural):
     out = neural.post("/v1/analyze", json={"board_size": 13, "moves": [["B", "G7"]]}).json()
-    assert out["player"] == "random" and out["winrate"] is None and out["z_codes"] == []
-    assert all(m["winrate"] is None for m in out["top_moves"])
-    assert out["move"] != "G7"
+    # the network plays 9x9 only: 13x13 gets flat Monte Carlo over the rules, with its playouts' winrates
+    assert out["player"] == "montecarlo" and 0.0 <= out["winrate"] <= 1.0 and out["z_codes"] == []
+    assert out["top_moves"] and all(0.0 <= m["winrate"] <= 1.0 for m in out["top_moves"])
+    assert out["move"] != "G7" and out["move"] == out["top_moves"][0]["move"]
 
 
 def test_temperature_zero_plays_the_most_likely_legal_move(neural):

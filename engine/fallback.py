@@ -1,0 +1,30 @@
+"""The player for board sizes the shipped network was not trained on (it plays 9x9 only).
+
+``montecarlo`` (the default): flat Monte Carlo over the rules (engine/mc_player.py), far better
+than random and a few seconds a move on 19x19. ``random``: the random player, instant, for
+tests and throughput measurements. GTP (``--fallback``) and REST (``Settings.fallback``) share it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from engine.analysis import Analyzer, UniformAnalyzer
+from engine.mc_player import MonteCarloConfig, MonteCarloPlayer
+from engine.player import RandomPlayer
+
+FALLBACKS = ("montecarlo", "random")
+DEFAULT_FALLBACK = "montecarlo"
+
+
+def fallback_analyzer(kind: str = DEFAULT_FALLBACK, seed: Optional[int] = None,
+                      playouts: int = MonteCarloConfig.playouts) -> Analyzer:
+    """The fallback named ``kind`` (one of ``FALLBACKS``); ``playouts`` per move for montecarlo."""
+    if kind == "random":
+        return UniformAnalyzer(RandomPlayer(seed))
+    if kind == "montecarlo":
+        return MonteCarloPlayer(MonteCarloConfig(playouts=playouts, seed=seed or 0))
+    raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, not {kind!r}")
+
+
+__all__ = ["DEFAULT_FALLBACK", "FALLBACKS", "fallback_analyzer"]

@@ -1,0 +1,130 @@
+"""The flat Monte Carlo player (engine/mc_player.py): the fallback on board sizes without a network."""
+
+import time
+
+import numpy as np
+import pytest
+
+from engine.analysis import top_moves
+from engine.coords import BLACK, PASS, WHITE, to_flat
+from engine.fallback import fallback_analyzer
+from engine.game import Game
+from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
+from engine.player import RandomPlayer, is_true_eye
+
+
+def play_out(black, white, size: int = 9, komi: float = 7.0) -> Game:
+    game = Game(size, komi)
+    players = {BLACK: black, WHITE: white}
+    while not game.is_over() and game.move_number < 3 * size * size:
+        color = game.to_play
+        game.play(players[color].genmove(game, color), color)
+    return game
+
+
+@pytest.mark.parametrize("mc_color", [BLACK, WHITE])
+def test_it_beats_the_random_player_by_a_wide_margin(mc_color):
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300))
+    rnd = RandomPlayer(seed=5)
+    game = play_out(*((mc, rnd) if mc_color == BLACK else (rnd, mc)))
+    margin = game.score() * (1 if mc_color == BLACK else -1)  # Tromp-Taylor, komi included
+    assert margin >= 30, (game.result(), game.move_number)
+
+
+def test_the_analysis_is_its_playouts_and_lists_the_move_played_first():
+    game = Game(9, 7.0)
+    for move in ((4, 4), (2, 6), (6, 2)):
+        game.play(move, game.to_play)
+    cfg = MonteCarloConfig(playouts=400)
+    a = MonteCarloPlayer(cfg).analyze(game, WHITE)
+    points = candidates(game.position, WHITE)
+    assert len(points) == 78 and a.visits[-1] == 0
+    # every candidate got a playout; sequential halving spent about the budget (at least 1 each in round 1)
+    assert all(a.visits[p] >= 1 for p in points) and len(points) <= a.visits.sum() <= cfg.playouts + len(points)
+    assert np.isclose(a.probs.sum(), 1.0) and a.raw_move == a.move and a.raw_legal
+    played = to_flat(a.move, 9)
+    assert top_moves(a, 1)[0][0] == played and a.visits[played] == a.visits.max()
+    seen = np.flatnonzero(a.visits)
+    assert np.all((a.move_winrates[seen] >= 0) & (a.move_winrates[seen] <= 1)) and a.winrate == a.move_winrates[played]
+    assert a.imagined_board[a.move] == WHITE and a.imagined_frame is None
+    # the same position and settings: the same answer (seeded by the board)
+    assert MonteCarloPlayer(cfg).analyze(game, WHITE).move == a.move
+
+
+def test_a_deadline_stops_it_after_the_first_round():
+    game = Game(9, 7.0)
+    cfg = MonteCarloConfig(playouts=7 * 81 * 10)
+    started = time.monotonic()
+    a = MonteCarloPlayer(cfg).analyze(game, BLACK, deadline=started)
+    # round 1 of 7: 10 playouts for each of the 81 points, then the deadline (the full run: ~5,600)
+    assert a.visits.sum() == 81 * 10 and a.move is not PASS
+    assert game.position.is_legal(a.move)
+
+
+def settled_game(to_play: int) -> Game:
+    """Black owns the six left columns (with eyes), White the three right ones: Black wins the count."""
+    black = [(r, 5) for r in range(9)] + [(r, c) for r in range(9) for c in range(5) if (r + c) % 3 == 0 and c != 4]
+    white = [(r, 6) for r in range(9)] + [(1, 8), (4, 8), (7, 8)]
+    game = Game(9, 7.0)
+    game.setup(black, white, to_play)
+    return game
+
+
+def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_when_it_loses():
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=200))
+    winner = settled_game(WHITE)
+    winner.play(PASS, WHITE)
+    assert mc.genmove(winner, BLACK) is PASS
+    assert mc.genmove(winner, BLACK, cleanup=True) is not PASS  # cleanup: points remain to play
+    loser = settled_game(BLACK)
+    loser.play(PASS, BLACK)
+    a = mc.analyze(loser, WHITE)
+    assert a.move_winrates[-1] == 0.0  # passing loses the count
+    # so it plays on, unless every move lost every playout too (then ending it changes nothing)
+    assert a.move is not PASS or np.nanmax(a.move_winrates[:-1]) == 0.0
+
+
+def test_it_never_fills_its_own_true_eye_and_passes_when_nothing_else_is_left():
+    # Black: a wall with two true eyes at A1 and C1... every other point is Black's or an eye
+    game = Game(5, 0.5)
+    black = [(r, c) for r in range(5) for c in range(5) if (r, c) not in ((4, 0), (4, 2), (0, 4))]
+    game.setup(black, [], WHITE)
+    game.play(PASS, WHITE)
+    position = game.position
+    assert all(is_true_eye(position, p, BLACK) for p in (20, 22, 4))
+    assert candidates(position, BLACK) == []
+    assert MonteCarloPlayer(MonteCarloConfig(playouts=50)).genmove(game, BLACK) is PASS
+
+
+def test_the_fallback_names_its_player():
+    assert fallback_analyzer("montecarlo", 0, 100).name == "montecarlo"
+    assert fallback_analyzer("random", 0).name == "random"
+    with pytest.raises(ValueError, match="fallback must be one of"):
+        fallback_analyzer("gnugo")
+    with pytest.raises(ValueError, match="playouts"):
+        MonteCarloConfig(playouts=0)
+
+
+def test_gtp_routes_the_sizes_without_a_network_to_the_fallback(tiny_bundle):
+    from gtp.cli import make_player
+
+    for kind, expected in (("montecarlo", "montecarlo"), ("random", "random")):
+        player = make_player("neural", 0, str(tiny_bundle), fallback=kind, mc_playouts=100)
+        try:
+            assert player.batcher.analyzer.for_size(13).name == expected
+            game = Game(13, 6.5)
+            for _ in range(2):  # through the batcher, as GTP plays
+                move = player.genmove(game, game.to_play)
+                assert move is not PASS and game.position.is_legal(move)
+                game.play(move, game.to_play)
+        finally:
+            player.batcher.close()
+
+
+def test_gtp_player_montecarlo_plays_any_size():
+    from gtp.cli import make_player
+
+    player = make_player("montecarlo", 1, mc_playouts=100)
+    game = Game(7, 7.0)
+    move = player.genmove(game, BLACK)
+    assert player.name == "montecarlo" and game.position.is_legal(move) and move is not PASS
