@@ -12,6 +12,10 @@ Budget: ``playouts`` in all per move, spread by sequential halving (Karnin, Kore
 ICML 2013): in each of ceil(log2(K)) rounds the surviving candidates get an equal share of that
 round's budget and the better half goes on, so the last few candidates get most playouts. A
 deadline (GTP time control) stops it between rounds; the best candidate so far is played.
+``amaf`` (a share of the budget, off by default) first plays that many playouts out from the
+position itself and credits each of them to every point the mover played there before the
+opponent did ("all moves as first", as in the RAVE of MoGo and Fuego); a candidate's estimate
+is then that AMAF rate, giving way to its own playouts' rate as they come in.
 
 Passing: when the opponent has just passed or the board is settled (every empty region touches one
 colour only, a few dame at most), pass is a candidate worth 1 if the count with dead stones off
@@ -25,6 +29,7 @@ cleanup (``kgs-genmove_cleanup``) it never passes while another candidate is lef
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -32,11 +37,12 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.analysis import Analysis, next_board
-from engine.board import Position
+from engine.board import Position, area
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
 from engine.deadstones import agreed_score, config_for, playout_stats
 from engine.game import Game
 from engine.player import is_true_eye
+from engine.playout import Playout
 
 SETTLED_DAME = 2  # as the neural player's pass rule (models/player.py): at most this many dame = settled
 
@@ -46,10 +52,17 @@ class MonteCarloConfig:
     playouts: int = 1500  # per move, in all (sequential halving spreads them)
     tactical: bool = False  # playouts capture / escape atari first (2x slower a playout; engine/playout.py)
     seed: int = 0  # the same position and settings give the same move
+    # share of the budget played out from the position itself for "all moves as first" (AMAF): each such
+    # playout scores every point the mover played before the opponent did, so every candidate gets
+    # hundreds of (biased) samples where the halving's first round gives it one or two (0: off)
+    amaf: float = 0.0
+    amaf_equivalence: float = 300.0  # direct playouts at which a candidate's estimate is half AMAF, half its own
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
             raise ValueError(f"playouts must be >= 1, got {self.playouts}")
+        if not 0.0 <= self.amaf < 1.0:
+            raise ValueError(f"amaf must be a share in [0, 1), got {self.amaf}")
 
 
 def candidates(position: Position, color: int) -> list[int]:
@@ -93,20 +106,20 @@ class MonteCarloPlayer:
         position, size = game.position, game.size
         points = candidates(position, color)
         n_moves = size * size + 1
-        visits = np.zeros(n_moves)  # playouts per move (pass last)
-        means = np.full(n_moves, np.nan)  # the mover's share of wins per move
+        visits = np.zeros(n_moves)  # direct playouts per move (pass last)
+        means = np.full(n_moves, np.nan)  # the mover's estimated share of wins per move
         stay = None if cleanup and points else pass_value(game, color)
         if stay is not None:
             means[-1] = stay
-        wins, margins = self._halve(position, color, game.komi, points, deadline, visits) if points else ({}, {})
-        for p, w in wins.items():
-            means[p] = w / visits[p]
-        # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
-        top = max(visits[p] for p in points) if points else 0
-        best = max((p for p in points if visits[p] == top), key=lambda p: (means[p], margins[p] / visits[p]),
-                   default=None)
-        passes = stay is not None and (stay > means[best] or (stay == means[best] and opponent_passed(game))
-                                       ) if best is not None else True
+        best = None
+        if points:
+            estimate = self._estimates(position, color, game.komi, points, deadline, visits)
+            for p in points:
+                means[p] = estimate(p)[0]
+            # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
+            top = max(visits[p] for p in points)
+            best = max((p for p in points if visits[p] == top), key=estimate)
+        passes = best is None or (stay is not None and (stay > means[best] or (stay == means[best] and opponent_passed(game))))
         if passes:
             move, winrate = PASS, (stay if stay is not None else 0.0)
         else:
@@ -122,20 +135,67 @@ class MonteCarloPlayer:
                         imagined_frame=None, move_winrates=means, visits=visits.astype(np.int64),
                         pvs={int(p): [int(p)] for p in np.flatnonzero(visits)} | {chosen: [chosen]})
 
-    def _halve(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
-               visits: np.ndarray) -> tuple[dict[int, float], dict[int, float]]:
-        """Sequential halving over ``points``; fills ``visits`` and returns the mover's wins and summed
-        area margins per point."""
-        size, other = position.size, opponent(color)
-        children = {p: position.play(from_flat(p, size), color) for p in points}
+    def _estimates(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
+                   visits: np.ndarray):
+        """Plays the budget out (AMAF share first, then sequential halving over ``points``), filling ``visits``
+        with the direct playouts; returns ``estimate(p) -> (win share, mean margin)`` for the mover."""
+        amaf_budget = int(self.cfg.playouts * self.cfg.amaf)
+        amaf = self._amaf(position, color, komi, amaf_budget) if amaf_budget else None
         wins = {p: 0.0 for p in points}
         margins = {p: 0.0 for p in points}
+        k = self.cfg.amaf_equivalence
+
+        def estimate(p: int) -> tuple[float, float]:
+            n = visits[p]
+            if amaf is None or amaf[2][p] == 0:
+                return (wins[p] / n, margins[p] / n) if n else (0.5, 0.0)
+            a_n = amaf[2][p]
+            a_win, a_margin = (amaf[0][p] + 0.5) / (a_n + 1), amaf[1][p] / a_n  # AMAF, a half win of prior
+            if not n:
+                return a_win, a_margin
+            beta = k / (k + n)  # the AMAF weight fades as direct playouts come in
+            return (beta * a_win + (1 - beta) * wins[p] / n, beta * a_margin + (1 - beta) * margins[p] / n)
+
+        self._halve(position, color, komi, points, deadline, visits, wins, margins, estimate,
+                    self.cfg.playouts - amaf_budget)
+        return estimate
+
+    def _amaf(self, position: Position, color: int, komi: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` playouts from ``position`` with ``color`` to move; per point, over the playouts in which
+        ``color`` played it before the opponent did: (wins, summed margins, count)."""
+        size = position.size
+        wins, margins, count = np.zeros(size * size), np.zeros(size * size), np.zeros(size * size)
+        rng = random.Random(position.hash ^ (self.cfg.seed * 7919 + 1))
+        sign = 1.0 if color == BLACK else -1.0
+        last = position.last_move[0] * size + position.last_move[1] if isinstance(position.last_move, tuple) else -1
+        for _ in range(n):
+            run = Playout(position.stones, size, color, rng, self.cfg.tactical, last)
+            first = bytearray(size * size)  # who played each point first in this playout (0: nobody)
+            while not run.over:
+                mover = run.colour
+                p = run.step()
+                if p >= 0 and not first[p]:
+                    first[p] = mover
+            black, white = area(run.board, size)
+            margin = sign * (black - white - komi)
+            mine = np.frombuffer(bytes(first), dtype=np.uint8) == color
+            count += mine
+            wins += mine * (1.0 if margin > 0 else 0.5 if margin == 0 else 0.0)
+            margins += mine * margin
+        return wins, margins, count
+
+    def _halve(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
+               visits: np.ndarray, wins: dict, margins: dict, estimate, budget: int) -> None:
+        """Sequential halving over ``points`` with ``budget`` playouts, ranked by ``estimate``; adds to
+        ``visits``, ``wins`` and ``margins`` (the mover's)."""
+        size, other = position.size, opponent(color)
+        children = {p: position.play(from_flat(p, size), color) for p in points}
         alive = list(points)
         rounds = max(1, math.ceil(math.log2(len(points))))
         for r in range(rounds):
             if r and deadline is not None and time.monotonic() >= deadline:
                 break  # the first round always runs: every candidate gets a playout
-            share = max(1, self.cfg.playouts // (rounds * len(alive)))
+            share = max(1, budget // (rounds * len(alive)))
             for p in alive:
                 lost, their_margin = playout_stats(children[p], other, komi, share, seed=self.cfg.seed * 1009 + r,
                                                    tactical=self.cfg.tactical)
@@ -143,9 +203,8 @@ class MonteCarloPlayer:
                 margins[p] -= their_margin * share
                 visits[p] += share
             if len(alive) > 1:
-                alive.sort(key=lambda p: (-wins[p] / visits[p], -margins[p] / visits[p]))  # stable: ties keep board order
+                alive.sort(key=lambda p: tuple(-x for x in estimate(p)))  # stable: ties keep board order
                 alive = alive[:math.ceil(len(alive) / 2)]
-        return wins, margins
 
 
 __all__ = ["MonteCarloConfig", "MonteCarloPlayer", "candidates", "pass_value"]

@@ -128,3 +128,24 @@ def test_gtp_player_montecarlo_plays_any_size():
     game = Game(7, 7.0)
     move = player.genmove(game, BLACK)
     assert player.name == "montecarlo" and game.position.is_legal(move) and move is not PASS
+
+
+def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_the_budget():
+    game = Game(7, 7.0)
+    game.play((3, 3), BLACK)
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=600, amaf=0.5))
+    wins, margins, count = mc._amaf(game.position, WHITE, game.komi, 40)
+    # each playout fills the board: every empty point is played by someone, so White first in ~half of them
+    # (the occupied D4 only when its stone is captured and White plays there before Black does again)
+    assert count[3 * 7 + 3] < 20
+    empty = [p for p in range(49) if p != 24]
+    assert np.all(count[empty] <= 40) and np.all(wins <= count) and 15 < count[empty].mean() < 25
+    assert np.all((margins[empty] / np.maximum(count[empty], 1)) <= 49)
+    a = mc.analyze(game, WHITE)
+    points = candidates(game.position, WHITE)
+    # half the budget went to the AMAF playouts: the direct ones are the rest (at least one each)
+    assert len(points) <= a.visits.sum() <= 300 + len(points)
+    assert top_moves(a, 1)[0][0] == to_flat(a.move, 7) and 0.0 <= a.winrate <= 1.0
+    assert mc.analyze(game, WHITE).move == a.move
+    with pytest.raises(ValueError, match="amaf"):
+        MonteCarloConfig(amaf=1.0)
