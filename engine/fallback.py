@@ -18,12 +18,13 @@ DEFAULT_FALLBACK = "montecarlo"
 
 
 def fallback_analyzer(kind: str = DEFAULT_FALLBACK, seed: Optional[int] = None,
-                      playouts: int = MonteCarloConfig.playouts) -> Analyzer:
-    """The fallback named ``kind`` (one of ``FALLBACKS``); ``playouts`` per move for montecarlo."""
+                      playouts: int = MonteCarloConfig.playouts, amaf: float = MonteCarloConfig.amaf) -> Analyzer:
+    """The fallback named ``kind`` (one of ``FALLBACKS``); ``playouts`` per move and the ``amaf`` share of
+    them for montecarlo."""
     if kind == "random":
         return UniformAnalyzer(RandomPlayer(seed))
     if kind == "montecarlo":
-        return MonteCarloPlayer(MonteCarloConfig(playouts=playouts, seed=seed or 0))
+        return MonteCarloPlayer(MonteCarloConfig(playouts=playouts, seed=seed or 0, amaf=amaf))
     raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, not {kind!r}")
 
 

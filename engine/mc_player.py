@@ -12,7 +12,7 @@ Budget: ``playouts`` in all per move, spread by sequential halving (Karnin, Kore
 ICML 2013): in each of ceil(log2(K)) rounds the surviving candidates get an equal share of that
 round's budget and the better half goes on, so the last few candidates get most playouts. A
 deadline (GTP time control) stops it between rounds; the best candidate so far is played.
-``amaf`` (a share of the budget, off by default) first plays that many playouts out from the
+``amaf`` (a share of the budget, half by default) first plays that many playouts out from the
 position itself and credits each of them to every point the mover played there before the
 opponent did ("all moves as first", as in the RAVE of MoGo and Fuego); a candidate's estimate
 is then that AMAF rate, giving way to its own playouts' rate as they come in.
@@ -55,7 +55,7 @@ class MonteCarloConfig:
     # share of the budget played out from the position itself for "all moves as first" (AMAF): each such
     # playout scores every point the mover played before the opponent did, so every candidate gets
     # hundreds of (biased) samples where the halving's first round gives it one or two (0: off)
-    amaf: float = 0.0
+    amaf: float = 0.5
     amaf_equivalence: float = 300.0  # direct playouts at which a candidate's estimate is half AMAF, half its own
 
     def __post_init__(self) -> None:
@@ -140,7 +140,7 @@ class MonteCarloPlayer:
         """Plays the budget out (AMAF share first, then sequential halving over ``points``), filling ``visits``
         with the direct playouts; returns ``estimate(p) -> (win share, mean margin)`` for the mover."""
         amaf_budget = int(self.cfg.playouts * self.cfg.amaf)
-        amaf = self._amaf(position, color, komi, amaf_budget) if amaf_budget else None
+        amaf = self._amaf(position, color, komi, amaf_budget, deadline) if amaf_budget else None
         wins = {p: 0.0 for p in points}
         margins = {p: 0.0 for p in points}
         k = self.cfg.amaf_equivalence
@@ -160,15 +160,18 @@ class MonteCarloPlayer:
                     self.cfg.playouts - amaf_budget)
         return estimate
 
-    def _amaf(self, position: Position, color: int, komi: float, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``n`` playouts from ``position`` with ``color`` to move; per point, over the playouts in which
-        ``color`` played it before the opponent did: (wins, summed margins, count)."""
+    def _amaf(self, position: Position, color: int, komi: float, n: int, deadline: Optional[float] = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` playouts (fewer if ``deadline`` passes) from ``position`` with ``color`` to move; per point,
+        over the playouts in which ``color`` played it before the opponent did: (wins, summed margins, count)."""
         size = position.size
         wins, margins, count = np.zeros(size * size), np.zeros(size * size), np.zeros(size * size)
         rng = random.Random(position.hash ^ (self.cfg.seed * 7919 + 1))
         sign = 1.0 if color == BLACK else -1.0
         last = position.last_move[0] * size + position.last_move[1] if isinstance(position.last_move, tuple) else -1
         for _ in range(n):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
             run = Playout(position.stones, size, color, rng, self.cfg.tactical, last)
             first = bytearray(size * size)  # who played each point first in this playout (0: nobody)
             while not run.over:

@@ -47,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
                    help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
                         f"(default {MonteCarloConfig.playouts}; ~1.5 s a move on 13x13, ~4 s on 19x19 here)")
+    p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
+                   help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
+                        f"position itself (default {MonteCarloConfig.amaf}; 0: flat Monte Carlo)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -153,7 +156,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None,
                 tactics: float | None = None, playouts: int | None = None,
                 playout_weight: float | None = None, playout_policy: str | None = None,
-                fallback: str = DEFAULT_FALLBACK, mc_playouts: int = MonteCarloConfig.playouts) -> Player:
+                fallback: str = DEFAULT_FALLBACK, mc_playouts: int = MonteCarloConfig.playouts,
+                mc_amaf: float = MonteCarloConfig.amaf) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -170,7 +174,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if kind == "random":
         return RandomPlayer(seed)
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, mc_playouts)
+        return fallback_analyzer("montecarlo", seed, mc_playouts, mc_amaf)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -183,7 +187,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
                                 quiescence, tactics, playouts, playout_weight, playout_policy), reuse=reuse)
     model = with_search(neural, cfg)
-    analyzer = BySizeAnalyzer({bundle.board_size: model}, fallback_analyzer(fallback, seed, mc_playouts))
+    analyzer = BySizeAnalyzer({bundle.board_size: model}, fallback_analyzer(fallback, seed, mc_playouts, mc_amaf))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -194,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
-                             args.fallback, args.mc_playouts)
+                             args.fallback, args.mc_playouts, args.mc_amaf)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

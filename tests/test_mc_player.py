@@ -24,7 +24,7 @@ def play_out(black, white, size: int = 9, komi: float = 7.0) -> Game:
 
 @pytest.mark.parametrize("mc_color", [BLACK, WHITE])
 def test_it_beats_the_random_player_by_a_wide_margin(mc_color):
-    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300))
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300, amaf=0.0))  # the halving alone: AMAF is tested below
     rnd = RandomPlayer(seed=5)
     game = play_out(*((mc, rnd) if mc_color == BLACK else (rnd, mc)))
     margin = game.score() * (1 if mc_color == BLACK else -1)  # Tromp-Taylor, komi included
@@ -53,11 +53,13 @@ def test_the_analysis_is_its_playouts_and_lists_the_move_played_first():
 
 def test_a_deadline_stops_it_after_the_first_round():
     game = Game(9, 7.0)
-    cfg = MonteCarloConfig(playouts=7 * 81 * 10)
+    cfg = MonteCarloConfig(playouts=2 * 7 * 81 * 10)  # half of it AMAF playouts, the default
     started = time.monotonic()
     a = MonteCarloPlayer(cfg).analyze(game, BLACK, deadline=started)
-    # round 1 of 7: 10 playouts for each of the 81 points, then the deadline (the full run: ~5,600)
+    # no AMAF playout (past the deadline), then round 1 of 7 of the halving: 10 playouts for each of the
+    # 81 points (the full run: ~11,000)
     assert a.visits.sum() == 81 * 10 and a.move is not PASS
+    assert a.winrate == a.move_winrates[to_flat(a.move, 9)]
     assert game.position.is_legal(a.move)
 
 
