@@ -16,10 +16,10 @@ from dataclasses import replace
 from typing import BinaryIO, Optional
 
 from engine.analysis import can_analyze
-from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
-from engine.mc_player import MonteCarloConfig
 from engine.coords import MAX_SIZE, MIN_SIZE
+from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
 from engine.game import Game
+from engine.mc_player import MonteCarloConfig
 from engine.player import Player, RandomPlayer
 from engine.search import SearchConfig, search_config, with_search
 from engine.symmetry import VIEW_COUNTS
@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"9x9): flat Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
     p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
                    help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
-                        f"(default {MonteCarloConfig.playouts}; ~1.5 s a move on 13x13, ~4 s on 19x19 here)")
+                        f"(default {MonteCarloConfig.playouts}; ~2 s a move on 13x13, ~4 s on 19x19 here)")
     p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
                    help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
                         f"position itself (default {MonteCarloConfig.amaf}; 0: flat Monte Carlo)")
