@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.board import Position, all_chains, area, empty_regions
 from engine.coords import BLACK, EMPTY, WHITE
-from engine.game import Game, score_text
+from engine.game import Game, score_text, win_value
 from engine.playout import playout
 
 
@@ -57,18 +57,28 @@ def playout_stats(position: Position, color: int, komi: float, playouts: int, se
     included): the margin tells apart positions the playouts all win, or all lose."""
     size = position.size
     rng = random.Random(position.hash ^ seed)
-    sign = 1.0 if color == BLACK else -1.0
-    last = -1
-    if color == position.to_play and isinstance(position.last_move, tuple):
-        last = position.last_move[0] * size + position.last_move[1]
+    last = last_point(position, color)
     won = total = 0.0
     for _ in range(playouts):
-        black, white = area(playout(position.stones, size, color, rng, tactical, last), size)
-        margin = sign * (black - white - komi)
-        won += 1.0 if margin > 0 else 0.5 if margin == 0 else 0.0
-        total += margin
+        score = final_score(playout(position.stones, size, color, rng, tactical, last), size, komi)
+        won += win_value(score, color)
+        total += score if color == BLACK else -score
     n = max(1, playouts)
     return won / n, total / n
+
+
+def last_point(position: Position, color: int) -> int:
+    """The flat point the opponent just played, for a playout with ``color`` to move (-1: a pass, not
+    known, or ``color`` is not the side to move): the tactical policy answers it."""
+    if color == position.to_play and isinstance(position.last_move, tuple):
+        return position.last_move[0] * position.size + position.last_move[1]
+    return -1
+
+
+def final_score(board: bytes | bytearray, size: int, komi: float) -> float:
+    """The area count of a playout's final board: Black minus White minus komi."""
+    black, white = area(board, size)
+    return black - white - komi
 
 
 def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
@@ -167,4 +177,5 @@ def finished_result(game: Game) -> str:
 
 
 __all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
+           "final_score", "last_point",
            "ownership_for", "playout_stats", "playout_wins", "without"]

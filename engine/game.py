@@ -155,6 +155,13 @@ class Game:
         return score_text(self.score())
 
 
+def win_value(score: float, color: int) -> float:
+    """What a count (Black minus White, komi included) is worth to ``color``: 1 won, 0 lost, 1/2 a draw."""
+    if score == 0:
+        return 0.5
+    return 1.0 if (score > 0) == (color == BLACK) else 0.0
+
+
 def score_text(score: float) -> str:
     """A count (Black minus White, komi included) as SGF and GTP write it: "B+3.5", "W+12", "0"."""
     if score == 0:
@@ -163,4 +170,4 @@ def score_text(score: float) -> str:
     return f"{'B' if score > 0 else 'W'}+{int(value) if float(value).is_integer() else f'{value:g}'}"
 
 
-__all__ = ["score_text", "Game", "HandicapError", "IllegalMove", "fixed_handicap_points", "max_fixed_handicap", "PASS"]
+__all__ = ["score_text", "win_value", "Game", "HandicapError", "IllegalMove", "fixed_handicap_points", "max_fixed_handicap", "PASS"]

@@ -37,15 +37,12 @@ from typing import Optional, Sequence
 import numpy as np
 
 from engine.analysis import Analysis, next_board
-from engine.board import Position, area
+from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
-from engine.deadstones import agreed_score, config_for, playout_stats
-from engine.game import Game
-from engine.player import is_true_eye
+from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
+from engine.game import Game, win_value
+from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 from engine.playout import Playout
-
-SETTLED_DAME = 2  # as the neural player's pass rule (models/player.py): at most this many dame = settled
-
 
 @dataclass(frozen=True)
 class MonteCarloConfig:
@@ -71,10 +68,6 @@ def candidates(position: Position, color: int) -> list[int]:
     return [int(p) for p in np.flatnonzero(mask[:-1]) if not is_true_eye(position, int(p), color)]
 
 
-def opponent_passed(game: Game) -> bool:
-    return bool(game.moves) and game.moves[-1][1] is PASS
-
-
 def pass_value(game: Game, color: int) -> Optional[float]:
     """What passing is worth to ``color`` now (1 or 0 by the count with dead stones off, 1/2 for a
     draw), or None when passing is not on the table (the opponent has not passed and the board is
@@ -82,10 +75,7 @@ def pass_value(game: Game, color: int) -> Optional[float]:
     position = game.position
     if not opponent_passed(game) and position.unsettled_points() > SETTLED_DAME:
         return None
-    score = agreed_score(position, game.komi, config_for(position.size))  # > 0: Black ahead
-    if score == 0:
-        return 0.5
-    return 1.0 if (score > 0) == (color == BLACK) else 0.0
+    return win_value(agreed_score(position, game.komi, config_for(position.size)), color)
 
 
 class MonteCarloPlayer:
@@ -168,7 +158,7 @@ class MonteCarloPlayer:
         wins, margins, count = np.zeros(size * size), np.zeros(size * size), np.zeros(size * size)
         rng = random.Random(position.hash ^ (self.cfg.seed * 7919 + 1))
         sign = 1.0 if color == BLACK else -1.0
-        last = position.last_move[0] * size + position.last_move[1] if isinstance(position.last_move, tuple) else -1
+        last = last_point(position, color)
         for _ in range(n):
             if deadline is not None and time.monotonic() >= deadline:
                 break
@@ -179,12 +169,11 @@ class MonteCarloPlayer:
                 p = run.step()
                 if p >= 0 and not first[p]:
                     first[p] = mover
-            black, white = area(run.board, size)
-            margin = sign * (black - white - komi)
+            score = final_score(run.board, size, komi)
             mine = np.frombuffer(bytes(first), dtype=np.uint8) == color
             count += mine
-            wins += mine * (1.0 if margin > 0 else 0.5 if margin == 0 else 0.0)
-            margins += mine * margin
+            wins += mine * win_value(score, color)
+            margins += mine * (sign * score)
         return wins, margins, count
 
     def _halve(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],

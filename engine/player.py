@@ -37,6 +37,14 @@ class Player(Protocol):
         ...
 
 
+SETTLED_DAME = 2  # neutral points a settled board may still have (the pass rules of the neural and Monte Carlo players)
+
+
+def opponent_passed(game: Game) -> bool:
+    """Whether the last move of ``game`` was a pass."""
+    return bool(game.moves) and game.moves[-1][1] is PASS
+
+
 def timing(deadline: Optional[float]) -> dict:
     """The ``deadline`` keyword to pass on, only when there is one (analyzers written before it
     was part of the protocol, e.g. the tests' stand-ins, keep working without a time control)."""

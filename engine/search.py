@@ -23,9 +23,9 @@ import numpy as np
 
 from engine.analysis import Analysis, Analyzer
 from engine.board import neighbours
-from engine.coords import BLACK, RESIGN, Move, from_flat, opponent, to_flat
+from engine.coords import RESIGN, Move, from_flat, opponent, to_flat
 from engine.deadstones import playout_wins
-from engine.game import Game
+from engine.game import Game, win_value
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +194,7 @@ def terminal_value(game: Game, color: int) -> float:
     """P(color wins) of a finished game: 1, 0, or 1/2 for a draw (area score with komi)."""
     if game.resigned is not None:
         return 0.0 if game.resigned == color else 1.0
-    score = game.score()  # > 0: Black ahead
-    if score == 0:
-        return 0.5
-    return 1.0 if (score > 0) == (color == BLACK) else 0.0
+    return win_value(game.score(), color)
 
 
 class SearchPlayer:

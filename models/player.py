@@ -41,7 +41,6 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
-SETTLED_DAME = 2  # neutral points a settled 9x9 board may still have
 
 
 @dataclass
@@ -68,8 +67,7 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
     but filling one's own true eyes is left; own true eyes are never filled while anything
     else is legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass.
     """
-    from engine.coords import PASS
-    from engine.player import is_true_eye
+    from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 
     mask = rules_mask.copy()
     for p in np.flatnonzero(mask[:-1]):
@@ -79,9 +77,8 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
         mask[-1] = True  # only eyes (or nothing) left: pass
         return mask
     wants_pass = int(np.argmax(probs)) == len(probs) - 1
-    opponent_passed = bool(game.moves) and game.moves[-1][1] is PASS
     settled = game.position.unsettled_points() <= SETTLED_DAME
-    mask[-1] = wants_pass and not cleanup and (opponent_passed or settled)
+    mask[-1] = wants_pass and not cleanup and (opponent_passed(game) or settled)
     return mask
 
 
