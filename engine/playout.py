@@ -157,8 +157,17 @@ class Playout:
                 enemy += 1
         return enemy == 0 if len(diags) < 4 else enemy <= 1
 
-    def _play(self, p: int) -> bool:
-        """Plays ``p`` for the side to move if the playout policy allows it; whether it did."""
+    def play_legal(self, p: int) -> bool:
+        """Plays ``p`` for the side to move if the rules allow it (simple ko; self-ataris too), for a
+        tree search walking its moves on this board before the random part; whether it did."""
+        if self.board[p] != EMPTY or not self._play(p, policy=False):
+            return False
+        self.passes, self.last, self.colour, self.moves = 0, p, 3 - self.colour, self.moves + 1
+        return True
+
+    def _play(self, p: int, policy: bool = True) -> bool:
+        """Plays ``p`` for the side to move if the playout policy allows it (``policy=False``: if the
+        rules allow it); whether it did."""
         if p == self.ko:
             return False
         board, chain_of, colour = self.board, self.chain_of, self.colour
@@ -184,8 +193,8 @@ class Playout:
                 for c in own:
                     libs |= c.libs
                 libs.discard(p)
-                if len(libs) < 2:
-                    return False  # suicide, or a chain of two or more put in atari
+                if len(libs) < (2 if policy else 1):
+                    return False  # suicide, or (the policy's rule) a chain of two or more put in atari
         # Legal: play it.
         self.ko = taken[0].stones[0] if len(taken) == 1 and len(taken[0].stones) == 1 and not own and not free else -1
         board[p] = colour

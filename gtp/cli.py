@@ -19,7 +19,7 @@ from engine.analysis import can_analyze
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
 from engine.game import Game
-from engine.mc_player import MonteCarloConfig
+from engine.mc_player import SEARCHES, MonteCarloConfig
 from engine.player import Player, RandomPlayer
 from engine.search import SearchConfig, search_config, with_search
 from engine.symmetry import VIEW_COUNTS
@@ -38,18 +38,21 @@ def add_parser(subparsers) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--player", choices=PLAYERS, default=None,
-                   help="who chooses the moves: the video model (on its board size), the random player, or flat "
-                        "Monte Carlo over the rules on every size (default: neural when the shipped weights exist, "
+                   help="who chooses the moves: the video model (on its board size), the random player, or Monte "
+                        "Carlo over the rules on every size (default: neural when the shipped weights exist, "
                         "else random)")
     p.add_argument("--fallback", choices=FALLBACKS, default=DEFAULT_FALLBACK,
                    help="with --player neural: who plays the board sizes the model was not trained on (it plays "
-                        f"9x9): flat Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
+                        f"9x9): Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
     p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
                    help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
                         f"(default {MonteCarloConfig.playouts}; ~2 s a move on 13x13, ~4 s on 19x19 here)")
     p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
                    help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
-                        f"position itself (default {MonteCarloConfig.amaf}; 0: flat Monte Carlo)")
+                        f"position itself, with --mc-search flat (default {MonteCarloConfig.amaf}; 0: plain flat Monte Carlo)")
+    p.add_argument("--mc-search", choices=SEARCHES, default=MonteCarloConfig.search,
+                   help="Monte Carlo player: a tree search with RAVE, or flat Monte Carlo over the root moves "
+                        f"(default {MonteCarloConfig.search}; engine/mc_tree.py, engine/mc_player.py)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -157,7 +160,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 tactics: float | None = None, playouts: int | None = None,
                 playout_weight: float | None = None, playout_policy: str | None = None,
                 fallback: str = DEFAULT_FALLBACK, mc_playouts: int = MonteCarloConfig.playouts,
-                mc_amaf: float = MonteCarloConfig.amaf) -> Player:
+                mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -174,7 +177,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if kind == "random":
         return RandomPlayer(seed)
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, mc_playouts, mc_amaf)
+        return fallback_analyzer("montecarlo", seed, mc_playouts, mc_amaf, mc_search)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -187,7 +190,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
                                 quiescence, tactics, playouts, playout_weight, playout_policy), reuse=reuse)
     model = with_search(neural, cfg)
-    analyzer = BySizeAnalyzer({bundle.board_size: model}, fallback_analyzer(fallback, seed, mc_playouts, mc_amaf))
+    analyzer = BySizeAnalyzer({bundle.board_size: model}, fallback_analyzer(fallback, seed, mc_playouts, mc_amaf, mc_search))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -198,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
-                             args.fallback, args.mc_playouts, args.mc_amaf)
+                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

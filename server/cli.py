@@ -50,10 +50,12 @@ def add_parser(subparsers) -> None:
                    help="tree-search visits per position (engine/search.py; default 1: the network alone, "
                         "the most positions per second)")
     p.add_argument("--fallback", choices=("montecarlo", "random"), default=d.fallback,
-                   help="who plays the board sizes the network was not trained on: flat Monte Carlo over the rules "
+                   help="who plays the board sizes the network was not trained on: Monte Carlo over the rules "
                         f"or the random player (default: {d.fallback})")
     p.add_argument("--mc-playouts", type=int, default=d.mc_playouts,
                    help=f"random playouts per move of the Monte Carlo fallback (default {d.mc_playouts})")
+    p.add_argument("--mc-search", choices=("tree", "flat"), default=d.mc_search,
+                   help=f"the Monte Carlo fallback's search: a tree with RAVE or flat (default {d.mc_search})")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -83,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
                             max_hold_ms=None if args.max_hold_ms < 0 else args.max_hold_ms, request_timeout_s=args.timeout, max_concurrency=args.max_concurrency,
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
                             branches=args.branches, symmetries=args.symmetries, visits=args.visits,
-                            threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts)
+                            threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts,
+                            mc_search=args.mc_search)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -32,5 +32,5 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
                           symmetries=settings.symmetries)
     model = with_search(neural, search_config(bundle.manifest.get("player", {}), settings.visits))
-    fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts)
+    fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts, search=settings.mc_search)
     return BySizeAnalyzer({bundle.board_size: model}, fallback), bundle.manifest

@@ -1,4 +1,5 @@
-"""The flat Monte Carlo player (engine/mc_player.py): the fallback on board sizes without a network."""
+"""The Monte Carlo player (engine/mc_player.py): the fallback on board sizes without a network. Its
+flat search is tested here, its tree search in tests/test_mc_tree.py; the pass rules are the default's."""
 
 import time
 
@@ -22,9 +23,11 @@ def play_out(black, white, size: int = 9, komi: float = 7.0) -> Game:
     return game
 
 
+@pytest.mark.parametrize("search", ["flat", "tree"])
 @pytest.mark.parametrize("mc_color", [BLACK, WHITE])
-def test_it_beats_the_random_player_by_a_wide_margin(mc_color):
-    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300, amaf=0.0))  # the halving alone: AMAF is tested below
+def test_it_beats_the_random_player_by_a_wide_margin(mc_color, search):
+    # flat: the halving alone (AMAF is tested below)
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300, amaf=0.0, search=search))
     rnd = RandomPlayer(seed=5)
     game = play_out(*((mc, rnd) if mc_color == BLACK else (rnd, mc)))
     margin = game.score() * (1 if mc_color == BLACK else -1)  # Tromp-Taylor, komi included
@@ -35,7 +38,7 @@ def test_the_analysis_is_its_playouts_and_lists_the_move_played_first():
     game = Game(9, 7.0)
     for move in ((4, 4), (2, 6), (6, 2)):
         game.play(move, game.to_play)
-    cfg = MonteCarloConfig(playouts=400)
+    cfg = MonteCarloConfig(playouts=400, search="flat")
     a = MonteCarloPlayer(cfg).analyze(game, WHITE)
     points = candidates(game.position, WHITE)
     assert len(points) == 78 and a.visits[-1] == 0
@@ -53,7 +56,7 @@ def test_the_analysis_is_its_playouts_and_lists_the_move_played_first():
 
 def test_a_deadline_stops_it_after_the_first_round():
     game = Game(9, 7.0)
-    cfg = MonteCarloConfig(playouts=2 * 7 * 81 * 10)  # half of it AMAF playouts, the default
+    cfg = MonteCarloConfig(playouts=2 * 7 * 81 * 10, search="flat")  # half of it AMAF playouts, the default
     started = time.monotonic()
     a = MonteCarloPlayer(cfg).analyze(game, BLACK, deadline=started)
     # no AMAF playout (past the deadline), then round 1 of 7 of the halving: 10 playouts for each of the
@@ -72,8 +75,9 @@ def settled_game(to_play: int) -> Game:
     return game
 
 
-def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_when_it_loses():
-    mc = MonteCarloPlayer(MonteCarloConfig(playouts=200))
+@pytest.mark.parametrize("search", ["flat", "tree"])
+def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_when_it_loses(search):
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=200, search=search))
     winner = settled_game(WHITE)
     winner.play(PASS, WHITE)
     assert mc.genmove(winner, BLACK) is PASS
@@ -82,8 +86,11 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     loser.play(PASS, BLACK)
     a = mc.analyze(loser, WHITE)
     assert a.move_winrates[-1] == 0.0  # passing loses the count
-    # so it plays on, unless every move lost every playout too (then ending it changes nothing)
-    assert a.move is not PASS or np.nanmax(a.move_winrates[:-1]) == 0.0
+    # so it plays on, unless its best move lost every playout too (then ending it changes nothing); flat:
+    # every move, the halving's finalists and the others; tree: its best is the most visited move (a move
+    # tried a few times can show a win or two by chance)
+    best = np.nanmax(a.move_winrates[:-1]) if search == "flat" else a.move_winrates[np.argmax(a.visits[:-1])]
+    assert a.move is not PASS or best == 0.0
 
 
 def test_it_never_fills_its_own_true_eye_and_passes_when_nothing_else_is_left():
@@ -130,12 +137,14 @@ def test_gtp_player_montecarlo_plays_any_size():
     game = Game(7, 7.0)
     move = player.genmove(game, BLACK)
     assert player.name == "montecarlo" and game.position.is_legal(move) and move is not PASS
+    assert player.cfg.search == "tree" and player.cfg.playouts == 100  # the tree by default; --mc-search flat
+    assert make_player("montecarlo", 1, mc_playouts=100, mc_search="flat").cfg.search == "flat"
 
 
 def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_the_budget():
     game = Game(7, 7.0)
     game.play((3, 3), BLACK)
-    mc = MonteCarloPlayer(MonteCarloConfig(playouts=600, amaf=0.5))
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=600, amaf=0.5, search="flat"))
     wins, margins, count = mc._amaf(game.position, WHITE, game.komi, 40)
     # each playout fills the board: every empty point is played by someone, so White first in ~half of them
     # (the occupied D4 only when its stone is captured and White plays there before Black does again)

@@ -86,6 +86,7 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     v = neural.get("/version").json()
     assert v["player_9x9"] == "videoworld" and v["manifest"]["board_size"] == 9
     assert v["batching"] == {"max_batch": 16, "max_wait_ms": 20.0, "max_hold_ms": 100.0, "workers": 2}  # defaults but the wait
+    assert v["fallback"] == {"player": "montecarlo", "mc_playouts": 1500, "mc_search": "tree"}  # the defaults
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
     assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)
@@ -152,7 +153,7 @@ def test_analyze_returns_the_ownership_map_from_the_askers_side(rnd):
 
 def test_other_board_sizes_are_answered_by_the_monte_carlo_fallback(neural):
     out = neural.post("/v1/analyze", json={"board_size": 13, "moves": [["B", "G7"]]}).json()
-    # the network plays 9x9 only: 13x13 gets flat Monte Carlo over the rules, with its playouts' winrates
+    # the network plays 9x9 only: 13x13 gets Monte Carlo over the rules (a tree search), with its playouts' winrates
     assert out["player"] == "montecarlo" and 0.0 <= out["winrate"] <= 1.0 and out["z_codes"] == []
     assert out["top_moves"] and all(0.0 <= m["winrate"] <= 1.0 for m in out["top_moves"])
     assert out["move"] != "G7" and out["move"] == out["top_moves"][0]["move"]
@@ -481,9 +482,11 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     from conftest import REPO
 
     proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--symmetries", "4", "--workers", "3",
-                         "--max-batch", "12", "--max-hold-ms", "-1", "--visits", "3"])
+                         "--max-batch", "12", "--max-hold-ms", "-1", "--visits", "3", "--mc-search", "flat",
+                         "--mc-playouts", "200"])
     try:
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
+        assert version["fallback"] == {"player": "montecarlo", "mc_playouts": 200, "mc_search": "flat"}
         assert version["branches"] == 2 and version["symmetries"] == 4 and version["player_9x9"] != "random"
         assert version["visits"] == 3 and version["player_9x9"].endswith("-v3")  # the search around the network
         assert version["batching"] == {"max_batch": 12, "max_wait_ms": 5.0, "max_hold_ms": None, "workers": 3}
@@ -501,3 +504,6 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
                           "--visits", "0"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "visits" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                          "--mc-search", "uct"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--mc-search" in bad.stderr
