@@ -155,7 +155,7 @@ class MonteCarloPlayer:
         and the principal variation from each move tried."""
         if self.cfg.tree.quiet_edges:
             points = quiet_edge_moves(position.stones, position.size, points)
-        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed)
+        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, self.cfg.tactical)
         search.run(self.cfg.playouts, deadline)
         root = search.root
         tried = root.n > 0

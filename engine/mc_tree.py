@@ -118,8 +118,9 @@ class TreeSearch:
     """One move's search from ``position`` with ``colour`` to move over the root moves ``points``."""
 
     def __init__(self, position: Position, colour: int, komi: float, points: list[int], cfg: TreeConfig,
-                 seed: int = 0) -> None:
+                 seed: int = 0, tactical: bool = False) -> None:
         self.position, self.colour, self.komi, self.cfg = position, colour, komi, cfg
+        self.tactical = tactical  # the playouts' capture / escape rules (engine/playout.py)
         self.size = position.size
         self.rng = random.Random(position.hash ^ (seed * 7919 + 3))
         self.root = Node(colour, points, self.size * self.size, cfg.rave_prior)
@@ -137,7 +138,7 @@ class TreeSearch:
 
     def _simulate(self) -> None:
         size = self.size
-        board = Playout(self.position.stones, size, self.colour, self.rng, False, self.last)
+        board = Playout(self.position.stones, size, self.colour, self.rng, self.tactical, self.last)
         path: list[tuple[Node, int]] = []  # (node, index of the move taken there)
         played: list[int] = []  # every point of the simulation in order (-1: a pass), tree moves first
         colours: list[int] = []

@@ -102,3 +102,21 @@ def test_bad_tree_settings_are_refused():
         MonteCarloConfig(search="uct")
     with pytest.raises(ValueError):
         TreeConfig(margin_weight=0.7)
+
+
+def test_the_tactical_setting_reaches_the_tree_playouts(monkeypatch):
+    import engine.mc_tree as mc_tree
+
+    seen = []
+
+    class Recording(Playout):
+        def __init__(self, *args, **kwargs):
+            seen.append(args[4])  # (stones, size, to_play, rng, tactical, last)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(mc_tree, "Playout", Recording)
+    game = Game(7, 7.0)
+    for tactical in (True, False):
+        seen.clear()
+        MonteCarloPlayer(MonteCarloConfig(playouts=20, search="tree", tactical=tactical)).analyze(game, BLACK)
+        assert seen == [tactical] * 20
