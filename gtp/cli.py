@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"9x9): Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
     p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
                    help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
-                        f"(default {MonteCarloConfig.playouts}; ~2 s a move on 13x13, ~4 s on 19x19 here)")
+                        f"(default {MonteCarloConfig.playouts}; ~3 s a move on 13x13, ~7 s on 19x19 here)")
     p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
                    help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
                         f"position itself, with --mc-search flat (default {MonteCarloConfig.amaf}; 0: plain flat Monte Carlo)")
