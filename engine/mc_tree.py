@@ -61,13 +61,21 @@ def quiet_edge_moves(stones: bytes | bytearray, size: int, points: list[int], re
     distance ``reach`` (all of ``points`` if that would leave none; boards under 7x7 are left alone)."""
     if size < 7:
         return list(points)
-    occupied = [p for p in range(size * size) if stones[p] != EMPTY]
-    kept = []
-    for p in points:
-        r, c = divmod(p, size)
-        if min(r, c, size - 1 - r, size - 1 - c) >= 2 or any(
-                abs(r - q // size) + abs(c - q % size) <= reach for q in occupied):
-            kept.append(p)
+    r, c = np.divmod(np.asarray(points, dtype=np.int64), size)
+    low = np.minimum(np.minimum(r, c), np.minimum(size - 1 - r, size - 1 - c)) < 2
+    if not low.any():
+        return list(points)
+    # (N, N) bool: within ``reach`` steps of a stone, grown one step at a time (a diamond: Manhattan distance)
+    near = np.frombuffer(bytes(stones), dtype=np.uint8).reshape(size, size) != EMPTY
+    for _ in range(reach):
+        grown = near.copy()
+        grown[1:] |= near[:-1]
+        grown[:-1] |= near[1:]
+        grown[:, 1:] |= near[:, :-1]
+        grown[:, :-1] |= near[:, 1:]
+        near = grown
+    keep = ~low | near[r, c]
+    kept = [p for p, k in zip(points, keep) if k]
     return kept or list(points)
 
 
@@ -75,8 +83,8 @@ class Node:
     """The statistics of one position's moves, from the view of ``colour``, the side to move there.
     Arrays are (K,) over ``points``, the node's candidate moves (flat indices)."""
 
-    __slots__ = ("colour", "points", "slot", "n", "value", "wins", "margin", "rave_n", "rave_value", "alive",
-                 "children", "total")
+    __slots__ = ("colour", "points", "slot", "n", "value", "wins", "rave_n", "rave_value", "alive", "children",
+                 "total")
 
     def __init__(self, colour: int, points: list[int], area: int, prior: float) -> None:
         self.colour = colour
@@ -84,7 +92,7 @@ class Node:
         self.slot = np.full(area, -1, dtype=np.int64)  # flat point -> index in points (-1: not a move here)
         self.slot[self.points] = np.arange(len(points))
         k = len(points)
-        self.n, self.value, self.wins, self.margin = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)
+        self.n, self.value, self.wins = np.zeros(k), np.zeros(k), np.zeros(k)  # visits, summed value, summed wins
         self.rave_n, self.rave_value = np.full(k, prior), np.full(k, 0.5 * prior)
         self.alive = np.ones(k, dtype=bool)  # False once the move proved illegal here (ko, suicide)
         self.children: dict[int, Node] = {}
@@ -166,7 +174,7 @@ class TreeSearch:
         black_value = (1.0 - self.cfg.margin_weight) * win_value(score, BLACK) + self.cfg.margin_weight * (
             0.5 + 0.5 * math.tanh(score / (0.1 * size * size)))
         black_win = win_value(score, BLACK)
-        self._backup(path, np.asarray(played), np.asarray(colours), black_value, black_win, score)
+        self._backup(path, np.asarray(played), np.asarray(colours), black_value, black_win)
 
     def _moves(self, board: Playout) -> list[int]:
         """A new node's moves: the empty points that are not its mover's own eye, by the edge rule."""
@@ -174,14 +182,13 @@ class TreeSearch:
         return quiet_edge_moves(board.board, self.size, points) if self.cfg.quiet_edges else points
 
     def _backup(self, path: list[tuple[Node, int]], played: np.ndarray, colours: np.ndarray, black_value: float,
-                black_win: float, score: float) -> None:
+                black_win: float) -> None:
         for depth, (node, i) in enumerate(path):
             mine = node.colour == BLACK
             value = black_value if mine else 1.0 - black_value
             node.n[i] += 1
             node.value[i] += value
             node.wins[i] += black_win if mine else 1.0 - black_win
-            node.margin[i] += score if mine else -score
             node.total += 1
             # RAVE: the points this node's mover played first from here on, each as if it were the move
             rest, who = played[depth:], colours[depth:]
