@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,3 +27,15 @@ def tiny_bundle(tmp_path_factory) -> Path:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     return train_tiny(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture
+def all_cores():
+    """torch on every core for one compute-bound test, then back to what it was (the tiny bundle's
+    fixture leaves the process on one thread; CI runs nothing beside the suite)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    yield
+    torch.set_num_threads(threads)

@@ -23,15 +23,28 @@ def play_out(black, white, size: int = 9, komi: float = 7.0) -> Game:
     return game
 
 
-@pytest.mark.parametrize("search", ["flat", "tree"])
-@pytest.mark.parametrize("mc_color", [BLACK, WHITE])
-def test_it_beats_the_random_player_by_a_wide_margin(mc_color, search):
-    # flat: the halving alone (AMAF is tested below)
+def margin_against_random(case: tuple[str, int]) -> tuple[float, str, int]:
+    """One game of the Monte Carlo player (``search``, 300 playouts a move; flat: the halving alone, AMAF
+    is tested below) against the random player, the Monte Carlo player as ``mc_color``: its margin
+    (Tromp-Taylor, komi included), the result and the moves played."""
+    search, mc_color = case
     mc = MonteCarloPlayer(MonteCarloConfig(playouts=300, amaf=0.0, search=search))
     rnd = RandomPlayer(seed=5)
     game = play_out(*((mc, rnd) if mc_color == BLACK else (rnd, mc)))
-    margin = game.score() * (1 if mc_color == BLACK else -1)  # Tromp-Taylor, komi included
-    assert margin >= 30, (game.result(), game.move_number)
+    return game.score() * (1 if mc_color == BLACK else -1), game.result(), game.move_number
+
+
+def test_it_beats_the_random_player_by_a_wide_margin():
+    """Both searches, both colours: four games, two processes at a time (pure Python: threads would
+    share one core)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    cases = [(search, color) for search in ("flat", "tree") for color in (BLACK, WHITE)]
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = dict(zip(cases, pool.map(margin_against_random, cases)))
+    for case, (margin, result, moves) in results.items():
+        assert margin >= 30, (case, result, moves)
 
 
 def test_the_analysis_is_its_playouts_and_lists_the_move_played_first():

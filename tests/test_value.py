@@ -248,7 +248,7 @@ SHIPPED = REPO / "weights" / "9x9"
 
 
 @pytest.mark.skipif(not (SHIPPED / "value.safetensors").exists(), reason="the shipped bundle has no value model")
-def test_shipped_value_model_beats_the_base_rate_on_held_out_games():
+def test_shipped_value_model_beats_the_base_rate_on_held_out_games(all_cores):
     """On every position from move 40 on of every validation game (never trained on), the shipped
     value model's Brier score is well below the constant prediction's (measured when it shipped:
     0.137 against 0.215 on the 8,791 such positions of the 351 val games at commit 912c658)."""
@@ -256,7 +256,6 @@ def test_shipped_value_model_beats_the_base_rate_on_held_out_games():
     from models.train.value_stage import every_position, game_results, predict
     from render.frame import RenderConfig
 
-    torch.set_num_threads(1)
     b = load_bundle(SHIPPED)
     videos, scores = game_results(str(REPO / "data"), "val", 9, ("katago9", "gnugo9"))
     boards, y, t = every_position(videos, scores)
