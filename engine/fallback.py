@@ -1,8 +1,8 @@
 """The player for board sizes the shipped network was not trained on (it plays 9x9 only).
 
 ``montecarlo`` (the default): Monte Carlo over the rules (engine/mc_player.py; a tree search with
-RAVE by default, or flat), far better than random and a few seconds a move on 19x19. ``random``: the random player, instant, for
-tests and throughput measurements. GTP (``--fallback``) and REST (``Settings.fallback``) share it.
+RAVE by default, or flat), far better than random and a few seconds a move on 19x19. ``random``:
+the random player, instant, for tests and throughput measurements. GTP (``--fallback``) and REST (``Settings.fallback``) share it.
 """
 
 from __future__ import annotations
