@@ -2,7 +2,8 @@
 
 ``montecarlo`` (the default): Monte Carlo over the rules (engine/mc_player.py; a tree search with
 RAVE by default, or flat), far better than random and a few seconds a move on 19x19. ``random``:
-the random player, instant, for tests and throughput measurements. GTP (``--fallback``) and REST (``Settings.fallback``) share it.
+the random player, instant, for tests and throughput measurements. GTP (``--fallback``) and REST
+(``Settings.fallback``) share it.
 """
 
 from __future__ import annotations
