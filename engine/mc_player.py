@@ -48,7 +48,7 @@ from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
 from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
 from engine.game import Game, win_value
-from engine.mc_tree import TreeConfig, TreeSearch, principal_variation, quiet_edge_moves
+from engine.mc_tree import TreeConfig, TreeSearch, principal_variation
 from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 from engine.playout import Playout
 
@@ -153,8 +153,6 @@ class MonteCarloPlayer:
         """Tree search over ``points`` (less the quiet edge moves); fills ``visits`` and ``means`` (the
         mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
         and the principal variation from each move tried."""
-        if self.cfg.tree.quiet_edges:
-            points = quiet_edge_moves(position.stones, position.size, points)
         search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, self.cfg.tactical)
         search.run(self.cfg.playouts, deadline)
         root = search.root

@@ -123,7 +123,8 @@ def principal_variation(node: Node, i: int, limit: int = 20) -> list[int]:
 
 
 class TreeSearch:
-    """One move's search from ``position`` with ``colour`` to move over the root moves ``points``."""
+    """One move's search from ``position`` with ``colour`` to move over the root moves ``points`` (less
+    the quiet edge moves, as at every node, when ``cfg.quiet_edges``)."""
 
     def __init__(self, position: Position, colour: int, komi: float, points: list[int], cfg: TreeConfig,
                  seed: int = 0, tactical: bool = False) -> None:
@@ -131,7 +132,7 @@ class TreeSearch:
         self.tactical = tactical  # the playouts' capture / escape rules (engine/playout.py)
         self.size = position.size
         self.rng = random.Random(position.hash ^ (seed * 7919 + 3))
-        self.root = Node(colour, points, self.size * self.size, cfg.rave_prior)
+        self.root = Node(colour, self._edge_rule(position.stones, points), self.size * self.size, cfg.rave_prior)
         self.last = last_point(position, colour)
 
     def run(self, simulations: int, deadline: Optional[float] = None) -> int:
@@ -171,15 +172,17 @@ class TreeSearch:
             colours.append(board.colour)
             played.append(board.step())
         score = final_score(board.board, size, self.komi)
-        black_value = (1.0 - self.cfg.margin_weight) * win_value(score, BLACK) + self.cfg.margin_weight * (
-            0.5 + 0.5 * math.tanh(score / (0.1 * size * size)))
         black_win = win_value(score, BLACK)
+        black_value = (1.0 - self.cfg.margin_weight) * black_win + self.cfg.margin_weight * (
+            0.5 + 0.5 * math.tanh(score / (0.1 * size * size)))
         self._backup(path, np.asarray(played), np.asarray(colours), black_value, black_win)
 
     def _moves(self, board: Playout) -> list[int]:
         """A new node's moves: the empty points that are not its mover's own eye, by the edge rule."""
-        points = sorted(p for p in board.empties if not board._own_eye(p))
-        return quiet_edge_moves(board.board, self.size, points) if self.cfg.quiet_edges else points
+        return self._edge_rule(board.board, sorted(p for p in board.empties if not board._own_eye(p)))
+
+    def _edge_rule(self, stones: bytes | bytearray, points: list[int]) -> list[int]:
+        return quiet_edge_moves(stones, self.size, points) if self.cfg.quiet_edges else list(points)
 
     def _backup(self, path: list[tuple[Node, int]], played: np.ndarray, colours: np.ndarray, black_value: float,
                 black_win: float) -> None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import random
 import subprocess
-import threading
 import time
+from dataclasses import asdict, dataclass
 
 import pytest
 
@@ -94,11 +94,14 @@ def score_value(text: str) -> float:
     return sign * float(text[2:])
 
 
+@dataclass
 class Stats:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.moves = self.probes = self.probes_illegal = self.superko = 0
-        self.cleanup_games = 0
+    """One worker's counts (each worker process has its own)."""
+    moves: int = 0
+    probes: int = 0
+    probes_illegal: int = 0
+    superko: int = 0
+    cleanup_games: int = 0
 
 
 def probe_legality(gnugo: GtpPipe, ours: GtpEngine, rng: random.Random, stats: Stats) -> None:
@@ -111,10 +114,9 @@ def probe_legality(gnugo: GtpPipe, ours: GtpEngine, rng: random.Random, stats: S
             assert ok and text in ("0", "1"), text
             theirs, mine = text == "1", bool(mask[flat])
             assert theirs == mine, f"is_legal {color_name(color)} {vertex}: GNU Go {theirs}, ours {mine}\n{position}"
-            with stats.lock:
-                stats.probes += 1
-                stats.probes_illegal += not mine
-                stats.superko += not mine and _reason(ours, divmod(flat, 9), color) == "superko"
+            stats.probes += 1
+            stats.probes_illegal += not mine
+            stats.superko += not mine and _reason(ours, divmod(flat, 9), color) == "superko"
 
 
 def _reason(ours: GtpEngine, point, color: int) -> str:
@@ -163,9 +165,8 @@ def play_one_game(gnugo: GtpPipe, ours: GtpEngine, gnugo_color: int, rng: random
     assert ok, theirs
     mine = ask(ours, "final_score")[1]
     assert score_value(mine) == score_value(theirs), f"ours {mine}, GNU Go {theirs}\n{ours.game.position}"
-    with stats.lock:
-        stats.moves += n
-        stats.cleanup_games += 1
+    stats.moves += n
+    stats.cleanup_games += 1
 
 
 def _chains(ours: GtpEngine, color: str):
@@ -184,7 +185,7 @@ def worker(index: int, games: int) -> dict:
             play_one_game(gnugo, ours, WHITE if (done + index) % 2 else BLACK, rng, stats)
     finally:
         gnugo.close()
-    return {k: v for k, v in vars(stats).items() if k != "lock"}
+    return asdict(stats)
 
 
 @pytest.mark.slow

@@ -76,7 +76,7 @@ def test_the_tree_captures_a_big_group_in_atari_and_its_visits_are_its_simulatio
 def test_the_tree_grows_below_the_root_and_credits_rave_to_the_movers_points():
     game = Game(9, 7.0)
     points = candidates(game.position, BLACK)
-    search = TreeSearch(game.position, BLACK, 7.0, quiet_edge_moves(game.position.stones, 9, points), TreeConfig())
+    search = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig())  # the edge rule leaves the 5x5 centre
     assert search.run(400) == 400
     root = search.root
     assert root.total == 400 and root.n.sum() == 400 and len(root.points) == 25
