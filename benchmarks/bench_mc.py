@@ -1,12 +1,14 @@
-"""The Monte Carlo fallback's move time: flat (AMAF) against the tree search with RAVE, per board size.
+"""The Monte Carlo fallback's move time: flat (AMAF, Python) against the compiled tree search with RAVE.
 
-    .venv/bin/python benchmarks/bench_mc.py [--playouts 1500] [--out benchmarks/results/mc.json]
+    .venv/bin/python benchmarks/bench_mc.py [--flat-playouts 1500] [--tree-playouts 10000] [--out benchmarks/results/mc.json]
 
 Positions per size: the empty board and the positions after 20 and 60 moves of a game between two
-seeded random players. Each figure is one genmove's seconds (the searches are deterministic, so a
-run repeats the same work) and, as a ratio that holds across machines and load, that time over one
-light playout from the same position timed in the same process (the best of 20), so "x playout"
-is about how many playouts' worth of work a move costs. Prints a table and writes JSON.
+seeded random players. Per position: one light playout in Python (engine/playout.py) and compiled
+(engine/fastboard.py), each the best of 20, and their ratio; then one genmove's seconds of each
+search (deterministic, so a run repeats the same work) and, as a ratio that holds across machines
+and load, that time over the Python playout timed in the same process ("x playout": how many
+Python playouts' worth of time a move costs), and the tree's simulations a second. The kernels
+are compiled (or loaded from numba's cache) before any timing. Prints a table and writes JSON.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def stones(position) -> tuple[list, list]:
 
 
 def one_playout(game) -> float:
-    """Seconds of the fastest of 20 light playouts from ``game``'s position."""
+    """Seconds of the fastest of 20 light Python playouts from ``game``'s position."""
     import random
 
     from engine.playout import playout
@@ -57,33 +59,55 @@ def one_playout(game) -> float:
     return best
 
 
+def one_fast_playout(game) -> float:
+    """Seconds of the fastest of 20 compiled light playouts from ``game``'s position (board set-up included)."""
+    from engine.fastboard import fast_playout
+
+    best = float("inf")
+    for seed in range(20):
+        t = time.perf_counter()
+        fast_playout(game.position.stones, game.size, game.to_play, seed)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[9, 13, 19])
-    ap.add_argument("--playouts", type=int, default=1500)
+    ap.add_argument("--flat-playouts", type=int, default=1500)
+    ap.add_argument("--tree-playouts", type=int, default=10000)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mc.json"))
     args = ap.parse_args()
 
     from engine.mc_player import SEARCHES, MonteCarloConfig, MonteCarloPlayer
+    from engine.mc_tree import warm_up
 
+    warm_up()
+    budget = {"flat": args.flat_playouts, "tree": args.tree_playouts}
     rows = []
     for size in args.sizes:
         for game, upto in zip(positions(size), (0, 20, 60)):
-            reference = one_playout(game)
-            row = {"size": size, "after_moves": upto, "playout_ms": round(reference * 1e3, 3)}
+            reference, fast = one_playout(game), one_fast_playout(game)
+            row = {"size": size, "after_moves": upto, "playout_ms": round(reference * 1e3, 3),
+                   "compiled_playout_ms": round(fast * 1e3, 4), "compiled_speedup": round(reference / fast, 1)}
             for search in SEARCHES:
-                player = MonteCarloPlayer(MonteCarloConfig(playouts=args.playouts, search=search))
+                player = MonteCarloPlayer(MonteCarloConfig(playouts=budget[search], search=search))
                 t = time.perf_counter()
                 player.genmove(game, game.to_play)
                 seconds = time.perf_counter() - t
-                row[search] = {"seconds": round(seconds, 3), "x_playout": round(seconds / reference, 1)}
+                row[search] = {"playouts": budget[search], "seconds": round(seconds, 3),
+                               "x_playout": round(seconds / reference, 1),
+                               "per_second": round(budget[search] / seconds)}
             rows.append(row)
-    header = f"{'size':>4} {'moves':>5} {'playout ms':>10} " + " ".join(f"{s + ' s (x playout)':>22}" for s in SEARCHES)
-    print(header)
+    print(f"{'size':>4} {'moves':>5} {'playout ms':>10} {'compiled ms':>11} {'speed-up':>8} "
+          f"{'flat s (x playout)':>20} {'tree s (x playout, sims/s)':>30}")
     for r in rows:
-        cells = " ".join(f"{r[s]['seconds']:>10.2f} ({r[s]['x_playout']:>8.0f}) " for s in SEARCHES)
-        print(f"{r['size']:>4} {r['after_moves']:>5} {r['playout_ms']:>10.2f} {cells}")
-    out = {"playouts": args.playouts, "machine": platform.processor() or platform.machine(), "rows": rows,
+        f, t = r["flat"], r["tree"]
+        print(f"{r['size']:>4} {r['after_moves']:>5} {r['playout_ms']:>10.2f} {r['compiled_playout_ms']:>11.3f} "
+              f"{r['compiled_speedup']:>7.0f}x {f['seconds']:>8.2f} ({f['x_playout']:>8.0f}) "
+              f"{t['seconds']:>8.2f} ({t['x_playout']:>8.0f}, {t['per_second']:>7})")
+    out = {"flat_playouts": args.flat_playouts, "tree_playouts": args.tree_playouts,
+           "machine": platform.processor() or platform.machine(), "rows": rows,
            "command": "benchmarks/bench_mc.py", "when": time.strftime("%Y-%m-%d %H:%M")}
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
 

@@ -39,7 +39,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -57,7 +57,9 @@ SEARCHES = ("flat", "tree")
 
 @dataclass(frozen=True)
 class MonteCarloConfig:
-    playouts: int = 1500  # per move, in all (sequential halving spreads them)
+    # per move, in all: the tree's simulations (compiled: ~1 s a move on 9x9, ~1.5 s on 13x13, ~4 s on 19x19
+    # here), or the flat search's playouts (Python, ~10x the time a playout: give it ~1,500)
+    playouts: int = 10000
     tactical: bool = False  # playouts capture / escape atari first (2x slower a playout; engine/playout.py)
     seed: int = 0  # the same position and settings give the same move
     # share of the budget played out from the position itself for "all moves as first" (AMAF): each such
@@ -75,6 +77,9 @@ class MonteCarloConfig:
             raise ValueError(f"playouts must be >= 1, got {self.playouts}")
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {self.search!r}")
+        if self.tactical and self.search == "tree":
+            raise ValueError("the tree search's playouts are the compiled light ones (engine/fastboard.py); "
+                             "tactical playouts need search='flat'")
         if not 0.0 <= self.amaf < 1.0:
             raise ValueError(f"amaf must be a share in [0, 1), got {self.amaf}")
 
@@ -98,9 +103,13 @@ def pass_value(game: Game, color: int) -> Optional[float]:
 class MonteCarloPlayer:
     """A ``Player`` and analyzer (engine/analysis.py) choosing by Monte Carlo over the rules; see the module."""
 
-    def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo") -> None:
+    def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo",
+                 prior: Optional[Callable[[Game, int], Optional[np.ndarray]]] = None) -> None:
+        """``prior(game, color)``: a move distribution (N*N+1,) for the tree's root (progressive bias,
+        ``cfg.tree.prior_weight``), or None where it has none (another board size)."""
         self.cfg = cfg
         self.name = name
+        self.prior = prior
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze(game, color, cleanup, deadline).move
@@ -121,7 +130,8 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         if points and self.cfg.search == "tree":
-            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means)
+            prior = self.prior(game, color) if self.prior is not None and self.cfg.tree.prior_weight > 0 else None
+            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, prior)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits)
             for p in points:
@@ -149,11 +159,12 @@ class MonteCarloPlayer:
                         pvs=pvs)
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
-              visits: np.ndarray, means: np.ndarray) -> tuple[int, dict[int, list[int]]]:
+              visits: np.ndarray, means: np.ndarray, prior: Optional[np.ndarray] = None
+              ) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves); fills ``visits`` and ``means`` (the
         mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
         and the principal variation from each move tried."""
-        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, self.cfg.tactical)
+        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior)
         search.run(self.cfg.playouts, deadline)
         root = search.root
         tried = root.n > 0

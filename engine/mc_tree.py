@@ -1,13 +1,14 @@
-"""Monte Carlo tree search with RAVE over the rules: the fallback player's search (engine/mc_player.py).
+"""Monte Carlo tree search with RAVE over the rules, compiled: the fallback player's search (engine/mc_player.py).
 
 The flat player gives every root move its own random playouts and so never sees the opponent's
 best answer: a move that works only if the opponent errs looks as good as a sound one. A tree
 (UCT, Kocsis and Szepesvari 2006) grows where the playouts go: each simulation walks down the
 tree choosing at every node the move with the best estimate, adds one node, plays the rest out at
-random (engine/playout.py, the dead-stone count's light policy) and credits the result to every
-node it passed. Estimates blend the node's own results with "all moves as first" (RAVE, Gelly and
-Silver 2011): a move's results in every simulation where the node's mover played that point later
-on, not just first; the blend leans on RAVE while a move has few visits (beta = sqrt(k / (3n + k))).
+random (engine/fastboard.py, the dead-stone count's light policy, compiled) and credits the result
+to every node it passed. Estimates blend the node's own results with "all moves as first" (RAVE,
+Gelly and Silver 2011): a move's results in every simulation where the node's mover played that
+point later on, not just first; the blend leans on RAVE while a move has few visits
+(beta = sqrt(k / (3n + k))).
 
 A simulation's value for Black is mostly the win (1, 1/2, 0) and a little the area margin
 (``margin_weight`` of 1/2 + tanh(margin / (N*N/10)) / 2), so among moves that all win or all lose
@@ -18,27 +19,35 @@ empty-area edge rule below); below the root, the empty points that are not the m
 (the playouts' test), tried for legality under simple ko when first chosen (an illegal one drops
 out). Passing is not a tree move: the player decides it at the root (engine/mc_player.py).
 
-Edge rule (``quiet_edge_moves``): a move on the first or second line with no stone within
-Manhattan distance 3 is left out while other moves remain. In an empty corner or side such a
-move takes almost nothing and the light playouts cannot tell (they fill the board at random, so
-low moves look as safe as any); a human teacher's first rule is the same.
+Edge rule (``quiet_edges``): a move on the first or second line with no stone within Manhattan
+distance 3 is left out while other moves remain. In an empty corner or side such a move takes
+almost nothing and the light playouts cannot tell (they fill the board at random, so low moves
+look as safe as any); a human teacher's first rule is the same.
+
+Why compiled: the Python tree of session 29 ran ~500-1,000 simulations a second on 9x9; the whole
+simulation here (the walk down, the playout, the count, the RAVE backup) is one numba function and
+runs tens of thousands (benchmarks/bench_mc.py). The tree lives in (M, A) arrays (M nodes, A = N*N
+points), allocated zeroed (the pages of nodes never made cost no memory) and filled as nodes are
+made; a node is made on its move's second visit, so M bounds the tree, not the simulations.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
+from numba import njit
 
 from engine.board import Position
-from engine.coords import BLACK, EMPTY
-from engine.deadstones import final_score, last_point
-from engine.game import win_value
-from engine.playout import Playout
+from engine.deadstones import last_point
+from engine.fastboard import (COLOUR, NE, STAMP, FastBoard, area_score, copy_board, new_rng, over, own_eye, play_legal,
+                              step)
+
+TREE_BYTES = 256 << 20  # address space for a search's node arrays; only the nodes made are touched
 
 
 @dataclass(frozen=True)
@@ -48,157 +57,279 @@ class TreeConfig:
     rave_prior: float = 1.0  # virtual RAVE results of 1/2 per move: an unseen point is neither good nor bad
     margin_weight: float = 0.05  # share of a simulation's value from the area margin (the rest: the win)
     quiet_edges: bool = True  # the edge rule (module docstring) at every node, the root included
+    # the root's prior term, PUCT's (AlphaGo): + prior_weight * P(move) * sqrt(N + 1) / (n + 1), P a move
+    # distribution given to the search (the network's: models/steered_mc.py), N the root's visits; it holds
+    # a move the prior likes until its own results (n visits) outweigh it; 0: off
+    prior_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.rave_equivalence <= 0 or self.exploration < 0 or self.rave_prior <= 0:
+        if self.rave_equivalence <= 0 or self.exploration < 0 or self.rave_prior <= 0 or self.prior_weight < 0:
             raise ValueError(f"bad tree settings: {self}")
         if not 0.0 <= self.margin_weight < 0.5:
             raise ValueError(f"margin_weight must be in [0, 0.5), got {self.margin_weight}")
 
 
-def quiet_edge_moves(stones: bytes | bytearray, size: int, points: list[int], reach: int = 3) -> list[int]:
-    """``points`` without those on the first or second line that have no stone within Manhattan
-    distance ``reach`` (all of ``points`` if that would leave none; boards under 7x7 are left alone)."""
-    if size < 7:
-        return list(points)
-    r, c = np.divmod(np.asarray(points, dtype=np.int64), size)
+@lru_cache(maxsize=None)
+def low_lines(size: int) -> np.ndarray:
+    """(A,) bool: the first and second lines (none under 7x7, where the edge rule does not apply)."""
+    r, c = np.divmod(np.arange(size * size), size)
     low = np.minimum(np.minimum(r, c), np.minimum(size - 1 - r, size - 1 - c)) < 2
-    if not low.any():
-        return list(points)
-    # (N, N) bool: within ``reach`` steps of a stone, grown one step at a time (a diamond: Manhattan distance)
-    near = np.frombuffer(bytes(stones), dtype=np.uint8).reshape(size, size) != EMPTY
-    for _ in range(reach):
+    return low & (size >= 7)
+
+
+@njit(cache=True)
+def edge_rule(board, nbr, low, moves):
+    """Clears in ``moves`` (A,) bool the low points with no stone within Manhattan distance 3, unless
+    that would clear them all."""
+    a = board.shape[0]
+    near = board != 0
+    for _ in range(3):  # grow one step at a time: a diamond
         grown = near.copy()
-        grown[1:] |= near[:-1]
-        grown[:-1] |= near[1:]
-        grown[:, 1:] |= near[:, :-1]
-        grown[:, :-1] |= near[:, 1:]
+        for p in range(a):
+            if near[p]:
+                for k in range(4):
+                    q = nbr[p, k]
+                    if q < 0:
+                        break
+                    grown[q] = True
         near = grown
-    keep = ~low | near[r, c]
-    kept = [p for p, k in zip(points, keep) if k]
-    return kept or list(points)
+    keep_any = False
+    for p in range(a):
+        if moves[p] and (not low[p] or near[p]):
+            keep_any = True
+            break
+    if keep_any:
+        for p in range(a):
+            if moves[p] and low[p] and not near[p]:
+                moves[p] = False
 
 
-class Node:
-    """The statistics of one position's moves, from the view of ``colour``, the side to move there.
-    Arrays are (K,) over ``points``, the node's candidate moves (flat indices)."""
-
-    __slots__ = ("colour", "points", "slot", "n", "value", "wins", "rave_n", "rave_value", "alive", "children",
-                 "total")
-
-    def __init__(self, colour: int, points: list[int], area: int, prior: float) -> None:
-        self.colour = colour
-        self.points = np.asarray(points, dtype=np.int64)
-        self.slot = np.full(area, -1, dtype=np.int64)  # flat point -> index in points (-1: not a move here)
-        self.slot[self.points] = np.arange(len(points))
-        k = len(points)
-        self.n, self.value, self.wins = np.zeros(k), np.zeros(k), np.zeros(k)  # visits, summed value, summed wins
-        self.rave_n, self.rave_value = np.full(k, prior), np.full(k, 0.5 * prior)
-        self.alive = np.ones(k, dtype=bool)  # False once the move proved illegal here (ko, suicide)
-        self.children: dict[int, Node] = {}
-        self.total = 0
-
-    def select(self, cfg: TreeConfig) -> int:
-        """The index of the move to try next (-1: none left)."""
-        if not self.alive.any():
-            return -1
-        n = self.n
-        q = self.value / np.maximum(n, 1.0)
-        rave = self.rave_value / self.rave_n
-        beta = np.sqrt(cfg.rave_equivalence / (3.0 * n + cfg.rave_equivalence))
-        score = (1.0 - beta) * q + beta * rave + cfg.exploration * np.sqrt(math.log(self.total + 1.0) / (n + 1.0))
-        score[~self.alive] = -np.inf
-        return int(np.argmax(score))
+def quiet_edge_moves(stones: bytes | bytearray, size: int, points: list[int]) -> list[int]:
+    """``points`` without those on the first or second line that have no stone within Manhattan
+    distance 3 (all of ``points`` if that would leave none; boards under 7x7 are left alone)."""
+    fb = FastBoard(size).setup(stones, 1)
+    moves = np.zeros(size * size, np.bool_)
+    moves[np.asarray(points, dtype=np.int64)] = True
+    edge_rule(fb.board, fb.nbr, low_lines(size), moves)
+    return [p for p in points if moves[p]]
 
 
-def principal_variation(node: Node, i: int, limit: int = 20) -> list[int]:
+@njit(cache=True)
+def _new_node(m, colour, moves, t_colour, t_cand, t_alive, t_rn, t_rv, rave_prior):
+    t_colour[m] = colour
+    t_cand[m] = moves
+    t_alive[m] = moves
+    t_rn[m] = rave_prior
+    t_rv[m] = 0.5 * rave_prior
+
+
+@njit(cache=True)
+def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bias):
+    """The point to try next at node ``m`` (-1: none left); at the root ``bias`` (A,) adds its prior term."""
+    best, best_score = -1, -np.inf
+    log_total = math.log(t_total[m] + 1.0)
+    sqrt_total = math.sqrt(t_total[m] + 1.0)
+    for p in range(t_alive.shape[1]):
+        if not t_alive[m, p]:
+            continue
+        n = t_n[m, p]
+        q = t_value[m, p] / n if n > 0 else 0.0
+        beta = math.sqrt(k_rave / (3.0 * n + k_rave))
+        score = (1.0 - beta) * q + beta * t_rv[m, p] / t_rn[m, p] + c_explore * math.sqrt(log_total / (n + 1.0))
+        if m == 0:
+            score += bias[p] * sqrt_total / (n + 1.0)
+        if score > best_score:
+            best, best_score = p, score
+    return best
+
+
+@njit(cache=True)
+def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low,
+              nbr, diag, ndiag, root, work, path_node, path_move, played, pcol,
+              t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv, t_child, meta):
+    """One simulation from the root board ``root`` on the scratch board ``work`` (tuples of the board
+    arrays, engine/fastboard.py); grows the tree by at most one node and backs the result up."""
+    board, head, nxt, csize, plib, empties, slot, mark, st = work
+    copy_board(root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[8],
+               board, head, nxt, csize, plib, empties, slot, st)
+    a = board.shape[0]
+    node, plen, nplayed = 0, 0, 0
+    while True:
+        p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bias)
+        while p >= 0 and not play_legal(p, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+            t_alive[node, p] = False  # occupied or illegal on this board: never again from here
+            p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bias)
+        if p < 0:
+            break  # nothing to play in the tree: the playout decides (it may pass)
+        path_node[plen], path_move[plen] = node, p
+        plen += 1
+        played[nplayed], pcol[nplayed] = p, t_colour[node]
+        nplayed += 1
+        child = t_child[node, p] - 1  # stored +1: zero-filled arrays mean "no child"
+        if child < 0:
+            if t_n[node, p] >= 1 and meta[0] < t_colour.shape[0]:  # expand on the second visit
+                m = meta[0]
+                meta[0] += 1
+                colour = st[COLOUR]
+                moves = np.zeros(a, np.bool_)
+                for j in range(st[NE]):  # the empty points
+                    q = empties[j]
+                    if not own_eye(q, colour, board, nbr, diag, ndiag):
+                        moves[q] = True
+                if quiet:
+                    edge_rule(board, nbr, low, moves)
+                _new_node(m, colour, moves, t_colour, t_cand, t_alive, t_rn, t_rv, rave_prior)
+                t_child[node, p] = m + 1
+            break
+        node = child
+    while not over(st, a):
+        pcol[nplayed] = st[COLOUR]
+        played[nplayed] = step(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
+        nplayed += 1
+    score = area_score(board, nbr, komi)
+    black_win = 0.5 if score == 0 else (1.0 if score > 0 else 0.0)
+    black_value = (1.0 - margin_weight) * black_win + margin_weight * (0.5 + 0.5 * math.tanh(score / (0.1 * a)))
+    for d in range(plen):
+        m, p = path_node[d], path_move[d]
+        mine = t_colour[m] == 1
+        value = black_value if mine else 1.0 - black_value
+        t_n[m, p] += 1.0
+        t_value[m, p] += value
+        t_wins[m, p] += black_win if mine else 1.0 - black_win
+        t_total[m] += 1
+        # RAVE: the points this node's mover played first from here on, each as if it were the move
+        st[STAMP] += 1  # a fresh mark for "seen in this tail"
+        stamp = st[STAMP]
+        for t in range(d, nplayed):
+            q = played[t]
+            if q < 0 or mark[q] == stamp:
+                continue
+            mark[q] = stamp
+            if pcol[t] == t_colour[m]:
+                t_rn[m, q] += 1.0
+                t_rv[m, q] += value
+
+
+@njit(cache=True)
+def _run(count, rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, nbr, diag, ndiag, root, work,
+         path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv,
+         t_child, meta):
+    for _ in range(count):
+        _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, nbr, diag, ndiag, root, work,
+                  path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins,
+                  t_rn, t_rv, t_child, meta)
+
+
+class NodeView:
+    """One node's statistics, over its candidate moves ``points`` (K,) (flat, board order), from the
+    view of ``colour``, the side to move there: ``n``, ``value``, ``wins``, ``rave_n``, ``rave_value`` (K,)."""
+
+    def __init__(self, search: "TreeSearch", m: int) -> None:
+        self.search, self.m = search, m
+        self.colour = int(search.t_colour[m])
+        self.points = np.flatnonzero(search.t_cand[m])
+        self.total = int(search.t_total[m])
+
+    def _row(self, arr: np.ndarray) -> np.ndarray:
+        return arr[self.m, self.points].astype(np.float64)
+
+    n = property(lambda self: self._row(self.search.t_n))
+    value = property(lambda self: self._row(self.search.t_value))
+    wins = property(lambda self: self._row(self.search.t_wins))
+    rave_n = property(lambda self: self._row(self.search.t_rn))
+    rave_value = property(lambda self: self._row(self.search.t_rv))
+
+    @property
+    def children(self) -> dict[int, "NodeView"]:
+        """{index into points: the node after that move}, for the moves that have one."""
+        child = self.search.t_child[self.m, self.points]
+        return {int(i): NodeView(self.search, int(child[i]) - 1) for i in np.flatnonzero(child)}
+
+
+def principal_variation(node: NodeView, i: int, limit: int = 20) -> list[int]:
     """The flat points from move ``i`` of ``node`` on, following the most visited move of each node below."""
+    s = node.search
     line = [int(node.points[i])]
-    child = node.children.get(i)
-    while child is not None and len(line) < limit and child.n.size and child.n.max() > 0:
-        j = int(np.argmax(child.n))
-        line.append(int(child.points[j]))
-        child = child.children.get(j)
+    m = int(s.t_child[node.m, line[0]]) - 1
+    while m >= 0 and len(line) < limit and s.t_n[m].max() > 0:
+        p = int(np.argmax(s.t_n[m]))  # ties: the lowest point, board order as the candidate list
+        line.append(p)
+        m = int(s.t_child[m, p]) - 1
     return line
 
 
 class TreeSearch:
     """One move's search from ``position`` with ``colour`` to move over the root moves ``points`` (less
-    the quiet edge moves, as at every node, when ``cfg.quiet_edges``)."""
+    the quiet edge moves, as at every node, when ``cfg.quiet_edges``). ``prior`` (A,) or (A+1,): a move
+    distribution for the root's prior term (``cfg.prior_weight``; a pass entry is ignored).
+    ``max_nodes`` bounds the tree (default: what ``TREE_BYTES`` holds on this board)."""
 
     def __init__(self, position: Position, colour: int, komi: float, points: list[int], cfg: TreeConfig,
-                 seed: int = 0, tactical: bool = False) -> None:
+                 seed: int = 0, max_nodes: Optional[int] = None, prior: Optional[np.ndarray] = None) -> None:
         self.position, self.colour, self.komi, self.cfg = position, colour, komi, cfg
-        self.tactical = tactical  # the playouts' capture / escape rules (engine/playout.py)
-        self.size = position.size
-        self.rng = random.Random(position.hash ^ (seed * 7919 + 3))
-        self.root = Node(colour, self._edge_rule(position.stones, points), self.size * self.size, cfg.rave_prior)
-        self.last = last_point(position, colour)
+        self.size = size = position.size
+        a = size * size
+        self.rng = new_rng(position.hash ^ (seed * 7919 + 3))
+        ko = position.ko if colour == position.to_play else -1
+        self.root_board = FastBoard(size).setup(position.stones, colour, ko, last_point(position, colour))
+        self.work = FastBoard(size)
+        self.bias = np.zeros(a, np.float64)
+        if prior is not None and cfg.prior_weight > 0:
+            self.bias[:] = cfg.prior_weight * np.asarray(prior, dtype=np.float64)[:a]
+        m = max_nodes or max(16, TREE_BYTES // (a * 26))  # 5 float32 + 2 bool + 1 int32 per (node, point)
+        self.t_colour = np.zeros(m, np.int8)
+        self.t_total = np.zeros(m, np.int64)
+        self.t_cand = np.zeros((m, a), np.bool_)
+        self.t_alive = np.zeros((m, a), np.bool_)
+        self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv = (np.zeros((m, a), np.float32) for _ in range(5))
+        self.t_child = np.zeros((m, a), np.int32)
+        self.meta = np.ones(1, np.int64)  # nodes made; the root is node 0
+        moves = np.zeros(a, np.bool_)
+        moves[np.asarray(points, dtype=np.int64)] = True
+        if cfg.quiet_edges:
+            edge_rule(self.root_board.board, self.root_board.nbr, low_lines(size), moves)
+        _new_node(0, colour, moves, self.t_colour, self.t_cand, self.t_alive, self.t_rn, self.t_rv, cfg.rave_prior)
+        n_buf = 3 * a + 8  # a simulation's moves: the tree's and the playout's, at most 3*A in all
+        self.path_node, self.path_move = np.zeros(n_buf, np.int64), np.zeros(n_buf, np.int64)
+        self.played, self.pcol = np.zeros(n_buf, np.int64), np.zeros(n_buf, np.int64)
+
+    @property
+    def root(self) -> NodeView:
+        return NodeView(self, 0)
+
+    @property
+    def nodes(self) -> int:
+        return int(self.meta[0])
+
+    def _batch(self, count: int) -> None:
+        c, rb, wb = self.cfg, self.root_board, self.work
+        _run(count, self.rng, float(self.komi), c.rave_equivalence, c.exploration, self.bias, c.rave_prior, c.margin_weight,
+             c.quiet_edges, low_lines(self.size), rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
+             self.path_node, self.path_move, self.played, self.pcol, self.t_colour, self.t_total, self.t_cand,
+             self.t_alive, self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv, self.t_child, self.meta)
 
     def run(self, simulations: int, deadline: Optional[float] = None) -> int:
-        """Runs up to ``simulations`` (fewer if ``deadline`` passes; at least one); returns how many ran."""
-        done = 0
+        """Runs up to ``simulations`` (fewer if ``deadline`` passes; at least one); returns how many ran.
+        With a deadline the compiled loop runs in batches sized to take ~10 ms, the clock read between them."""
+        if deadline is None:
+            self._batch(simulations)
+            return simulations
+        done, batch = 0, 1
         while done < simulations:
-            if done and deadline is not None and time.monotonic() >= deadline:
+            if done and time.monotonic() >= deadline:
                 break
-            self._simulate()
-            done += 1
+            n = min(batch, simulations - done)
+            started = time.monotonic()
+            self._batch(n)
+            done += n
+            if time.monotonic() - started < 0.01:
+                batch *= 2
         return done
 
-    def _simulate(self) -> None:
-        size = self.size
-        board = Playout(self.position.stones, size, self.colour, self.rng, self.tactical, self.last)
-        path: list[tuple[Node, int]] = []  # (node, index of the move taken there)
-        played: list[int] = []  # every point of the simulation in order (-1: a pass), tree moves first
-        colours: list[int] = []
-        node: Optional[Node] = self.root
-        while node is not None:
-            i = node.select(self.cfg)
-            while i >= 0 and not board.play_legal(int(node.points[i])):
-                node.alive[i] = False  # occupied or illegal on this board: never again from here
-                i = node.select(self.cfg)
-            if i < 0:
-                break  # nothing to play in the tree: the playout decides (it may pass)
-            path.append((node, i))
-            played.append(int(node.points[i]))
-            colours.append(node.colour)
-            child = node.children.get(i)
-            if child is None:  # expand: one new node a simulation, then play out at random
-                if node.n[i] >= 1:
-                    node.children[i] = Node(board.colour, self._moves(board), size * size, self.cfg.rave_prior)
-                break
-            node = child
-        while not board.over:
-            colours.append(board.colour)
-            played.append(board.step())
-        score = final_score(board.board, size, self.komi)
-        black_win = win_value(score, BLACK)
-        black_value = (1.0 - self.cfg.margin_weight) * black_win + self.cfg.margin_weight * (
-            0.5 + 0.5 * math.tanh(score / (0.1 * size * size)))
-        self._backup(path, np.asarray(played), np.asarray(colours), black_value, black_win)
 
-    def _moves(self, board: Playout) -> list[int]:
-        """A new node's moves: the empty points that are not its mover's own eye, by the edge rule."""
-        return self._edge_rule(board.board, sorted(p for p in board.empties if not board._own_eye(p)))
+def warm_up() -> None:
+    """Compiles every kernel of the search (or loads them from numba's cache in engine/__pycache__): a
+    few simulations on an empty 7x7 board. The install runs it, so a first genmove does not wait ~20 s."""
+    from engine.board import Position
 
-    def _edge_rule(self, stones: bytes | bytearray, points: list[int]) -> list[int]:
-        return quiet_edge_moves(stones, self.size, points) if self.cfg.quiet_edges else list(points)
-
-    def _backup(self, path: list[tuple[Node, int]], played: np.ndarray, colours: np.ndarray, black_value: float,
-                black_win: float) -> None:
-        for depth, (node, i) in enumerate(path):
-            mine = node.colour == BLACK
-            value = black_value if mine else 1.0 - black_value
-            node.n[i] += 1
-            node.value[i] += value
-            node.wins[i] += black_win if mine else 1.0 - black_win
-            node.total += 1
-            # RAVE: the points this node's mover played first from here on, each as if it were the move
-            rest, who = played[depth:], colours[depth:]
-            on_board = rest >= 0
-            points, first = np.unique(rest[on_board], return_index=True)
-            points = points[who[on_board][first] == node.colour]
-            slots = node.slot[points]
-            slots = slots[slots >= 0]
-            node.rave_n[slots] += 1.0
-            node.rave_value[slots] += value
+    TreeSearch(Position(7), 1, 7.0, list(range(49)), TreeConfig(), prior=np.zeros(50)).run(4)

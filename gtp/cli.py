@@ -46,13 +46,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"9x9): Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
     p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
                    help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
-                        f"(default {MonteCarloConfig.playouts}; ~3 s a move on 13x13, ~7 s on 19x19 here)")
+                        f"(default {MonteCarloConfig.playouts}: the compiled tree, ~1.5 s a move on 13x13, ~4 s on 19x19 "
+                        "here; the flat search is Python, ~10x slower a playout: give it ~1500)")
     p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
                    help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
                         f"position itself, with --mc-search flat (default {MonteCarloConfig.amaf}; 0: plain flat Monte Carlo)")
     p.add_argument("--mc-search", choices=SEARCHES, default=MonteCarloConfig.search,
                    help="Monte Carlo player: a tree search with RAVE, or flat Monte Carlo over the root moves "
                         f"(default {MonteCarloConfig.search}; engine/mc_tree.py, engine/mc_player.py)")
+    p.add_argument("--mc-prior", type=_non_negative, default=0.0, metavar="W",
+                   help="--player montecarlo with the tree search: on the network's board size, its move distribution "
+                        "steers the root (PUCT's prior term W * P(move) * sqrt(root visits + 1) / (visits + 1); "
+                        "models/steered_mc.py); 0: off (default 0)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -132,6 +137,13 @@ def _positive(text: str) -> float:
     return x
 
 
+def _non_negative(text: str) -> float:
+    x = float(text)
+    if not (math.isfinite(x) and x >= 0):
+        raise argparse.ArgumentTypeError("must be a number >= 0")
+    return x
+
+
 def _probability(text: str) -> float:
     p = float(text)
     if not 0.0 < p < 1.0:
@@ -160,7 +172,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 tactics: float | None = None, playouts: int | None = None,
                 playout_weight: float | None = None, playout_policy: str | None = None,
                 fallback: str = DEFAULT_FALLBACK, mc_playouts: int = MonteCarloConfig.playouts,
-                mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search) -> Player:
+                mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search,
+                mc_prior: float = 0.0) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -176,6 +189,12 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         kind = "neural" if (folder / "manifest.json").exists() else "random"
     if kind == "random":
         return RandomPlayer(seed)
+    if kind == "montecarlo" and mc_prior > 0:
+        if not (folder / "manifest.json").exists():
+            raise ValueError(f"--mc-prior: no model bundle at {folder}")
+        from models.steered_mc import steered_mc
+
+        return steered_mc(str(folder), mc_playouts, mc_prior, seed or 0)
     if kind == "montecarlo":
         return fallback_analyzer("montecarlo", seed, mc_playouts, mc_amaf, mc_search)
     if not (folder / "manifest.json").exists():
@@ -201,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
-                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search)
+                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.mc_prior)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -34,4 +34,6 @@ if [ "$TEST" = 1 ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+# compile the Monte Carlo search's kernels once (numba caches them in engine/__pycache__)
+.venv/bin/python -c "from engine.mc_tree import warm_up; warm_up()"
 echo "videoworld-go installed in $(pwd)/.venv" >&2

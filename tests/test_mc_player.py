@@ -152,6 +152,20 @@ def test_gtp_player_montecarlo_plays_any_size():
     assert player.name == "montecarlo" and game.position.is_legal(move) and move is not PASS
     assert player.cfg.search == "tree" and player.cfg.playouts == 100  # the tree by default; --mc-search flat
     assert make_player("montecarlo", 1, mc_playouts=100, mc_search="flat").cfg.search == "flat"
+    steered = make_player("montecarlo", 1, mc_playouts=100, mc_prior=1.0)  # the shipped network steers the root
+    assert steered.name == "videoworld-mc" and steered.cfg.tree.prior_weight == 1.0
+    with pytest.raises(ValueError, match="no model bundle"):
+        make_player("montecarlo", 1, "/nonexistent", mc_prior=1.0)
+
+
+def test_gtp_command_line_refuses_a_bad_mc_prior():
+    import subprocess
+    import sys
+
+    for bad in ("-1", "nan", "x"):
+        run = subprocess.run([sys.executable, "-m", "gtp", "--player", "montecarlo", "--mc-prior", bad],
+                             input="quit\n", capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2 and "--mc-prior" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_the_budget():

@@ -1,16 +1,16 @@
-"""The Monte Carlo tree search with RAVE (engine/mc_tree.py) and its moves on the playout board."""
+"""The Monte Carlo tree search with RAVE (engine/mc_tree.py) and its compiled board (engine/fastboard.py)."""
 
-import random
 import time
 
 import numpy as np
 import pytest
 
-from engine.coords import BLACK, EMPTY, WHITE, to_flat
+from engine.board import IllegalMove, Position, area
+from engine.coords import BLACK, EMPTY, PASS, WHITE, from_flat, to_flat
+from engine.fastboard import COLOUR, KO, MOVES, FastBoard, area_score, libs_up_to, new_rng, over, play, play_legal, step
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
 from engine.mc_tree import TreeConfig, TreeSearch, quiet_edge_moves
-from engine.playout import Playout
 
 
 def board(size: int, black=(), white=()) -> bytes:
@@ -21,28 +21,59 @@ def board(size: int, black=(), white=()) -> bytes:
     return bytes(stones)
 
 
+def fast(stones: bytes, size: int, to_play: int) -> FastBoard:
+    return FastBoard(size).setup(stones, to_play)
+
+
 def test_play_legal_follows_the_rules_where_the_policy_is_stricter():
     # Black's (0,0)-(0,1) has one liberty, (0,2); filling it leaves the three stones one liberty, (1,2)
-    stones = board(5, black=[(0, 0), (0, 1)], white=[(1, 0), (1, 1), (0, 3)])
-    po = Playout(stones, 5, BLACK, random.Random(0))
-    assert not po._play(2)  # the policy refuses putting a chain of two or more in atari ...
-    assert po.play_legal(2)  # ... the rules allow it
-    assert po.board[2] == BLACK and po.colour == WHITE and po.moves == 1
-    assert not po.play_legal(2) and po.colour == WHITE  # occupied
+    fb = fast(board(5, black=[(0, 0), (0, 1)], white=[(1, 0), (1, 1), (0, 3)]), 5, BLACK)
+    assert not play(2, True, fb.nbr, *fb.arrays())  # the policy refuses putting a chain of two or more in atari ...
+    assert play_legal(2, fb.nbr, *fb.arrays())  # ... the rules allow it
+    assert fb.board[2] == BLACK and fb.st[COLOUR] == WHITE and fb.st[MOVES] == 1
+    assert libs_up_to(fb.head[0], 3, fb.board, fb.nxt, fb.nbr, fb.mark, fb.st) == 1
+    assert not play_legal(2, fb.nbr, *fb.arrays()) and fb.st[COLOUR] == WHITE  # occupied
     # suicide: a lone Black stone in the corner between two White stones that keep their liberties
-    po = Playout(board(5, white=[(0, 3), (1, 4)]), 5, BLACK, random.Random(0))
-    assert not po.play_legal(4) and po.colour == BLACK and po.board[4] == EMPTY
+    fb = fast(board(5, white=[(0, 3), (1, 4)]), 5, BLACK)
+    assert not play_legal(4, fb.nbr, *fb.arrays()) and fb.st[COLOUR] == BLACK and fb.board[4] == EMPTY
 
 
-def test_a_ko_capture_cannot_be_taken_back_at_once_on_the_playout_board():
+def test_a_ko_capture_cannot_be_taken_back_at_once_on_the_compiled_board():
     # White's (1,1) has one liberty, (1,2), where Black's stone would have none but the captured one's
-    stones = board(5, black=[(0, 1), (1, 0), (2, 1)], white=[(1, 1), (0, 2), (2, 2), (1, 3)])
-    po = Playout(stones, 5, BLACK, random.Random(0))
-    assert po.play_legal(to_flat((1, 2), 5))  # captures (1,1)
-    assert po.board[to_flat((1, 1), 5)] == EMPTY
-    assert not po.play_legal(to_flat((1, 1), 5))  # White's immediate retake is the ko
-    assert po.play_legal(to_flat((4, 4), 5)) and po.play_legal(to_flat((3, 3), 5))  # a move each elsewhere
-    assert po.play_legal(to_flat((1, 1), 5))  # then it may
+    fb = fast(board(5, black=[(0, 1), (1, 0), (2, 1)], white=[(1, 1), (0, 2), (2, 2), (1, 3)]), 5, BLACK)
+    assert play_legal(to_flat((1, 2), 5), fb.nbr, *fb.arrays())  # captures (1,1)
+    assert fb.board[to_flat((1, 1), 5)] == EMPTY and fb.st[KO] == to_flat((1, 1), 5)
+    assert not play_legal(to_flat((1, 1), 5), fb.nbr, *fb.arrays())  # White's immediate retake is the ko
+    assert play_legal(to_flat((4, 4), 5), fb.nbr, *fb.arrays()) and play_legal(to_flat((3, 3), 5), fb.nbr, *fb.arrays())
+    assert play_legal(to_flat((1, 1), 5), fb.nbr, *fb.arrays())  # then it may
+
+
+@pytest.mark.parametrize("size", [7, 9])
+def test_compiled_playouts_follow_the_rules_engine_move_by_move(size):
+    """Differential test against engine/board.py: every move of 12 compiled playouts is legal there, gives
+    the same board, keeps each chain's pseudo-liberties zero exactly when it has no liberty, and the
+    final count is the rules engine's area count."""
+    moves_checked = 0
+    for seed in range(12):
+        fb = fast(bytes(size * size), size, BLACK)
+        rng = new_rng(seed)
+        pos = Position(size)
+        while not over(fb.st, size * size):
+            colour = int(fb.st[COLOUR])
+            p = step(rng, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+            try:
+                pos = pos.play(PASS if p < 0 else from_flat(p, size), colour)
+            except IllegalMove as e:  # the playout knows simple ko only: a long cycle may repeat a board
+                assert e.reason == "superko", e
+                break
+            assert bytes(fb.board.astype(np.uint8)) == pos.stones
+            for q in np.flatnonzero(fb.board):
+                h = fb.head[q]
+                assert fb.board[h] == fb.board[q]
+                assert (fb.plib[h] == 0) == (libs_up_to(h, 1, fb.board, fb.nxt, fb.nbr, fb.mark, fb.st) == 0)
+            moves_checked += 1
+        assert area_score(fb.board, fb.nbr, 7.0) == (lambda b, w: b - w - 7.0)(*area(pos.stones, size))
+    assert moves_checked > 12 * size * size  # the playouts went the distance (each fills the board, with captures)
 
 
 def test_the_edge_rule_drops_low_moves_in_empty_areas_only():
@@ -104,19 +135,44 @@ def test_bad_tree_settings_are_refused():
         TreeConfig(margin_weight=0.7)
 
 
-def test_the_tactical_setting_reaches_the_tree_playouts(monkeypatch):
-    import engine.mc_tree as mc_tree
+def test_the_tree_refuses_tactical_playouts_it_does_not_have():
+    with pytest.raises(ValueError, match="flat"):
+        MonteCarloConfig(search="tree", tactical=True)
+    MonteCarloConfig(search="flat", tactical=True)  # the flat search keeps them
 
-    seen = []
 
-    class Recording(Playout):
-        def __init__(self, *args, **kwargs):
-            seen.append(args[4])  # (stones, size, to_play, rng, tactical, last)
-            super().__init__(*args, **kwargs)
+def test_the_prior_term_holds_the_priors_move_at_the_root_and_nothing_without_weight():
+    game = Game(9, 7.0)
+    points = candidates(game.position, BLACK)
+    prior = np.zeros(82)
+    prior[to_flat((2, 2), 9)], prior[81] = 0.9, 0.1  # C7, a 3-3 point the plain search does not favour
 
-    monkeypatch.setattr(mc_tree, "Playout", Recording)
-    game = Game(7, 7.0)
-    for tactical in (True, False):
-        seen.clear()
-        MonteCarloPlayer(MonteCarloConfig(playouts=20, search="tree", tactical=tactical)).analyze(game, BLACK)
-        assert seen == [tactical] * 20
+    def visits(weight, p):
+        search = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig(prior_weight=weight), prior=p)
+        search.run(300)
+        root = search.root
+        return dict(zip(root.points.tolist(), root.n.tolist()))
+
+    plain, unweighted, steered = visits(0.0, None), visits(0.0, prior), visits(1.0, prior)
+    assert unweighted == plain  # weight 0: the prior changes nothing
+    c7 = to_flat((2, 2), 9)
+    assert plain[c7] < max(plain.values()) and steered[c7] == max(steered.values()) > 3 * plain[c7]
+    with pytest.raises(ValueError):
+        TreeConfig(prior_weight=-1.0)
+
+
+def test_the_network_steered_search_asks_the_network_on_its_size_only(monkeypatch):
+    from models.steered_mc import steered_mc
+
+    player = steered_mc(playouts=200, weight=1.0)
+    asked = []
+    network = player.prior
+    monkeypatch.setattr(player, "prior", lambda g, c: asked.append(g.size) or network(g, c))
+    for size in (9, 13):
+        game = Game(size, 7.0)
+        game.play((size // 2, size // 2), BLACK)
+        a = player.analyze(game, WHITE)
+        assert game.position.is_legal(a.move) and a.move is not PASS and a.visits.sum() == 200
+    probs = network(Game(9, 7.0), BLACK)
+    assert probs.shape == (82,) and abs(probs.sum() - 1) < 1e-5 and network(Game(13, 7.0), BLACK) is None
+    assert asked == [9, 13] and player.name == "videoworld-mc"

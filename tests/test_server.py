@@ -86,7 +86,7 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     v = neural.get("/version").json()
     assert v["player_9x9"] == "videoworld" and v["manifest"]["board_size"] == 9
     assert v["batching"] == {"max_batch": 16, "max_wait_ms": 20.0, "max_hold_ms": 100.0, "workers": 2}  # defaults but the wait
-    assert v["fallback"] == {"player": "montecarlo", "mc_playouts": 1500, "mc_search": "tree"}  # the defaults
+    assert v["fallback"] == {"player": "montecarlo", "mc_playouts": 10000, "mc_search": "tree"}  # the defaults
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
     assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)

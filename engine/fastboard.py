@@ -1,0 +1,439 @@
+"""The light playout's board, compiled (numba): what the Monte Carlo tree search (engine/mc_tree.py) runs.
+
+The same rules and policy as engine/playout.py's ``Playout`` (light, not tactical): each side in turn
+plays a uniformly random point among those that are legal (simple ko), not its own eye and not a
+self-atari of a chain of two or more stones (unless it captures), and passes when there is none; two
+passes in a row, or 3*N*N moves, end it. Compiled because a Python playout costs ~1-5 ms and a tree
+search wants tens of thousands of them a move: here a 9x9 playout is a few microseconds.
+
+Layout: flat points p = row * N + col; every array below is (A,) with A = N*N unless said.
+- ``board`` int8: 0 empty, 1 black, 2 white;
+- ``head`` int32: the chain's representative stone (-1 on an empty point); ``nxt`` int32: the next
+  stone of the chain, a ring; ``csize``/``plib`` int32 at the head: stones and pseudo-liberties
+  (one per (stone, empty neighbour) pair: zero exactly when the chain has no liberty);
+- ``empties`` int32: the empty points in the first ``st[NE]`` slots, ``slot`` int32: where each sits
+  (-1: not empty), so a point leaves or joins the draw in O(1);
+- ``mark`` int32 with ``st[STAMP]``: visited flags for one walk (a fresh stamp per walk, no clearing);
+- ``st`` int64 (8,): the scalars below.
+- ``nbr``/``diag`` int32 (A, 4): orthogonal / diagonal neighbours, -1 padded; ``ndiag`` int32 (A,).
+The random numbers are xorshift64* on a (1,) uint64 state: deterministic for a seed, per search.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+# st[...] slots
+NE, KO, COLOUR, PASSES, MOVES, LAST, STAMP = 0, 1, 2, 3, 4, 5, 6
+ST_LEN = 8
+
+
+@lru_cache(maxsize=None)
+def tables(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(nbr, diag, ndiag) for a size x size board (module docstring)."""
+    a = size * size
+    nbr = np.full((a, 4), -1, np.int32)
+    diag = np.full((a, 4), -1, np.int32)
+    ndiag = np.zeros(a, np.int32)
+    for r in range(size):
+        for c in range(size):
+            p, k = r * size + c, 0
+            for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                if 0 <= r + dr < size and 0 <= c + dc < size:
+                    nbr[p, k], k = (r + dr) * size + c + dc, k + 1
+            k = 0
+            for dr in (-1, 1):
+                for dc in (-1, 1):
+                    if 0 <= r + dr < size and 0 <= c + dc < size:
+                        diag[p, k], k = (r + dr) * size + c + dc, k + 1
+            ndiag[p] = k
+    return nbr, diag, ndiag
+
+
+class FastBoard:
+    """The arrays of one board (module docstring), set up from a position's stones by ``setup``."""
+
+    def __init__(self, size: int) -> None:
+        a = size * size
+        self.size = size
+        self.nbr, self.diag, self.ndiag = tables(size)
+        self.board = np.zeros(a, np.int8)
+        self.head = np.full(a, -1, np.int32)
+        self.nxt = np.zeros(a, np.int32)
+        self.csize = np.zeros(a, np.int32)
+        self.plib = np.zeros(a, np.int32)
+        self.empties = np.zeros(a, np.int32)
+        self.slot = np.full(a, -1, np.int32)
+        self.mark = np.zeros(a, np.int32)
+        self.st = np.zeros(ST_LEN, np.int64)
+
+    def arrays(self) -> tuple:
+        return (self.board, self.head, self.nxt, self.csize, self.plib, self.empties, self.slot, self.mark,
+                self.st)
+
+    def setup(self, stones: bytes | bytearray, to_play: int, ko: int = -1, last: int = -1) -> "FastBoard":
+        setup_board(np.frombuffer(bytes(stones), np.uint8).astype(np.int8), to_play, ko, last, self.nbr,
+                    *self.arrays())
+        return self
+
+
+@njit(cache=True)
+def rand_below(rng, n):
+    """A uniform integer in [0, n) from the xorshift64* state ``rng`` (1,) uint64."""
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    return np.int64((x * np.uint64(2685821657736338717)) >> np.uint64(33)) % n
+
+
+@njit(cache=True)
+def setup_board(stones, to_play, ko, last, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """Fills the arrays from ``stones`` int8 (A,): chains by flood fill, pseudo-liberties, the empty list."""
+    a = stones.shape[0]
+    board[:] = stones
+    head[:] = -1
+    slot[:] = -1
+    ne = 0
+    for p in range(a):
+        if board[p] == 0:
+            empties[ne] = p
+            slot[p] = ne
+            ne += 1
+    stack = np.empty(a, np.int32)
+    for p in range(a):
+        if board[p] == 0 or head[p] >= 0:
+            continue
+        colour = board[p]
+        top, prev, count, libs = 1, p, 0, 0
+        stack[0] = p
+        head[p] = p
+        while top > 0:
+            top -= 1
+            s = stack[top]
+            if count:  # link s into the ring after the previous stone
+                nxt[prev] = s
+            prev = s
+            count += 1
+            for k in range(4):
+                q = nbr[s, k]
+                if q < 0:
+                    break
+                if board[q] == 0:
+                    libs += 1
+                elif board[q] == colour and head[q] < 0:
+                    head[q] = p
+                    stack[top] = q
+                    top += 1
+        nxt[prev] = p
+        csize[p] = count
+        plib[p] = libs
+    st[NE] = ne
+    st[KO] = ko
+    st[COLOUR] = to_play
+    st[PASSES] = 0
+    st[MOVES] = 0
+    st[LAST] = last
+
+
+@njit(cache=True)
+def copy_board(src_board, src_head, src_nxt, src_csize, src_plib, src_empties, src_slot, src_st,
+               board, head, nxt, csize, plib, empties, slot, st):
+    board[:] = src_board
+    head[:] = src_head
+    nxt[:] = src_nxt
+    csize[:] = src_csize
+    plib[:] = src_plib
+    empties[:] = src_empties
+    slot[:] = src_slot
+    stamp = st[STAMP]  # the mark array is the copy's own: keep its stamp counting up
+    st[:] = src_st
+    st[STAMP] = stamp
+
+
+@njit(cache=True)
+def _more_libs(h, count, need, stamp, board, nxt, nbr, mark):
+    """``count`` plus the liberties of the chain at head ``h`` not yet marked with ``stamp`` (marking
+    them), stopping at ``need``."""
+    s = h
+    while count < need:
+        for k in range(4):
+            q = nbr[s, k]
+            if q < 0:
+                break
+            if board[q] == 0 and mark[q] != stamp:
+                mark[q] = stamp
+                count += 1
+        s = nxt[s]
+        if s == h:
+            break
+    return min(count, need)
+
+
+@njit(cache=True)
+def libs_up_to(h, need, board, nxt, nbr, mark, st):
+    """Distinct liberties of the chain at head ``h``, counted up to ``need``."""
+    st[STAMP] += 1
+    return _more_libs(h, 0, need, st[STAMP], board, nxt, nbr, mark)
+
+
+@njit(cache=True)
+def own_eye(p, colour, board, nbr, diag, ndiag):
+    """All neighbours ``colour``'s and not a false eye (too many enemy diagonals)."""
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] != colour:
+            return False
+    enemy = 0
+    for k in range(ndiag[p]):
+        if board[diag[p, k]] == 3 - colour:
+            enemy += 1
+    if ndiag[p] < 4:
+        return enemy == 0
+    return enemy <= 1
+
+
+@njit(cache=True)
+def _remove_empty(p, empties, slot, st):
+    i = slot[p]
+    st[NE] -= 1
+    last = empties[st[NE]]
+    if last != p:
+        empties[i] = last
+        slot[last] = i
+    slot[p] = -1
+
+
+@njit(cache=True)
+def _add_empty(p, empties, slot, st):
+    slot[p] = st[NE]
+    empties[st[NE]] = p
+    st[NE] += 1
+
+
+@njit(cache=True)
+def play(p, policy, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """Plays empty point ``p`` for the side to move if the playout policy allows it (``policy`` False:
+    if the rules allow it, simple ko); whether it did. Does not flip the side to move."""
+    if p == st[KO]:
+        return False
+    colour = st[COLOUR]
+    own = np.full(4, -1, np.int32)
+    taken = np.full(4, -1, np.int32)
+    nown, ntaken, nfree = 0, 0, 0
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        v = board[q]
+        if v == 0:
+            nfree += 1
+            continue
+        h = head[q]
+        if v == colour:
+            seen = False
+            for j in range(nown):
+                if own[j] == h:
+                    seen = True
+            if not seen:
+                own[nown] = h
+                nown += 1
+        else:
+            seen = False
+            for j in range(ntaken):
+                if taken[j] == h:
+                    seen = True
+            if not seen and libs_up_to(h, 2, board, nxt, nbr, mark, st) == 1:
+                taken[ntaken] = h
+                ntaken += 1
+    if ntaken == 0:
+        if nown == 0:
+            if nfree == 0:
+                return False  # suicide of a lone stone
+        elif nfree < 2:
+            need = 2 if policy else 1
+            st[STAMP] += 1
+            stamp = st[STAMP]
+            mark[p] = stamp  # p itself is no liberty of the merged chain
+            count = 0
+            for k in range(4):
+                q = nbr[p, k]
+                if q < 0:
+                    break
+                if board[q] == 0:
+                    mark[q] = stamp
+                    count += 1
+            for j in range(nown):
+                count = _more_libs(own[j], count, need, stamp, board, nxt, nbr, mark)
+            if count < need:
+                return False  # suicide, or (the policy's rule) a chain of two or more put in atari
+    # Legal: play it.
+    if ntaken == 1 and csize[taken[0]] == 1 and nown == 0 and nfree == 0:
+        st[KO] = taken[0]
+    else:
+        st[KO] = -1
+    board[p] = colour
+    _remove_empty(p, empties, slot, st)
+    head[p] = p
+    nxt[p] = p
+    csize[p] = 1
+    plib[p] = nfree
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if board[q] != 0 and q != p:
+            plib[head[q]] -= 1
+    h = p
+    for j in range(nown):
+        o = own[j]
+        big, small = (o, h) if csize[o] >= csize[h] else (h, o)
+        s = small
+        while True:
+            head[s] = big
+            s = nxt[s]
+            if s == small:
+                break
+        nb, ns = nxt[big], nxt[small]  # splice the two rings
+        nxt[big], nxt[small] = ns, nb
+        csize[big] += csize[small]
+        plib[big] += plib[small]
+        h = big
+    for j in range(ntaken):
+        t = taken[j]
+        s = t
+        while True:  # empty the stones first, then give their neighbours the liberties
+            board[s] = 0
+            head[s] = -1
+            _add_empty(s, empties, slot, st)
+            s = nxt[s]
+            if s == t:
+                break
+        while True:
+            for k in range(4):
+                u = nbr[s, k]
+                if u < 0:
+                    break
+                if board[u] != 0:
+                    plib[head[u]] += 1
+            s = nxt[s]
+            if s == t:
+                break
+    return True
+
+
+@njit(cache=True)
+def play_legal(p, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """Plays ``p`` for the side to move if the rules allow it (simple ko, self-ataris too) and hands the
+    move over; whether it did. For a tree search walking its moves before the random part."""
+    if board[p] != 0 or not play(p, False, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+        return False
+    st[PASSES] = 0
+    st[LAST] = p
+    st[COLOUR] = 3 - st[COLOUR]
+    st[MOVES] += 1
+    return True
+
+
+@njit(cache=True)
+def step(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """One move (or a pass) of the light policy for the side to move; the point played, -1 for a pass.
+    The draw is a partial Fisher-Yates shuffle of the empty points (engine/playout.py's reason)."""
+    colour = st[COLOUR]
+    n = st[NE]
+    k = 0
+    played = -1
+    while k < n:
+        j = k + rand_below(rng, n - k)
+        p = empties[j]
+        q = empties[k]
+        empties[k], empties[j] = p, q
+        slot[p], slot[q] = k, j
+        if not own_eye(p, colour, board, nbr, diag, ndiag) and play(p, True, nbr, board, head, nxt, csize, plib,
+                                                                     empties, slot, mark, st):
+            played = p
+            break
+        k += 1
+    if played >= 0:
+        st[PASSES] = 0
+    else:
+        st[PASSES] += 1
+        st[KO] = -1
+    st[LAST] = played
+    st[COLOUR] = 3 - colour
+    st[MOVES] += 1
+    return played
+
+
+@njit(cache=True)
+def over(st, area):
+    return st[PASSES] >= 2 or st[MOVES] >= 3 * area
+
+
+@njit(cache=True)
+def area_score(board, nbr, komi):
+    """Tromp-Taylor area of a board, Black minus White minus komi (stones plus one-colour empty regions)."""
+    a = board.shape[0]
+    seen = np.zeros(a, np.bool_)
+    stack = np.empty(a, np.int32)
+    black, white = 0, 0
+    for p in range(a):
+        if board[p] == 1:
+            black += 1
+        elif board[p] == 2:
+            white += 1
+        elif not seen[p]:
+            seen[p] = True
+            stack[0] = p
+            top, count, borders = 1, 0, 0
+            while top > 0:
+                top -= 1
+                s = stack[top]
+                count += 1
+                for k in range(4):
+                    q = nbr[s, k]
+                    if q < 0:
+                        break
+                    v = board[q]
+                    if v == 0:
+                        if not seen[q]:
+                            seen[q] = True
+                            stack[top] = q
+                            top += 1
+                    else:
+                        borders |= v
+            if borders == 1:
+                black += count
+            elif borders == 2:
+                white += count
+    return black - white - komi
+
+
+@njit(cache=True)
+def run_playout(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """Plays to the end; the number of moves (passes included) it took."""
+    area = board.shape[0]
+    count = 0
+    while not over(st, area):
+        step(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
+        count += 1
+    return count
+
+
+def new_rng(seed: int) -> np.ndarray:
+    """A xorshift64* state for ``seed`` (any int; never the all-zero state)."""
+    x = (seed * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) % (1 << 64)
+    return np.array([x or 1], np.uint64)
+
+
+def fast_playout(stones: bytes | bytearray, size: int, to_play: int, seed: int) -> np.ndarray:
+    """The final board (int8 (A,)) of one compiled light playout from ``stones``: for tests and benchmarks."""
+    fb = FastBoard(size).setup(stones, to_play)
+    run_playout(new_rng(seed), fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+    return fb.board.copy()
