@@ -342,13 +342,106 @@ def play_legal(p, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
 
 
 @njit(cache=True)
-def step(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
-    """One move (or a pass) of the light policy for the side to move; the point played, -1 for a pass.
-    The draw is a partial Fisher-Yates shuffle of the empty points (engine/playout.py's reason)."""
+def _lone_liberty(h, board, nxt, nbr, mark, st):
+    """The liberty of the chain at head ``h`` if it has exactly one, else -1."""
+    st[STAMP] += 1
+    stamp = st[STAMP]
+    found = -1
+    s = h
+    while True:
+        for k in range(4):
+            q = nbr[s, k]
+            if q < 0:
+                break
+            if board[q] == 0 and mark[q] != stamp:
+                if found >= 0:
+                    return -1
+                mark[q] = stamp
+                found = q
+        s = nxt[s]
+        if s == h:
+            return found
+
+
+@njit(cache=True)
+def _shuffle(rng, out, start, stop):
+    for i in range(stop - 1, start, -1):
+        j = start + rand_below(rng, i - start + 1)
+        out[i], out[j] = out[j], out[i]
+
+
+@njit(cache=True)
+def answers(rng, out, nbr, board, head, nxt, plib, mark, st):
+    """The tactical policy's urgent points (engine/playout.py ``Playout._answers``), written to ``out``
+    (6*A long: an upper bound on the entries); how many. After the opponent's move ``st[LAST]``: capture the chain just played
+    if it is in atari, save a chain of the mover's next to it that it put in atari (capture an attacker in
+    atari, or extend); shuffled. Then capture any opponent chain in atari, shuffled."""
+    colour = st[COLOUR]
+    enemy = 3 - colour
+    last = st[LAST]
+    n = 0
+    if last >= 0 and board[last] == enemy:
+        h = head[last]
+        if plib[h] <= 4:  # one liberty is next to at most 4 of the chain's stones
+            lib = _lone_liberty(h, board, nxt, nbr, mark, st)
+            if lib >= 0:
+                out[n] = lib
+                n += 1
+        for k in range(4):
+            q = nbr[last, k]
+            if q < 0:
+                break
+            if board[q] != colour or plib[head[q]] > 4:
+                continue
+            c = head[q]
+            escape = _lone_liberty(c, board, nxt, nbr, mark, st)
+            if escape < 0:
+                continue
+            s = c
+            while True:  # attackers of the chain in atari that are in atari themselves
+                for j in range(4):
+                    t = nbr[s, j]
+                    if t < 0:
+                        break
+                    if board[t] == enemy and plib[head[t]] <= 4:
+                        lib = _lone_liberty(head[t], board, nxt, nbr, mark, st)
+                        if lib >= 0:
+                            out[n] = lib
+                            n += 1
+                s = nxt[s]
+                if s == c:
+                    break
+            out[n] = escape
+            n += 1
+        _shuffle(rng, out, 0, n)
+    first = n
+    for p in range(board.shape[0]):
+        if board[p] == enemy and head[p] == p and plib[p] <= 4:
+            lib = _lone_liberty(p, board, nxt, nbr, mark, st)
+            if lib >= 0:
+                out[n] = lib
+                n += 1
+    _shuffle(rng, out, first, n)
+    return n
+
+
+@njit(cache=True)
+def step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """One move (or a pass) for the side to move; the point played, -1 for a pass. ``tactical``: first the
+    urgent points of ``answers`` (written to ``scratch``, (6*A,) int64), in order; if none is played (and
+    always for the light policy) a uniform draw by a partial Fisher-Yates shuffle of the empty points
+    (engine/playout.py's reason)."""
     colour = st[COLOUR]
     n = st[NE]
     k = 0
     played = -1
+    if tactical:
+        for i in range(answers(rng, scratch, nbr, board, head, nxt, plib, mark, st)):
+            p = scratch[i]
+            if board[p] == 0 and not own_eye(p, colour, board, nbr, diag, ndiag) and play(
+                    p, True, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+                played, n = p, 0
+                break
     while k < n:
         j = k + rand_below(rng, n - k)
         p = empties[j]
@@ -416,12 +509,13 @@ def area_score(board, nbr, komi):
 
 
 @njit(cache=True)
-def run_playout(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+def run_playout(rng, tactical, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
     """Plays to the end; the number of moves (passes included) it took."""
     area = board.shape[0]
+    scratch = np.empty(6 * area, np.int64)
     count = 0
     while not over(st, area):
-        step(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
+        step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
         count += 1
     return count
 
@@ -432,8 +526,10 @@ def new_rng(seed: int) -> np.ndarray:
     return np.array([x or 1], np.uint64)
 
 
-def fast_playout(stones: bytes | bytearray, size: int, to_play: int, seed: int) -> np.ndarray:
-    """The final board (int8 (A,)) of one compiled light playout from ``stones``: for tests and benchmarks."""
-    fb = FastBoard(size).setup(stones, to_play)
-    run_playout(new_rng(seed), fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+def fast_playout(stones: bytes | bytearray, size: int, to_play: int, seed: int, tactical: bool = False,
+                 last: int = -1) -> np.ndarray:
+    """The final board (int8 (A,)) of one compiled playout from ``stones`` (``last``: the opponent's last
+    point, which the tactical policy answers): for tests and benchmarks."""
+    fb = FastBoard(size).setup(stones, to_play, last=last)
+    run_playout(new_rng(seed), tactical, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
     return fb.board.copy()

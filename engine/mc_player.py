@@ -77,9 +77,6 @@ class MonteCarloConfig:
             raise ValueError(f"playouts must be >= 1, got {self.playouts}")
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {self.search!r}")
-        if self.tactical and self.search == "tree":
-            raise ValueError("the tree search's playouts are the compiled light ones (engine/fastboard.py); "
-                             "tactical playouts need search='flat'")
         if not 0.0 <= self.amaf < 1.0:
             raise ValueError(f"amaf must be a share in [0, 1), got {self.amaf}")
 
@@ -164,7 +161,8 @@ class MonteCarloPlayer:
         """Tree search over ``points`` (less the quiet edge moves); fills ``visits`` and ``means`` (the
         mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
         and the principal variation from each move tried."""
-        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior)
+        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
+                            tactical=self.cfg.tactical)
         search.run(self.cfg.playouts, deadline)
         root = search.root
         tried = root.n > 0

@@ -144,7 +144,7 @@ def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bi
 
 
 @njit(cache=True)
-def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low,
+def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, tactical, scratch,
               nbr, diag, ndiag, root, work, path_node, path_move, played, pcol,
               t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv, t_child, meta):
     """One simulation from the root board ``root`` on the scratch board ``work`` (tuples of the board
@@ -184,7 +184,8 @@ def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, qui
         node = child
     while not over(st, a):
         pcol[nplayed] = st[COLOUR]
-        played[nplayed] = step(rng, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
+        played[nplayed] = step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot,
+                               mark, st)
         nplayed += 1
     score = area_score(board, nbr, komi)
     black_win = 0.5 if score == 0 else (1.0 if score > 0 else 0.0)
@@ -211,11 +212,13 @@ def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, qui
 
 
 @njit(cache=True)
-def _run(count, rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, nbr, diag, ndiag, root, work,
-         path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv,
-         t_child, meta):
+def _run(count, rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, tactical, nbr, diag, ndiag,
+         root, work, path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn,
+         t_rv, t_child, meta):
+    scratch = np.empty(6 * root[0].shape[0], np.int64)  # the tactical policy's urgent points (engine/fastboard.py)
     for _ in range(count):
-        _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, nbr, diag, ndiag, root, work,
+        _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, tactical, scratch, nbr,
+                  diag, ndiag, root, work,
                   path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins,
                   t_rn, t_rv, t_child, meta)
 
@@ -260,13 +263,16 @@ def principal_variation(node: NodeView, i: int, limit: int = 20) -> list[int]:
 
 class TreeSearch:
     """One move's search from ``position`` with ``colour`` to move over the root moves ``points`` (less
-    the quiet edge moves, as at every node, when ``cfg.quiet_edges``). ``prior`` (A,) or (A+1,): a move
+    the quiet edge moves, as at every node, when ``cfg.quiet_edges``). ``tactical``: the playouts answer
+    ataris first (engine/fastboard.py ``answers``), else light. ``prior`` (A,) or (A+1,): a move
     distribution for the root's prior term (``cfg.prior_weight``; a pass entry is ignored).
     ``max_nodes`` bounds the tree (default: what ``TREE_BYTES`` holds on this board)."""
 
     def __init__(self, position: Position, colour: int, komi: float, points: list[int], cfg: TreeConfig,
-                 seed: int = 0, max_nodes: Optional[int] = None, prior: Optional[np.ndarray] = None) -> None:
+                 seed: int = 0, max_nodes: Optional[int] = None, prior: Optional[np.ndarray] = None,
+                 tactical: bool = False) -> None:
         self.position, self.colour, self.komi, self.cfg = position, colour, komi, cfg
+        self.tactical = tactical
         self.size = size = position.size
         a = size * size
         self.rng = new_rng(position.hash ^ (seed * 7919 + 3))
@@ -304,7 +310,7 @@ class TreeSearch:
     def _batch(self, count: int) -> None:
         c, rb, wb = self.cfg, self.root_board, self.work
         _run(count, self.rng, float(self.komi), c.rave_equivalence, c.exploration, self.bias, c.rave_prior, c.margin_weight,
-             c.quiet_edges, low_lines(self.size), rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
+             c.quiet_edges, low_lines(self.size), self.tactical, rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
              self.path_node, self.path_move, self.played, self.pcol, self.t_colour, self.t_total, self.t_cand,
              self.t_alive, self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv, self.t_child, self.meta)
 

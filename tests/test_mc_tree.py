@@ -48,19 +48,20 @@ def test_a_ko_capture_cannot_be_taken_back_at_once_on_the_compiled_board():
     assert play_legal(to_flat((1, 1), 5), fb.nbr, *fb.arrays())  # then it may
 
 
-@pytest.mark.parametrize("size", [7, 9])
-def test_compiled_playouts_follow_the_rules_engine_move_by_move(size):
-    """Differential test against engine/board.py: every move of 12 compiled playouts is legal there, gives
-    the same board, keeps each chain's pseudo-liberties zero exactly when it has no liberty, and the
-    final count is the rules engine's area count."""
+@pytest.mark.parametrize("size,tactical", [(7, False), (9, False), (9, True)])
+def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical):
+    """Differential test against engine/board.py: every move of 12 compiled playouts (light or tactical) is
+    legal there, gives the same board, keeps each chain's pseudo-liberties zero exactly when it has no
+    liberty, and the final count is the rules engine's area count."""
     moves_checked = 0
+    scratch = np.empty(6 * size * size, np.int64)
     for seed in range(12):
         fb = fast(bytes(size * size), size, BLACK)
         rng = new_rng(seed)
         pos = Position(size)
         while not over(fb.st, size * size):
             colour = int(fb.st[COLOUR])
-            p = step(rng, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+            p = step(rng, tactical, scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
             try:
                 pos = pos.play(PASS if p < 0 else from_flat(p, size), colour)
             except IllegalMove as e:  # the playout knows simple ko only: a long cycle may repeat a board
@@ -135,10 +136,22 @@ def test_bad_tree_settings_are_refused():
         TreeConfig(margin_weight=0.7)
 
 
-def test_the_tree_refuses_tactical_playouts_it_does_not_have():
-    with pytest.raises(ValueError, match="flat"):
-        MonteCarloConfig(search="tree", tactical=True)
-    MonteCarloConfig(search="flat", tactical=True)  # the flat search keeps them
+def test_the_tactical_setting_reaches_the_tree_playouts(monkeypatch):
+    import engine.mc_player as mc_player
+
+    seen = []
+    real = TreeSearch
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["tactical"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mc_player, "TreeSearch", recording)
+    game = Game(7, 7.0)
+    for tactical in (True, False):
+        seen.clear()
+        a = MonteCarloPlayer(MonteCarloConfig(playouts=20, search="tree", tactical=tactical)).analyze(game, BLACK)
+        assert seen == [tactical] and a.visits.sum() == 20
 
 
 def test_the_prior_term_holds_the_priors_move_at_the_root_and_nothing_without_weight():

@@ -172,3 +172,27 @@ def test_tactical_playouts_capture_a_chain_in_atari_anywhere_and_a_seeded_playou
     assert first == Counter({j5: 200})
     runs = [playout(pos.stones, 9, 2, random.Random(3), tactical=True, last=1) for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+# The compiled playout (engine/fastboard.py, the tree search's) makes the same tactical choices.
+def _first_moves_compiled(board: str, last: int, tactical: bool, to_play: int = 1, n: int = 200) -> Counter:
+    import numpy as np
+
+    from engine.fastboard import FastBoard, new_rng, step
+
+    pos = from_ascii(board, to_play=to_play)
+    out = Counter()
+    scratch = np.empty(6 * 81, np.int64)
+    for i in range(n):
+        fb = FastBoard(9).setup(pos.stones, to_play, last=last)
+        out[step(new_rng(i), tactical, scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())] += 1
+    return out
+
+
+def test_compiled_tactical_playouts_capture_escape_and_capture_anywhere_like_the_python_ones():
+    e4, f5, j5 = 5 * 9 + 4, 4 * 9 + 5, 4 * 9 + 8
+    assert _first_moves_compiled(CAPTURE, last=4 * 9 + 4, tactical=True) == Counter({e4: 200})
+    assert _first_moves_compiled(CAPTURE, last=4 * 9 + 4, tactical=False)[e4] < 20  # light: uniform, ~200/77
+    assert _first_moves_compiled(ESCAPE, last=7 * 9 + 5, tactical=True) == Counter({f5: 200})
+    assert _first_moves_compiled(ESCAPE, last=-1, tactical=True)[f5] < 20  # no last move, nothing in atari: uniform
+    assert _first_moves_compiled(ATARI_ELSEWHERE, last=1, tactical=True, to_play=2) == Counter({j5: 200})
