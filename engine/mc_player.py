@@ -39,7 +39,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -100,13 +100,9 @@ def pass_value(game: Game, color: int) -> Optional[float]:
 class MonteCarloPlayer:
     """A ``Player`` and analyzer (engine/analysis.py) choosing by Monte Carlo over the rules; see the module."""
 
-    def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo",
-                 prior: Optional[Callable[[Game, int], Optional[np.ndarray]]] = None) -> None:
-        """``prior(game, color)``: a move distribution (N*N+1,) for the tree's root (progressive bias,
-        ``cfg.tree.prior_weight``), or None where it has none (another board size)."""
+    def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo") -> None:
         self.cfg = cfg
         self.name = name
-        self.prior = prior
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze(game, color, cleanup, deadline).move
@@ -115,7 +111,10 @@ class MonteCarloPlayer:
                      move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
         return [self.analyze(game, color, cleanup, deadline) for game, color in requests]
 
-    def analyze(self, game: Game, color: int, cleanup: bool = False, deadline: Optional[float] = None) -> Analysis:
+    def analyze(self, game: Game, color: int, cleanup: bool = False, deadline: Optional[float] = None,
+                prior: Optional[np.ndarray] = None) -> Analysis:
+        """``prior`` (N*N+1,): a move distribution for the tree's root (its prior term, weighted by
+        ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's)."""
         position, size = game.position, game.size
         points = candidates(position, color)
         n_moves = size * size + 1
@@ -127,7 +126,6 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         if points and self.cfg.search == "tree":
-            prior = self.prior(game, color) if self.prior is not None and self.cfg.tree.prior_weight > 0 else None
             best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, prior)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits)

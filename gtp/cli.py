@@ -44,20 +44,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fallback", choices=FALLBACKS, default=DEFAULT_FALLBACK,
                    help="with --player neural: who plays the board sizes the model was not trained on (it plays "
                         f"9x9): Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
-    p.add_argument("--mc-playouts", type=_mc_playouts, default=MonteCarloConfig.playouts, metavar="N",
-                   help="Monte Carlo player (--player montecarlo or the fallback): random playouts per move "
-                        f"(default {MonteCarloConfig.playouts}: the compiled tree, ~1.5 s a move on 13x13, ~4 s on 19x19 "
-                        "here; the flat search is Python, ~10x slower a playout: give it ~1500)")
+    p.add_argument("--mc-playouts", type=_mc_playouts, default=None, metavar="N",
+                   help="Monte Carlo simulations per move: of --player montecarlo and the fallback (default "
+                        f"{MonteCarloConfig.playouts}: the compiled tree, ~1.5 s a move on 13x13, ~4 s on 19x19 here; the "
+                        "flat search is Python, ~10x slower a playout: give it ~1500), and of --search mc on the "
+                        "network's size (default: the bundle's player.mc_playouts, else 20000, ~2 s a move on 9x9)")
     p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
                    help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
                         f"position itself, with --mc-search flat (default {MonteCarloConfig.amaf}; 0: plain flat Monte Carlo)")
     p.add_argument("--mc-search", choices=SEARCHES, default=MonteCarloConfig.search,
                    help="Monte Carlo player: a tree search with RAVE, or flat Monte Carlo over the root moves "
                         f"(default {MonteCarloConfig.search}; engine/mc_tree.py, engine/mc_player.py)")
-    p.add_argument("--mc-prior", type=_non_negative, default=0.0, metavar="W",
-                   help="--player montecarlo with the tree search: on the network's board size, its move distribution "
-                        "steers the root (PUCT's prior term W * P(move) * sqrt(root visits + 1) / (visits + 1); "
-                        "models/steered_mc.py); 0: off (default 0)")
+    p.add_argument("--search", choices=("puct", "mc"), default=None,
+                   help="the neural player's search: puct, over the network's prior and the value model (--visits, "
+                        "engine/search.py), or mc, the Monte Carlo tree search with the network's move distribution "
+                        "steering its root (models/steered_mc.py) (default: the bundle's player.search, else puct)")
+    p.add_argument("--mc-prior", type=_non_negative, default=None, metavar="W",
+                   help="--search mc: weight of the network in the root's prior term, W * P(move) * sqrt(root visits "
+                        "+ 1) / (visits + 1); 0: the playouts alone (default: the bundle's player.mc_prior, else 2)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -67,9 +71,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages over per move (default: the bundle's value)")
     p.add_argument("--visits", type=_visits, default=None,
-                   help="tree search: leaf evaluations per move, the network's policy as prior and its value model "
-                        "as judge over the rules (engine/search.py); 1: the network alone "
-                        "(default: the bundle's player.visits, else 1)")
+                   help="the PUCT search (--search puct, which an explicit --visits implies): leaf evaluations per "
+                        "move, the network's policy as prior and its value model as judge over the rules "
+                        "(engine/search.py); 1: the network alone (default: the bundle's player.visits, else 1)")
     p.add_argument("--c-puct", type=_positive, default=None,
                    help="tree search: weight of the prior (default: the bundle's player.c_puct, else "
                         f"{SearchConfig.c_puct})")
@@ -171,9 +175,9 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 leaf_branches: int | None = None, reuse: bool = True, quiescence: int | None = None,
                 tactics: float | None = None, playouts: int | None = None,
                 playout_weight: float | None = None, playout_policy: str | None = None,
-                fallback: str = DEFAULT_FALLBACK, mc_playouts: int = MonteCarloConfig.playouts,
+                fallback: str = DEFAULT_FALLBACK, mc_playouts: int | None = None,
                 mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search,
-                mc_prior: float = 0.0) -> Player:
+                search: str | None = None, mc_prior: float | None = None) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -189,14 +193,9 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         kind = "neural" if (folder / "manifest.json").exists() else "random"
     if kind == "random":
         return RandomPlayer(seed)
-    if kind == "montecarlo" and mc_prior > 0:
-        if not (folder / "manifest.json").exists():
-            raise ValueError(f"--mc-prior: no model bundle at {folder}")
-        from models.steered_mc import steered_mc
-
-        return steered_mc(str(folder), mc_playouts, mc_prior, seed or 0)
+    fallback_playouts = mc_playouts or MonteCarloConfig.playouts
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, mc_playouts, mc_amaf, mc_search)
+        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -206,10 +205,23 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
-    cfg = replace(search_config(bundle.manifest.get("player", {}), visits, c_puct, leaf_symmetries, leaf_branches,
-                                quiescence, tactics, playouts, playout_weight, playout_policy), reuse=reuse)
-    model = with_search(neural, cfg)
-    analyzer = BySizeAnalyzer({bundle.board_size: model}, fallback_analyzer(fallback, seed, mc_playouts, mc_amaf, mc_search))
+    tuned = bundle.manifest.get("player", {})
+    # an explicit --visits asks for the PUCT search (or, with 1, the network alone) when --search is not given
+    search = search or ("puct" if visits is not None else tuned.get("search", "puct"))
+    if search == "mc":
+        from models.steered_mc import DEFAULT_PLAYOUTS, DEFAULT_WEIGHT, SteeredPlayer, steered_config
+
+        weight = mc_prior if mc_prior is not None else float(tuned.get("mc_prior", DEFAULT_WEIGHT))
+        model = SteeredPlayer(neural, steered_config(mc_playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
+                                                     weight, seed or 0))
+    elif search == "puct":
+        cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
+                                    playouts, playout_weight, playout_policy), reuse=reuse)
+        model = with_search(neural, cfg)
+    else:
+        raise ValueError(f"search must be puct or mc, not {search!r}")
+    analyzer = BySizeAnalyzer({bundle.board_size: model},
+                              fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -220,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
-                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.mc_prior)
+                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

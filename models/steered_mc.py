@@ -1,36 +1,70 @@
 """The Monte Carlo tree search steered by the network: the video model proposes, random playouts read.
 
-The shipped network (models/player.py, its 8 board views, no search of its own) gives the root's
-move distribution P; the compiled tree search with RAVE (engine/mc_tree.py) plays light random
+The network (models/player.py ``NeuralPlayer``: its board views, no search of its own) gives the
+root's move distribution P; the compiled tree search with RAVE (engine/mc_tree.py) plays random
 playouts over the rules and adds PUCT's prior term ``weight * P(move) * sqrt(N + 1) / (n + 1)`` at
 the root, so the network's moves are read first and longest and a move it does not propose must win
-its playouts to be played. Below the root the playouts alone decide. On board sizes the network does
-not play, it is the plain tree (the fallback). The learners are untouched: this is play-time
-computation over the rules, like the legality mask and engine/search.py.
+its playouts to be played. Below the root the playouts alone decide. The learners are untouched:
+this is play-time computation over the rules, like the legality mask and engine/search.py.
+
+What an analysis reports: the search's move, visits, win shares (the winrate is the playouts' win
+share of the move played) and principal variations; the network's own reading, unchanged: its raw
+move and whether it was legal, its latent codes and the imagined next frame and board.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
+from typing import Optional, Sequence
 
+from engine.analysis import Analysis
+from engine.coords import Move
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer
+from engine.mc_tree import TreeConfig
+
+DEFAULT_WEIGHT = 2.0  # the prior term's weight measured against GNU Go 10 (docs/model.md, session 30)
+DEFAULT_PLAYOUTS = 20000  # simulations a move: ~2 s on 9x9 here
 
 
-def steered_mc(weights: Optional[str] = None, playouts: int = 10000, weight: float = 1.0, seed: int = 0,
-               symmetries: Optional[int] = None) -> MonteCarloPlayer:
-    """The player (``py:models.steered_mc:steered_mc:weight=1`` for ``videoworld-go eval``); ``weights``
-    names a bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the
-    bundle's)."""
+class SteeredPlayer:
+    """An analyzer (engine/analysis.py) on the network's board size: see the module docstring."""
+
+    def __init__(self, network, cfg: MonteCarloConfig, name: str = "videoworld-mc") -> None:
+        """``network``: a ``NeuralPlayer``; ``cfg``: the Monte Carlo search (``cfg.tree.prior_weight`` > 0
+        for the network to steer it)."""
+        self.network = network
+        self.mc = MonteCarloPlayer(cfg, name)
+        self.cfg = cfg
+        self.name = name
+
+    def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
+        return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move
+
+    def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
+                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
+        """The network reads all positions in one batch; the searches run one after another (each to
+        ``deadline`` at most: the caller's clock covers one position)."""
+        readings = self.network.analyze_many(requests, cleanup=cleanup)
+        out = []
+        for (game, color), net in zip(requests, readings):
+            a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs)
+            out.append(replace(a, raw_move=net.raw_move, raw_legal=net.raw_legal, z_codes=net.z_codes,
+                               imagined_board=net.imagined_board, imagined_frame=net.imagined_frame))
+        return out
+
+
+def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
+                   tactical: bool = False) -> MonteCarloConfig:
+    return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical,
+                            tree=TreeConfig(prior_weight=weight))
+
+
+def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
+               seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False) -> SteeredPlayer:
+    """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
+    bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
     from models.player import shipped
 
-    neural = shipped(weights=weights, symmetries=symmetries)
-    size = neural.bundle.board_size
-
-    def prior(game: Game, color: int):
-        return neural.analyze_many([(game, color)])[0].legal_probs if game.size == size else None
-
-    cfg = MonteCarloConfig(playouts=playouts, seed=seed, search="tree",
-                           tree=replace(MonteCarloConfig.tree, prior_weight=weight))
-    return MonteCarloPlayer(cfg, name="videoworld-mc", prior=prior)
+    return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
+                         steered_config(playouts, weight, seed, tactical))

@@ -152,10 +152,17 @@ def test_gtp_player_montecarlo_plays_any_size():
     assert player.name == "montecarlo" and game.position.is_legal(move) and move is not PASS
     assert player.cfg.search == "tree" and player.cfg.playouts == 100  # the tree by default; --mc-search flat
     assert make_player("montecarlo", 1, mc_playouts=100, mc_search="flat").cfg.search == "flat"
-    steered = make_player("montecarlo", 1, mc_playouts=100, mc_prior=1.0)  # the shipped network steers the root
-    assert steered.name == "videoworld-mc" and steered.cfg.tree.prior_weight == 1.0
-    with pytest.raises(ValueError, match="no model bundle"):
-        make_player("montecarlo", 1, "/nonexistent", mc_prior=1.0)
+    steered = make_player("neural", 1, search="mc", mc_playouts=100, mc_prior=1.0)  # the network steers the tree
+    try:
+        routed = steered.batcher.analyzer
+        assert routed.for_size(9).name == "videoworld-mc" and routed.for_size(9).cfg.tree.prior_weight == 1.0
+        assert routed.for_size(9).cfg.playouts == 100 and routed.for_size(13).cfg.playouts == 100
+        game = Game(9, 7.0)
+        assert game.position.is_legal(steered.genmove(game, BLACK))
+    finally:
+        steered.batcher.close()
+    with pytest.raises(ValueError, match="search"):
+        make_player("neural", 1, search="alphabeta")
 
 
 def test_gtp_command_line_refuses_a_bad_mc_prior():
@@ -163,7 +170,7 @@ def test_gtp_command_line_refuses_a_bad_mc_prior():
     import sys
 
     for bad in ("-1", "nan", "x"):
-        run = subprocess.run([sys.executable, "-m", "gtp", "--player", "montecarlo", "--mc-prior", bad],
+        run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", "--mc-prior", bad],
                              input="quit\n", capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and "--mc-prior" in run.stderr and "Traceback" not in run.stderr
 

@@ -174,18 +174,20 @@ def test_the_prior_term_holds_the_priors_move_at_the_root_and_nothing_without_we
         TreeConfig(prior_weight=-1.0)
 
 
-def test_the_network_steered_search_asks_the_network_on_its_size_only(monkeypatch):
-    from models.steered_mc import steered_mc
+def test_the_network_steered_search_reads_the_networks_moves_and_keeps_its_reading():
+    from models.steered_mc import SteeredPlayer, steered_config, steered_mc
 
-    player = steered_mc(playouts=200, weight=1.0)
-    asked = []
-    network = player.prior
-    monkeypatch.setattr(player, "prior", lambda g, c: asked.append(g.size) or network(g, c))
-    for size in (9, 13):
-        game = Game(size, 7.0)
-        game.play((size // 2, size // 2), BLACK)
-        a = player.analyze(game, WHITE)
-        assert game.position.is_legal(a.move) and a.move is not PASS and a.visits.sum() == 200
-    probs = network(Game(9, 7.0), BLACK)
-    assert probs.shape == (82,) and abs(probs.sum() - 1) < 1e-5 and network(Game(13, 7.0), BLACK) is None
-    assert asked == [9, 13] and player.name == "videoworld-mc"
+    player = steered_mc(playouts=300, weight=2.0)
+    assert isinstance(player, SteeredPlayer) and player.cfg == steered_config(300, 2.0)
+    game = Game(9, 7.0)
+    game.play((4, 4), BLACK)
+    net = player.network.analyze_many([(game, WHITE)])[0]
+    a = player.analyze_many([(game, WHITE)])[0]
+    assert game.position.is_legal(a.move) and a.move is not PASS and a.visits.sum() == 300
+    # the network's reading is reported unchanged; the move, visits and winrate are the search's
+    assert a.raw_move == net.raw_move and a.z_codes == net.z_codes and np.array_equal(a.imagined_board, net.imagined_board)
+    # the moves the network proposes (its answers to E5 come in mirror-image sets) get most of the steered
+    # search's visits, far more than the plain search gives them
+    proposed = net.legal_probs >= 0.05
+    plain = MonteCarloPlayer(steered_config(300, 0.0)).analyze(game, WHITE)
+    assert a.visits[proposed].sum() > 0.5 * 300 and a.visits[proposed].sum() > 2 * plain.visits[proposed].sum()
