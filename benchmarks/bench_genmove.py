@@ -5,8 +5,9 @@
 
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
 model: ``genmove`` in-process, one position at a time (no batching), as ``python -m gtp`` plays it:
-the bundle's player settings with its tree search (manifest ``player.visits``; ``--variant visits=1``
-times the network alone). GNU Go:
+the bundle's player settings with its search (manifest ``player.search``: ``mc``, the network steering
+the Monte Carlo tree, models/steered_mc.py, ``mc_playouts`` / ``mc_prior``; or ``puct``, engine/search.py,
+``player.visits``; ``--variant search=puct`` times the PUCT search, ``--variant visits=1`` the network alone). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
 genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments, and
 ``visits`` / ``c_puct`` for the tree search of engine/search.py, e.g. ``visits=32,c_puct=0.8``) timed
@@ -51,11 +52,17 @@ def _player(bundle, options: dict):
 
     from engine.search import search_config, with_search
     from models.player import NeuralPlayer
+    from models.steered_mc import tuned_steered
 
+    tuned = bundle.manifest.get("player", {})
     keys = ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse", "playouts", "playout_weight",
             "playout_policy")
     search = {k: options.pop(k) for k in keys if k in options}
-    cfg = replace(search_config(bundle.manifest.get("player", {})), reuse=False)
+    mc = {k: options.pop(k) for k in ("mc_playouts", "mc_prior") if k in options}
+    kind = options.pop("search", "puct" if "visits" in search else tuned.get("search", "puct"))  # as gtp/cli.py
+    if kind == "mc":
+        return tuned_steered(NeuralPlayer(bundle, **options), tuned, mc.get("mc_playouts"), mc.get("mc_prior"))
+    cfg = replace(search_config(tuned), reuse=False)
     return with_search(NeuralPlayer(bundle, **options), replace(cfg, **search))
 
 

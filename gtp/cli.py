@@ -209,11 +209,9 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     # an explicit --visits asks for the PUCT search (or, with 1, the network alone) when --search is not given
     search = search or ("puct" if visits is not None else tuned.get("search", "puct"))
     if search == "mc":
-        from models.steered_mc import DEFAULT_PLAYOUTS, DEFAULT_WEIGHT, SteeredPlayer, steered_config
+        from models.steered_mc import tuned_steered
 
-        weight = mc_prior if mc_prior is not None else float(tuned.get("mc_prior", DEFAULT_WEIGHT))
-        model = SteeredPlayer(neural, steered_config(mc_playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
-                                                     weight, seed or 0))
+        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0)
     elif search == "puct":
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)

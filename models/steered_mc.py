@@ -14,6 +14,7 @@ move and whether it was legal, its latent codes and the imagined next frame and 
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Optional, Sequence
 
@@ -25,6 +26,9 @@ from engine.mc_tree import TreeConfig
 
 DEFAULT_WEIGHT = 2.0  # the prior term's weight measured against GNU Go 10 (docs/model.md, session 30)
 DEFAULT_PLAYOUTS = 20000  # simulations a move: ~2 s on 9x9 here
+# with less time than this many network readings left before the deadline, the network reads one board view
+# instead of all of them: a 15 s sudden-death game of ~70 moves leaves ~0.2 s a move (tests/test_match_clock.py)
+TIGHT = 4.0
 
 
 class SteeredPlayer:
@@ -37,15 +41,23 @@ class SteeredPlayer:
         self.mc = MonteCarloPlayer(cfg, name)
         self.cfg = cfg
         self.name = name
+        self.network_seconds = 0.2  # what the network's reading took last time (8 views on one thread here)
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
-        """The network reads all positions in one batch; the searches run one after another (each to
-        ``deadline`` at most: the caller's clock covers one position)."""
-        readings = self.network.analyze_many(requests, cleanup=cleanup)
+        """The network reads all positions in one batch (in one board view when ``deadline`` is near: see
+        ``TIGHT``); the searches run one after another (each to ``deadline`` at most: the caller's clock
+        covers one position)."""
+        network = self.network
+        if deadline is not None and deadline - time.monotonic() < TIGHT * self.network_seconds:
+            network = self.network.variant(symmetries=1)  # under a tight clock: one view, ~1/5 of the time
+        started = time.monotonic()
+        readings = network.analyze_many(requests, cleanup=cleanup)
+        if network is self.network:
+            self.network_seconds = time.monotonic() - started
         out = []
         for (game, color), net in zip(requests, readings):
             a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs)
@@ -58,6 +70,15 @@ def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEI
                    tactical: bool = False) -> MonteCarloConfig:
     return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical,
                             tree=TreeConfig(prior_weight=weight))
+
+
+def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
+                  seed: int = 0) -> SteeredPlayer:
+    """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
+    ``mc_prior``), which ``playouts`` / ``weight`` override: what GTP and the benchmarks play."""
+    return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
+                                                 float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
+                                                 seed))
 
 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,

@@ -130,8 +130,8 @@ def test_without_a_time_control_nothing_about_time_is_sent(tmp_path):
 
 @pytest.mark.skipif(not gnugo_available(), reason="GNU Go is not installed")
 def test_the_shipped_engine_keeps_to_a_real_clock_against_gnugo(tmp_path):
-    """Sudden death, 15 s a side for the whole game: the shipped engine's 32-visit search alone
-    needs ~0.7 s a move (~25 s a game), so only its clock (gtp/clock.py) keeps it in time."""
+    """Sudden death, 15 s a side for the whole game: the shipped engine's search alone needs ~2 s a
+    move (~80 s a game), so only its clock (gtp/clock.py) keeps it in time."""
     ours = EngineSpec(name="videoworld", command=[sys.executable, "-m", "gtp"], cwd=str(REPO),
                       env={"OMP_NUM_THREADS": "1"})
     cfg = MatchConfig(size=9, komi=7.0, max_moves=160, move_timeout=30, time_control=TimeControl(main=15))

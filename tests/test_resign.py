@@ -92,7 +92,7 @@ def test_gtp_genmove_answers_resign_and_analysis_still_works():
 
 
 def test_the_gtp_command_line_resigns_with_the_shipped_model_and_refuses_a_bad_threshold():
-    """End to end: the shipped value model's winrate at the empty board is far below 0.99."""
+    """End to end: the shipped engine's winrate at the empty board (its search's win share) is far below 0.99."""
     import subprocess
     import sys
     from pathlib import Path

@@ -33,7 +33,9 @@ def test_shipped_bundle_has_a_complete_manifest_and_small_files():
 def test_shipped_model_plays_a_legal_game_against_gnugo_through_gtp(tmp_path):
     """One game as Black and one as White, each against its own GNU Go, side by side: each engine
     process runs on one thread, so the two games take the machine's two cores (half the wall time
-    of playing them one after the other; the games themselves are the same)."""
+    of playing them one after the other; the games themselves are the same). The shipped engine with
+    its default search (the network steering the Monte Carlo tree) at 4,000 simulations a move instead
+    of 20,000, so the two games fit the suite's time (~150 s at 20,000); the arena measures the full one."""
     from concurrent.futures import ThreadPoolExecutor
 
     from engine.engines import gnugo_spec
@@ -41,8 +43,8 @@ def test_shipped_model_plays_a_legal_game_against_gnugo_through_gtp(tmp_path):
     from gtp.client import EngineSpec, GtpClient
 
     def one_game(ours_black: bool):
-        ours = EngineSpec(name="videoworld", command=[sys.executable, "-m", "gtp", "--player", "neural"],
-                          cwd=str(REPO), env={"OMP_NUM_THREADS": "1"})
+        ours = EngineSpec(name="videoworld", cwd=str(REPO), env={"OMP_NUM_THREADS": "1"},
+                          command=[sys.executable, "-m", "gtp", "--player", "neural", "--mc-playouts", "4000"])
         log = tmp_path / f"ours_{'black' if ours_black else 'white'}.log"
         with GtpClient(ours, timeout=120, stderr_path=str(log)) as a, GtpClient(gnugo_spec(1), timeout=120) as b:
             assert a.send("name") == "videoworld-go"
@@ -77,18 +79,25 @@ def test_shipped_player_still_agrees_with_the_oracle_as_measured(all_cores):
     assert s.raw_legal.value >= 0.975, s.raw_legal.value
 
 
-def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_tree_search():
-    """The manifest's player settings reach the default GTP player: 8 views x 1 branch inside a
-    32-visit search (engine/search.py); ``--visits 1`` leaves the network alone."""
+def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_search():
+    """The manifest's player settings reach the default GTP player: the Monte Carlo tree steered by the
+    network's 8 views x 1 branch (models/steered_mc.py, 20,000 simulations, weight 2); ``--search puct``
+    gives the 32-visit PUCT search (engine/search.py), and ``--visits 1`` the network alone."""
     from test_gtp_engine import gtp_model
 
     from engine.search import SearchPlayer
     from models.player import NeuralPlayer
+    from models.steered_mc import SteeredPlayer
 
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
-    assert manifest["player"]["visits"] == 32 and manifest["player"]["c_puct"] == 0.8
+    tuned = manifest["player"]
+    assert (tuned["search"], tuned["mc_prior"], tuned["mc_playouts"]) == ("mc", 2.0, 20000)
     with gtp_model(None, 0) as model:
-        assert isinstance(model, SearchPlayer) and (model.cfg.visits, model.cfg.c_puct) == (32, 0.8)
-        assert (model.analyzer.symmetries, model.analyzer.top_k) == (8, 1)
+        assert isinstance(model, SteeredPlayer) and model.cfg.playouts == 20000
+        assert model.cfg.tree.prior_weight == 2.0 and not model.cfg.tactical
+        assert (model.network.symmetries, model.network.top_k) == (8, 1)
+    with gtp_model(None, 0, search="puct") as puct:
+        assert isinstance(puct, SearchPlayer) and (puct.cfg.visits, puct.cfg.c_puct) == (32, 0.8)
+        assert (puct.analyzer.symmetries, puct.analyzer.top_k) == (8, 1)
     with gtp_model(None, 0, visits=1) as alone:
         assert isinstance(alone, NeuralPlayer)
