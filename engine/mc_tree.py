@@ -1,10 +1,11 @@
-"""Monte Carlo tree search with RAVE over the rules, compiled: the fallback player's search (engine/mc_player.py).
+"""Monte Carlo tree search with RAVE over the rules, compiled: the fallback player's search (engine/mc_player.py)
+and, steered at its root by the network, the 9x9 engine's (models/steered_mc.py).
 
 The flat player gives every root move its own random playouts and so never sees the opponent's
 best answer: a move that works only if the opponent errs looks as good as a sound one. A tree
 (UCT, Kocsis and Szepesvari 2006) grows where the playouts go: each simulation walks down the
 tree choosing at every node the move with the best estimate, adds one node, plays the rest out at
-random (engine/fastboard.py, the dead-stone count's light policy, compiled) and credits the result
+random (engine/fastboard.py: the dead-stone count's light policy, or the tactical one, compiled) and credits the result
 to every node it passed. Estimates blend the node's own results with "all moves as first" (RAVE,
 Gelly and Silver 2011): a move's results in every simulation where the node's mover played that
 point later on, not just first; the blend leans on RAVE while a move has few visits
