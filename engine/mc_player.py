@@ -71,6 +71,9 @@ class MonteCarloConfig:
     # (engine/mc_tree.py, the playouts are its simulations)
     search: str = "tree"
     tree: TreeConfig = TreeConfig()
+    # tree: stop once the most visited root move cannot be caught by the simulations left; the same move
+    # as the full budget's (engine/mc_tree.TreeSearch.run), in less time
+    stop_early: bool = True
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
@@ -168,7 +171,7 @@ class MonteCarloPlayer:
         and the principal variation from each move tried."""
         search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
                             tactical=self.cfg.tactical)
-        search.run(self.cfg.playouts, deadline)
+        search.run(self.cfg.playouts, deadline, stop_early=self.cfg.stop_early)
         root = search.root
         tried = root.n > 0
         visits[root.points] = root.n

@@ -94,7 +94,7 @@ def test_the_tree_captures_a_big_group_in_atari_and_its_visits_are_its_simulatio
     black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
     game = Game(9, 7.0)
     game.setup(black, white, BLACK)
-    cfg = MonteCarloConfig(playouts=300, search="tree")
+    cfg = MonteCarloConfig(playouts=300, search="tree", stop_early=False)
     a = MonteCarloPlayer(cfg).analyze(game, BLACK)
     assert a.move == (4, 6)
     assert a.visits.sum() == 300 and a.visits[-1] == 0  # one root visit a simulation; pass is not a tree move
@@ -119,6 +119,30 @@ def test_the_tree_grows_below_the_root_and_credits_rave_to_the_movers_points():
     # every root move gets RAVE credit from most simulations (Black plays it first in about half the playouts)
     assert np.all(root.rave_n - TreeConfig().rave_prior > 100)
     assert np.all((root.wins >= 0) & (root.wins <= root.n))
+
+
+def test_the_early_stop_keeps_the_full_budgets_move_and_batches_change_nothing():
+    # the capture position above: (4,6) takes six stones and soon leads by more than the simulations left
+    white = [(3, 3), (3, 4), (3, 5), (4, 3), (4, 4), (4, 5)]
+    black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
+    game = Game(9, 7.0)
+    game.setup(black, white, BLACK)
+    points = candidates(game.position, BLACK)
+
+    def search(simulations: int, **kw) -> tuple[TreeSearch, int]:
+        s = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig())
+        return s, s.run(simulations, **kw)
+
+    full, ran = search(3000)  # one call of the compiled loop
+    batched, ran_b = search(3000, deadline=time.monotonic() + 600)  # batches between clock reads
+    assert ran == ran_b == 3000 and np.array_equal(batched.t_n, full.t_n)  # the same simulations
+    early, ran_e = search(3000, stop_early=True)
+    assert ran_e < 3000  # it stopped: its leader could not be caught
+    n = np.sort(early.root.n)
+    assert n[-1] - n[-2] > 3000 - ran_e and early.decided(3000 - ran_e) and not early.decided(ran_e)
+    assert early.root.points[np.argmax(early.root.n)] == full.root.points[np.argmax(full.root.n)] == to_flat((4, 6), 9)
+    prefix, _ = search(ran_e)  # stopping cut the tail only: its simulations are the full run's first ones
+    assert np.array_equal(prefix.t_n, early.t_n)
 
 
 def test_a_deadline_leaves_one_simulation():
