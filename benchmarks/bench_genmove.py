@@ -50,7 +50,7 @@ def _player(bundle, options: dict):
     each move costs what a move of a new game costs."""
     from dataclasses import replace
 
-    from engine.search import search_config, with_search
+    from engine.search import search_config, search_kind, with_search
     from models.player import NeuralPlayer
     from models.steered_mc import tuned_steered
 
@@ -59,7 +59,7 @@ def _player(bundle, options: dict):
             "playout_policy")
     search = {k: options.pop(k) for k in keys if k in options}
     mc = {k: options.pop(k) for k in ("mc_playouts", "mc_prior") if k in options}
-    kind = options.pop("search", "puct" if "visits" in search else tuned.get("search", "puct"))  # as gtp/cli.py
+    kind = search_kind(tuned, options.pop("search", None), search.get("visits"))
     if kind == "mc":
         return tuned_steered(NeuralPlayer(bundle, **options), tuned, mc.get("mc_playouts"), mc.get("mc_prior"))
     cfg = replace(search_config(tuned), reuse=False)

@@ -156,10 +156,10 @@ def copy_board(src_board, src_head, src_nxt, src_csize, src_plib, src_empties, s
 
 
 @njit(cache=True)
-def _more_libs(h, count, need, stamp, board, nxt, nbr, mark):
-    """``count`` plus the liberties of the chain at head ``h`` not yet marked with ``stamp`` (marking
-    them), stopping at ``need``."""
-    s = h
+def _walk_libs(h, count, need, stamp, board, nxt, nbr, mark):
+    """Walks the chain at head ``h``: (``count`` plus its liberties not yet marked with ``stamp``, marking
+    them, stopping at ``need`` or more; the last liberty marked, -1 if none)."""
+    s, last = h, -1
     while count < need:
         for k in range(4):
             q = nbr[s, k]
@@ -168,10 +168,18 @@ def _more_libs(h, count, need, stamp, board, nxt, nbr, mark):
             if board[q] == 0 and mark[q] != stamp:
                 mark[q] = stamp
                 count += 1
+                last = q
         s = nxt[s]
         if s == h:
             break
-    return min(count, need)
+    return count, last
+
+
+@njit(cache=True)
+def _more_libs(h, count, need, stamp, board, nxt, nbr, mark):
+    """``count`` plus the liberties of the chain at head ``h`` not yet marked with ``stamp`` (marking
+    them), stopping at ``need``."""
+    return min(_walk_libs(h, count, need, stamp, board, nxt, nbr, mark)[0], need)
 
 
 @njit(cache=True)
@@ -345,22 +353,8 @@ def play_legal(p, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
 def _lone_liberty(h, board, nxt, nbr, mark, st):
     """The liberty of the chain at head ``h`` if it has exactly one, else -1."""
     st[STAMP] += 1
-    stamp = st[STAMP]
-    found = -1
-    s = h
-    while True:
-        for k in range(4):
-            q = nbr[s, k]
-            if q < 0:
-                break
-            if board[q] == 0 and mark[q] != stamp:
-                if found >= 0:
-                    return -1
-                mark[q] = stamp
-                found = q
-        s = nxt[s]
-        if s == h:
-            return found
+    count, last = _walk_libs(h, 0, 2, st[STAMP], board, nxt, nbr, mark)
+    return last if count == 1 else -1
 
 
 @njit(cache=True)

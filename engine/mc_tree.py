@@ -345,8 +345,11 @@ class TreeSearch:
 
 
 def warm_up() -> None:
-    """Compiles every kernel of the search (or loads them from numba's cache in engine/__pycache__): a
-    few simulations on an empty 7x7 board. The install runs it, so a first genmove does not wait ~20 s."""
+    """Compiles every kernel of the search and of the dead-stone count (or loads them from numba's cache in
+    engine/__pycache__): a few simulations and playouts on an empty 7x7 board. The install runs it, so a
+    first genmove does not wait ~20 s."""
     from engine.board import Position
+    from engine.fastcount import ownership_mean
 
     TreeSearch(Position(7), 1, 7.0, list(range(49)), TreeConfig(), prior=np.zeros(50)).run(4)
+    ownership_mean(bytes(49), 7, 1, 4)  # the dead-stone count's playouts

@@ -63,6 +63,20 @@ class SearchConfig:
             raise ValueError(f"playout_policy must be one of {', '.join(PLAYOUT_POLICIES)}, not {self.playout_policy!r}")
 
 
+SEARCH_KINDS = ("puct", "mc")
+
+
+def search_kind(player_settings: dict, search: Optional[str] = None, visits: Optional[int] = None) -> str:
+    """Which search the neural player plays: ``search`` when given; else "puct" when ``visits`` is given
+    (asking for leaf evaluations, or with 1 for the network alone, means the PUCT search); else the
+    bundle's (manifest ``player.search``: "mc" is the Monte Carlo tree the network steers,
+    models/steered_mc.py); else "puct". GTP and the benchmarks choose by this one rule."""
+    kind = search or ("puct" if visits is not None else str(player_settings.get("search", "puct")))
+    if kind not in SEARCH_KINDS:
+        raise ValueError(f"search must be one of {', '.join(SEARCH_KINDS)}, not {kind!r}")
+    return kind
+
+
 def search_config(player_settings: dict, visits: Optional[int] = None, c_puct: Optional[float] = None,
                   leaf_symmetries: Optional[int] = None, leaf_branches: Optional[int] = None,
                   quiescence: Optional[int] = None, tactics: Optional[float] = None,

@@ -21,7 +21,7 @@ from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
 from engine.game import Game
 from engine.mc_player import SEARCHES, MonteCarloConfig
 from engine.player import Player, RandomPlayer
-from engine.search import SearchConfig, search_config, with_search
+from engine.search import SEARCH_KINDS, SearchConfig, search_config, search_kind, with_search
 from engine.symmetry import VIEW_COUNTS
 from gtp import protocol
 from gtp.engine import GtpEngine
@@ -55,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-search", choices=SEARCHES, default=MonteCarloConfig.search,
                    help="Monte Carlo player: a tree search with RAVE, or flat Monte Carlo over the root moves "
                         f"(default {MonteCarloConfig.search}; engine/mc_tree.py, engine/mc_player.py)")
-    p.add_argument("--search", choices=("puct", "mc"), default=None,
+    p.add_argument("--search", choices=SEARCH_KINDS, default=None,
                    help="the neural player's search: puct, over the network's prior and the value model (--visits, "
                         "engine/search.py), or mc, the Monte Carlo tree search with the network's move distribution "
                         "steering its root (models/steered_mc.py) (default: the bundle's player.search, else puct)")
@@ -206,18 +206,15 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     bundle = load_bundle(folder)
     neural = NeuralPlayer(bundle, temperature=temperature, top_k=branches, seed=seed or 0, symmetries=symmetries)
     tuned = bundle.manifest.get("player", {})
-    # an explicit --visits asks for the PUCT search (or, with 1, the network alone) when --search is not given
-    search = search or ("puct" if visits is not None else tuned.get("search", "puct"))
+    search = search_kind(tuned, search, visits)
     if search == "mc":
         from models.steered_mc import tuned_steered
 
         model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0)
-    elif search == "puct":
+    else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
         model = with_search(neural, cfg)
-    else:
-        raise ValueError(f"search must be puct or mc, not {search!r}")
     analyzer = BySizeAnalyzer({bundle.board_size: model},
                               fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))

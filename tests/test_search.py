@@ -414,3 +414,15 @@ def test_playouts_come_from_the_command_line_or_the_manifest() -> None:
     assert search_config({"playout_policy": "tactical"}, playout_policy="uniform").playout_policy == "uniform"
     with pytest.raises(ValueError, match="playout_policy"):
         search_config({"playout_policy": "smart"})
+
+
+def test_the_search_kind_rule_shared_by_gtp_and_the_benchmarks():
+    from engine.search import search_kind
+
+    assert search_kind({}) == "puct"  # no bundle setting: the PUCT search
+    assert search_kind({"search": "mc"}) == "mc"  # the bundle's choice
+    assert search_kind({"search": "mc"}, visits=1) == "puct"  # an explicit --visits means the PUCT search
+    assert search_kind({"search": "mc"}, "mc", visits=32) == "mc"  # an explicit --search wins
+    assert search_kind({"search": "puct"}, "mc") == "mc"
+    with pytest.raises(ValueError, match="search must be"):
+        search_kind({"search": "uct"})
