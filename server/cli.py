@@ -49,6 +49,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("--visits", type=int, default=1,
                    help="tree-search visits per position (engine/search.py; default 1: the network alone, "
                         "the most positions per second)")
+    p.add_argument("--search", choices=("puct", "mc"), default=d.search,
+                   help="the network's search: puct (--visits; 1 is the network alone) or mc, the Monte Carlo tree "
+                        "search it steers at the root (GTP's default, ~1.5 s a 9x9 move here; default: puct)")
+    p.add_argument("--steered-playouts", type=int, default=None,
+                   help="--search mc: simulations a move (default: the bundle's player.mc_playouts)")
+    p.add_argument("--mc-prior", type=float, default=None,
+                   help="--search mc: the network's weight in the root's prior term (default: the bundle's "
+                        "player.mc_prior)")
     p.add_argument("--fallback", choices=("montecarlo", "random"), default=d.fallback,
                    help="who plays the board sizes the network was not trained on: Monte Carlo over the rules "
                         f"or the random player (default: {d.fallback})")
@@ -86,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
                             max_body_bytes=args.max_body_bytes, max_games=args.max_games, seed=args.seed,
                             branches=args.branches, symmetries=args.symmetries, visits=args.visits,
                             threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts,
-                            mc_search=args.mc_search)
+                            mc_search=args.mc_search, search=args.search,
+                            steered_playouts=args.steered_playouts, mc_prior=args.mc_prior)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -31,6 +31,12 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     # Greedy: a request's temperature re-samples from the returned distribution instead.
     neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
                           symmetries=settings.symmetries)
-    model = with_search(neural, search_config(bundle.manifest.get("player", {}), settings.visits))
+    tuned = bundle.manifest.get("player", {})
+    if settings.search == "mc":
+        from models.steered_mc import tuned_steered
+
+        model = tuned_steered(neural, tuned, settings.steered_playouts, settings.mc_prior, settings.seed or 0)
+    else:
+        model = with_search(neural, search_config(tuned, settings.visits))
     fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts, search=settings.mc_search)
     return BySizeAnalyzer({bundle.board_size: model}, fallback), bundle.manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic.dataclasses import dataclass
 
 from engine.symmetry import VIEW_COUNTS
@@ -46,6 +46,13 @@ class Settings:
     # Tree-search visits per position (engine/search.py); 1: the network alone. Not the bundle's
     # GTP default: a search multiplies the work per request, so the service opts in.
     visits: int = Field(1, ge=1, le=10_000)
+    # The 9x9 network's search: "puct" (``visits``; 1 is the network alone) or "mc", the Monte Carlo tree
+    # search the network steers at its root (models/steered_mc.py: GTP's default, ~1.5 s a move here,
+    # inside a batch worker), with ``steered_playouts`` simulations and ``mc_prior`` the network's weight
+    # (None: the bundle's manifest ``player.mc_playouts`` / ``mc_prior``). The service opts in.
+    search: Literal["puct", "mc"] = "puct"
+    steered_playouts: Optional[int] = Field(None, ge=1, le=1_000_000)
+    mc_prior: Optional[float] = Field(None, ge=0, le=1000)
     # Who plays the board sizes the bundle's network was not trained on (engine/fallback.py): Monte
     # Carlo over the rules (mc_playouts simulations a move of the compiled tree: ~1.5 s on 13x13, ~4 s
     # on 19x19 here, inside a batch worker) or the random player (instant).
@@ -54,3 +61,9 @@ class Settings:
     mc_search: Literal["tree", "flat"] = "tree"  # the Monte Carlo fallback's search (engine/mc_player.py)
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default
+
+    @model_validator(mode="after")
+    def _one_search(self) -> "Settings":
+        if self.search == "mc" and self.visits != 1:
+            raise ValueError("visits counts the PUCT search's evaluations: with search 'mc' leave it at 1")
+        return self

@@ -94,7 +94,18 @@ class ServerState:
             return None
         player = self.batcher.analyzer.for_size(self.manifest["board_size"])
         player = getattr(player, "analyzer", player)  # a tree search (--visits) wraps the network
+        player = getattr(player, "network", player)  # and so does the Monte Carlo search it steers (--search mc)
         return getattr(player, name, None)
+
+    def search(self) -> Optional[dict]:
+        """The 9x9 network's search as it resolved: {"kind": "puct", "visits"} or {"kind": "mc",
+        "playouts", "prior"}; None without a model."""
+        if not self.manifest:
+            return None
+        player = self.batcher.analyzer.for_size(self.manifest["board_size"])
+        if self.settings.search == "mc":
+            return {"kind": "mc", "playouts": player.cfg.playouts, "prior": player.cfg.tree.prior_weight}
+        return {"kind": "puct", "visits": self.settings.visits}
 
     async def analyze(self, game: Game, color: int, move_winrates: int = 0) -> Analysis:
         """The batcher's answer, or RequestTimeout (-> 504); a late answer is dropped, not queued on.

@@ -87,6 +87,7 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     assert v["player_9x9"] == "videoworld" and v["manifest"]["board_size"] == 9
     assert v["batching"] == {"max_batch": 16, "max_wait_ms": 20.0, "max_hold_ms": 100.0, "workers": 2}  # defaults but the wait
     assert v["fallback"] == {"player": "montecarlo", "mc_playouts": 10000, "mc_search": "tree"}  # the defaults
+    assert v["search"] == {"kind": "puct", "visits": 1}  # the network alone unless the service opts in
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
     assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)
@@ -505,5 +506,35 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
                           "--visits", "0"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "visits" in bad.stderr
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                          "--search", "mc", "--visits", "3"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "visits" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
                           "--mc-search", "uct"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--mc-search" in bad.stderr
+
+
+def test_the_shipped_network_can_serve_the_monte_carlo_search_it_steers():
+    """`serve --search mc`: GTP's default player (models/steered_mc.py) behind the REST routes, opted in.
+    The answer is the search's (its most visited move; the top moves are visit shares) and keeps the
+    network's own reading (its raw move and latent codes); /version says which search runs."""
+    import torch
+
+    from conftest import REPO
+
+    weights = str(REPO / "weights" / "9x9")
+    with pytest.raises(ValueError, match="visits"):
+        Settings(weights=weights, search="mc", visits=8)  # visits belong to the PUCT search
+    torch.set_num_threads(1)
+    app = create_app(Settings(weights=weights, search="mc", steered_playouts=2000, mc_prior=2.0, threads=1))
+    with live_server(app) as url:
+        version = httpx.get(f"{url}/version").json()
+        assert version["search"] == {"kind": "mc", "playouts": 2000, "prior": 2.0}
+        assert version["symmetries"] == 8  # the network under the search keeps the bundle's views
+        body = {"board_size": 9, "moves": [["B", "E5"], ["W", "C3"]]}
+        out = httpx.post(f"{url}/v1/analyze", json=body, timeout=120).json()
+        game = replay(body["moves"])
+        assert game.position.is_legal(from_gtp(out["move"], 9))
+        assert out["top_moves"][0]["move"] == out["move"] and len(out["z_codes"]) > 0 and out["raw_move"]
+        assert 0.0 <= out["winrate"] <= 1.0
+        bad = httpx.post(f"{url}/v1/genmove", json={"board_size": 9, "moves": [["B", "E5"], ["W", "E5"]]})
+        assert bad.status_code in (409, 422) and "E5" in bad.text  # the engine's reason, not a 500

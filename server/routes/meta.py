@@ -41,6 +41,7 @@ async def version(server: Server) -> dict:
             "branches": server.player_setting("top_k"),
             "symmetries": server.player_setting("symmetries"),  # board symmetries averaged per position
             "visits": s.visits if server.manifest else None,  # tree-search visits per position (1: none)
+            "search": server.search(),  # the network's search: puct (visits) or the Monte Carlo tree it steers
             # who plays the sizes the network was not trained on, and how (engine/fallback.py)
             "fallback": {"player": s.fallback, "mc_playouts": s.mc_playouts, "mc_search": s.mc_search}
             if s.fallback == "montecarlo" else {"player": s.fallback},
