@@ -138,6 +138,34 @@ def _judged(size: int, stones: bytes, to_play: int, cfg: DeadStoneConfig) -> tup
     return tuple(dead)
 
 
+def cleanup_targets(position: Position, color: int) -> list[int]:
+    """The liberties (flat points, board order) of the opponent's chains that the count judges dead:
+    where ``color`` plays to capture them in the cleanup phase (empty: nothing left to capture)."""
+    size, enemy, stones = position.size, 3 - color, position.stones
+    out: set[int] = set()
+    for chain in dead_chains(position, config_for(size)):
+        if stones[chain[0]] != enemy:
+            continue
+        for p in chain:
+            r, c = divmod(p, size)
+            for q in (p - size if r else -1, p + size if r < size - 1 else -1, p - 1 if c else -1,
+                      p + 1 if c < size - 1 else -1):
+                if q >= 0 and stones[q] == EMPTY:
+                    out.add(q)
+    return sorted(out)
+
+
+def cleanup_must_play(position: Position, color: int) -> bool:
+    """Whether ``color``, asked ``kgs-genmove_cleanup``, must not pass: the count judges a chain of the
+    opponent's dead, and under area scoring the board is counted as it stands only once it is
+    captured. KGS's definition ("do not pass until the opponent's dead stones are removed"); once they
+    are, passing is on the table as in genmove. Never passing at all made the Monte Carlo players fill
+    their own liberties until their groups died: in 35 of the steered search's 52 losses against GNU Go
+    10 (docs/model.md, session 30) every one of its stones was captured after the first double pass."""
+    enemy = 3 - color
+    return any(position.stones[chain[0]] == enemy for chain in dead_chains(position, config_for(position.size)))
+
+
 def without(position: Position, chains: list[list[int]]) -> Position:
     """The board with ``chains`` taken off (for counting), the same side to move."""
     board = bytearray(position.stones)
@@ -167,6 +195,6 @@ def finished_result(game: Game) -> str:
     return final_count(game)[0] if game.is_over() else ""
 
 
-__all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
+__all__ = ["DeadStoneConfig", "agreed_score", "cleanup_must_play", "cleanup_targets", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
            "final_score", "last_point",
            "ownership_for", "playout_stats", "playout_wins", "without"]
