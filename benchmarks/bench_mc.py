@@ -7,8 +7,11 @@ seeded random players. Per position: one light playout in Python (engine/playout
 (engine/fastboard.py), each the best of 20, and their ratio; then one genmove's seconds of each
 search (deterministic, so a run repeats the same work) and, as a ratio that holds across machines
 and load, that time over the Python playout timed in the same process ("x playout": how many
-Python playouts' worth of time a move costs), and the tree's simulations a second. The kernels
-are compiled (or loaded from numba's cache) before any timing. Prints a table and writes JSON.
+Python playouts' worth of time a move costs), and the tree's simulations a second (its early stop
+off, so every simulation of the budget runs). Last, the dead-stone count (engine/fastcount.py: the
+compiled playouts of ``config_for(size)``, 800 on 9x9) against what its playouts alone cost in
+Python (that many times the Python playout). The kernels are compiled (or loaded from numba's cache)
+before any timing. Prints a table and writes JSON.
 """
 
 from __future__ import annotations
@@ -71,6 +74,19 @@ def one_fast_playout(game) -> float:
     return best
 
 
+def one_count(game) -> tuple[int, float]:
+    """(playouts, seconds of the fastest of 3 compiled dead-stone counts' playouts from ``game``'s position)."""
+    from engine.deadstones import config_for
+    from engine.fastcount import ownership_mean
+
+    n, best = config_for(game.size).playouts, float("inf")
+    for seed in range(3):
+        t = time.perf_counter()
+        ownership_mean(game.position.stones, game.size, game.to_play, n, seed)
+        best = min(best, time.perf_counter() - t)
+    return n, best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[9, 13, 19])
@@ -91,21 +107,25 @@ def main() -> None:
             row = {"size": size, "after_moves": upto, "playout_ms": round(reference * 1e3, 3),
                    "compiled_playout_ms": round(fast * 1e3, 4), "compiled_speedup": round(reference / fast, 1)}
             for search in SEARCHES:
-                player = MonteCarloPlayer(MonteCarloConfig(playouts=budget[search], search=search))
+                player = MonteCarloPlayer(MonteCarloConfig(playouts=budget[search], search=search, stop_early=False))
                 t = time.perf_counter()
                 player.genmove(game, game.to_play)
                 seconds = time.perf_counter() - t
                 row[search] = {"playouts": budget[search], "seconds": round(seconds, 3),
                                "x_playout": round(seconds / reference, 1),
                                "per_second": round(budget[search] / seconds)}
+            n, count = one_count(game)
+            row["count"] = {"playouts": n, "seconds": round(count, 4), "python_playouts_s": round(n * reference, 3),
+                            "speedup": round(n * reference / count, 1)}
             rows.append(row)
     print(f"{'size':>4} {'moves':>5} {'playout ms':>10} {'compiled ms':>11} {'speed-up':>8} "
-          f"{'flat s (x playout)':>20} {'tree s (x playout, sims/s)':>30}")
+          f"{'flat s (x playout)':>20} {'tree s (x playout, sims/s)':>30} {'count ms (speed-up)':>20}")
     for r in rows:
         f, t = r["flat"], r["tree"]
         print(f"{r['size']:>4} {r['after_moves']:>5} {r['playout_ms']:>10.2f} {r['compiled_playout_ms']:>11.3f} "
               f"{r['compiled_speedup']:>7.0f}x {f['seconds']:>8.2f} ({f['x_playout']:>8.0f}) "
-              f"{t['seconds']:>8.2f} ({t['x_playout']:>8.0f}, {t['per_second']:>7})")
+              f"{t['seconds']:>8.2f} ({t['x_playout']:>8.0f}, {t['per_second']:>7}) "
+              f"{r['count']['seconds'] * 1e3:>10.1f} ({r['count']['speedup']:>6.0f}x)")
     out = {"flat_playouts": args.flat_playouts, "tree_playouts": args.tree_playouts,
            "machine": platform.processor() or platform.machine(), "rows": rows,
            "command": "benchmarks/bench_mc.py", "when": time.strftime("%Y-%m-%d %H:%M")}

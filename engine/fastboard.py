@@ -4,7 +4,7 @@ The same rules and policy as engine/playout.py's ``Playout`` (light, not tactica
 plays a uniformly random point among those that are legal (simple ko), not its own eye and not a
 self-atari of a chain of two or more stones (unless it captures), and passes when there is none; two
 passes in a row, or 3*N*N moves, end it. Compiled because a Python playout costs ~1-5 ms and a tree
-search wants tens of thousands of them a move: here a 9x9 playout is a few microseconds.
+search wants tens of thousands of them a move: here a 9x9 playout takes tens of microseconds.
 
 Layout: flat points p = row * N + col; every array below is (A,) with A = N*N unless said.
 - ``board`` int8: 0 empty, 1 black, 2 white;
