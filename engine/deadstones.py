@@ -84,9 +84,9 @@ def final_score(board: bytes | bytearray, size: int, komi: float) -> float:
 
 def ownership(position: Position, cfg: DeadStoneConfig) -> np.ndarray:
     """(N*N,) float: per point, the share of playouts Black ends up owning it minus White's. The
-    playouts are compiled (engine/fastcount.py): a 9x9 count takes tens of milliseconds where Python took ~0.3 s
-    (benchmarks/bench_mc.py).
-    No last move: the count is asked at a game's end (after passes) and remembered by the board alone."""
+    playouts are compiled (engine/fastcount.py): a 9x9 count takes tens of milliseconds where Python
+    took ~0.3 s (benchmarks/bench_mc.py). No last move: the count is asked at a game's end (after
+    passes) and remembered by the board alone."""
     return ownership_mean(position.stones, position.size, position.to_play, cfg.playouts, cfg.seed, cfg.tactical)
 
 
