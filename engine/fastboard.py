@@ -464,11 +464,37 @@ def over(st, area):
 
 
 @njit(cache=True)
+def flood_region(p, board, nbr, seen, region):
+    """The empty region holding the empty point ``p``, marked in ``seen``: (its size, whose stones border
+    it: 1 Black, 2 White, 3 both, 0 none); its points are ``region[:size]`` (``region`` (A,) int32, also
+    the breadth-first queue)."""
+    seen[p] = True
+    region[0] = p
+    head, tail, borders = 0, 1, 0
+    while head < tail:
+        s = region[head]
+        head += 1
+        for k in range(4):
+            q = nbr[s, k]
+            if q < 0:
+                break
+            v = board[q]
+            if v == 0:
+                if not seen[q]:
+                    seen[q] = True
+                    region[tail] = q
+                    tail += 1
+            else:
+                borders |= v
+    return tail, borders
+
+
+@njit(cache=True)
 def area_score(board, nbr, komi):
     """Tromp-Taylor area of a board, Black minus White minus komi (stones plus one-colour empty regions)."""
     a = board.shape[0]
     seen = np.zeros(a, np.bool_)
-    stack = np.empty(a, np.int32)
+    region = np.empty(a, np.int32)
     black, white = 0, 0
     for p in range(a):
         if board[p] == 1:
@@ -476,25 +502,7 @@ def area_score(board, nbr, komi):
         elif board[p] == 2:
             white += 1
         elif not seen[p]:
-            seen[p] = True
-            stack[0] = p
-            top, count, borders = 1, 0, 0
-            while top > 0:
-                top -= 1
-                s = stack[top]
-                count += 1
-                for k in range(4):
-                    q = nbr[s, k]
-                    if q < 0:
-                        break
-                    v = board[q]
-                    if v == 0:
-                        if not seen[q]:
-                            seen[q] = True
-                            stack[top] = q
-                            top += 1
-                    else:
-                        borders |= v
+            count, borders = flood_region(p, board, nbr, seen, region)
             if borders == 1:
                 black += count
             elif borders == 2:

@@ -14,41 +14,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.fastboard import FastBoard, copy_board, new_rng, over, step
+from engine.fastboard import FastBoard, copy_board, flood_region, new_rng, over, step
 
 
 @njit(cache=True)
-def _owners(board, nbr, sign, seen, stack, region):
+def _owners(board, nbr, sign, seen, region):
     """``sign`` (A,) float: +1 on a black stone or an empty region only Black borders, -1 for White, 0
-    elsewhere (the Tromp-Taylor area of the final board, point by point). ``seen`` (A,) bool, ``stack``
-    and ``region`` (A,) int32: scratch."""
+    elsewhere (the Tromp-Taylor area of the final board, point by point). ``seen`` (A,) bool and
+    ``region`` (A,) int32: scratch."""
     seen[:] = False
     for p in range(board.shape[0]):
         if board[p] == 1:
             sign[p] = 1.0
         elif board[p] == 2:
             sign[p] = -1.0
-        elif not seen[p]:  # flood the empty region from p, noting whose stones border it
-            seen[p] = True
-            stack[0] = p
-            top, count, borders = 1, 0, 0
-            while top > 0:
-                top -= 1
-                s = stack[top]
-                region[count] = s
-                count += 1
-                for k in range(4):
-                    q = nbr[s, k]
-                    if q < 0:
-                        break
-                    v = board[q]
-                    if v == 0:
-                        if not seen[q]:
-                            seen[q] = True
-                            stack[top] = q
-                            top += 1
-                    else:
-                        borders |= v
+        elif not seen[p]:
+            count, borders = flood_region(p, board, nbr, seen, region)
             value = 1.0 if borders == 1 else (-1.0 if borders == 2 else 0.0)
             for i in range(count):
                 sign[region[i]] = value
@@ -62,14 +43,13 @@ def _ownership(count, rng, tactical, nbr, diag, ndiag, root, work, total):
     scratch = np.empty(6 * a, np.int64)  # the tactical policy's urgent points
     sign = np.zeros(a, np.float64)
     seen = np.zeros(a, np.bool_)
-    stack = np.empty(a, np.int32)
     region = np.empty(a, np.int32)
     for _ in range(count):
         copy_board(root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[8],
                    board, head, nxt, csize, plib, empties, slot, st)
         while not over(st, a):
             step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
-        _owners(board, nbr, sign, seen, stack, region)
+        _owners(board, nbr, sign, seen, region)
         total += sign
 
 
