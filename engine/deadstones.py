@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.board import Position, all_chains, area
+from engine.board import Position, all_chains, area, neighbours
 from engine.coords import BLACK, EMPTY, WHITE
 from engine.game import Game, score_text, win_value
 from engine.fastcount import ownership_mean
@@ -143,16 +143,9 @@ def cleanup_targets(position: Position, color: int) -> list[int]:
     """The liberties (flat points, board order) of the opponent's chains that the count judges dead:
     where ``color`` plays to capture them in the cleanup phase (empty: nothing left to capture)."""
     size, enemy, stones = position.size, 3 - color, position.stones
-    out: set[int] = set()
-    for chain in dead_chains(position, config_for(size)):
-        if stones[chain[0]] != enemy:
-            continue
-        for p in chain:
-            r, c = divmod(p, size)
-            for q in (p - size if r else -1, p + size if r < size - 1 else -1, p - 1 if c else -1,
-                      p + 1 if c < size - 1 else -1):
-                if q >= 0 and stones[q] == EMPTY:
-                    out.add(q)
+    nbrs = neighbours(size)
+    out = {q for chain in dead_chains(position, config_for(size)) if stones[chain[0]] == enemy
+           for p in chain for q in nbrs[p] if stones[q] == EMPTY}
     return sorted(out)
 
 
@@ -162,7 +155,7 @@ def cleanup_must_play(position: Position, color: int) -> bool:
     captured. KGS's definition ("do not pass until the opponent's dead stones are removed"); once they
     are, passing is on the table as in genmove. Never passing at all made the Monte Carlo players fill
     their own liberties until their groups died: in 35 of the steered search's 52 losses against GNU Go
-    10 (docs/model.md, session 30) every one of its stones was captured after the first double pass."""
+    10 in session 30, every one of its stones was captured after the first double pass (docs/gtp.md)."""
     enemy = 3 - color
     return any(position.stones[chain[0]] == enemy for chain in dead_chains(position, config_for(position.size)))
 
@@ -196,6 +189,6 @@ def finished_result(game: Game) -> str:
     return final_count(game)[0] if game.is_over() else ""
 
 
-__all__ = ["DeadStoneConfig", "agreed_score", "cleanup_must_play", "cleanup_targets", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
-           "final_score", "last_point",
-           "ownership_for", "playout_stats", "playout_wins", "without"]
+__all__ = ["DeadStoneConfig", "agreed_score", "cleanup_must_play", "cleanup_targets", "config_for", "dead_chains",
+           "final_count", "finished_result", "ownership", "final_score", "last_point", "ownership_for", "playout_stats",
+           "playout_wins", "without"]

@@ -4,9 +4,9 @@ engine/deadstones.py judges a chain dead when it survives fewer than half of man
 from the position. Those playouts were Python (engine/playout.py, ~0.3 s for the 800 of a 9x9
 count), and every endgame move of the Monte Carlo players, every GTP ``final_score`` and every
 finished REST game paid for them. Here the same policy (engine/fastboard.py: light, or tactical
-without a last move) runs in numba, a 9x9 count in tens of milliseconds. The random stream is fastboard's
-xorshift, not Python's, so a count near the alive/dead line may judge differently than the Python
-one did; the same position and seed always give the same answer.
+without a last move) runs in numba, a 9x9 count in tens of milliseconds. The random stream is
+fastboard's xorshift, not Python's, so a count near the alive/dead line may judge differently than
+the Python one did; the same position and seed always give the same answer.
 """
 
 from __future__ import annotations

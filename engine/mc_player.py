@@ -48,7 +48,8 @@ import numpy as np
 from engine.analysis import Analysis, next_board
 from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
-from engine.deadstones import agreed_score, cleanup_must_play, cleanup_targets, config_for, final_score, last_point, playout_stats
+from engine.deadstones import (agreed_score, cleanup_must_play, cleanup_targets, config_for, final_score, last_point,
+                               playout_stats)
 from engine.game import Game, win_value
 from engine.mc_tree import TreeConfig, TreeSearch, principal_variation
 from engine.player import SETTLED_DAME, is_true_eye, opponent_passed

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from engine.search import SEARCH_KINDS
 from engine.symmetry import VIEW_COUNTS
 from server.settings import RANDOM, Settings
 
@@ -49,7 +50,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--visits", type=int, default=1,
                    help="tree-search visits per position (engine/search.py; default 1: the network alone, "
                         "the most positions per second)")
-    p.add_argument("--search", choices=("puct", "mc"), default=d.search,
+    p.add_argument("--search", choices=SEARCH_KINDS, default=d.search,
                    help="the network's search: puct (--visits; 1 is the network alone) or mc, the Monte Carlo tree "
                         "search it steers at the root (GTP's default, ~1.5 s a 9x9 move here; default: puct)")
     p.add_argument("--steered-playouts", type=int, default=None,
