@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.board import Position, all_chains, area, neighbours
+from engine.board import Position, all_chains, area
 from engine.coords import BLACK, EMPTY, WHITE
 from engine.game import Game, score_text, win_value
 from engine.fastcount import ownership_mean
@@ -139,27 +139,6 @@ def _judged(size: int, stones: bytes, to_play: int, cfg: DeadStoneConfig) -> tup
     return tuple(dead)
 
 
-def cleanup_targets(position: Position, color: int) -> list[int]:
-    """The liberties (flat points, board order) of the opponent's chains that the count judges dead:
-    where ``color`` plays to capture them in the cleanup phase (empty: nothing left to capture)."""
-    size, enemy, stones = position.size, 3 - color, position.stones
-    nbrs = neighbours(size)
-    out = {q for chain in dead_chains(position, config_for(size)) if stones[chain[0]] == enemy
-           for p in chain for q in nbrs[p] if stones[q] == EMPTY}
-    return sorted(out)
-
-
-def cleanup_must_play(position: Position, color: int) -> bool:
-    """Whether ``color``, asked ``kgs-genmove_cleanup``, must not pass: the count judges a chain of the
-    opponent's dead, and under area scoring the board is counted as it stands only once it is
-    captured. KGS's definition ("do not pass until the opponent's dead stones are removed"); once they
-    are, passing is on the table as in genmove. Never passing at all made the Monte Carlo players fill
-    their own liberties until their groups died: in 35 of the steered search's 52 losses against GNU Go
-    10 in session 30, every one of its stones was captured after the first double pass (docs/gtp.md)."""
-    enemy = 3 - color
-    return any(position.stones[chain[0]] == enemy for chain in dead_chains(position, config_for(position.size)))
-
-
 def without(position: Position, chains: list[list[int]]) -> Position:
     """The board with ``chains`` taken off (for counting), the same side to move."""
     board = bytearray(position.stones)
@@ -189,6 +168,6 @@ def finished_result(game: Game) -> str:
     return final_count(game)[0] if game.is_over() else ""
 
 
-__all__ = ["DeadStoneConfig", "agreed_score", "cleanup_must_play", "cleanup_targets", "config_for", "dead_chains",
-           "final_count", "finished_result", "ownership", "final_score", "last_point", "ownership_for", "playout_stats",
-           "playout_wins", "without"]
+__all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
+           "final_score", "last_point",
+           "ownership_for", "playout_stats", "playout_wins", "without"]

@@ -30,9 +30,9 @@ won playouts (tree: the most visited move's). After the opponent's pass a move
 must do better than passing; on a settled board before that, a move as good as passing is
 played (filling one's own area costs nothing under area scoring, and passing while the opponent
 plays on would leave its stones in one's area standing at a Tromp-Taylor count). In
-cleanup (``kgs-genmove_cleanup``), while the count judges an opponent chain dead, it does not pass and
-plays on that chain's liberties where it may (engine/deadstones.cleanup_must_play / cleanup_targets);
-then passing is weighed as above. It never resigns.
+cleanup (``kgs-genmove_cleanup``) it never passes while another candidate is left: KGS's narrower rule
+(pass once the count finds no opponent chain dead) was tried in session 31 and scored worse against GNU
+Go 10, 35-4-61 against 44-4-52 (docs/gtp.md). It never resigns.
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ import numpy as np
 from engine.analysis import Analysis, next_board
 from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
-from engine.deadstones import (agreed_score, cleanup_must_play, cleanup_targets, config_for, final_score, last_point,
-                               playout_stats)
+from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
 from engine.game import Game, win_value
 from engine.mc_tree import TreeConfig, TreeSearch, principal_variation
 from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
@@ -133,10 +132,7 @@ class MonteCarloPlayer:
         n_moves = size * size + 1
         visits = np.zeros(n_moves)  # direct playouts per move (pass last)
         means = np.full(n_moves, np.nan)  # the mover's estimated share of wins per move
-        must_play = cleanup and bool(points) and cleanup_must_play(position, color)
-        if must_play:  # cleanup: capture the dead stones, by their liberties when it may play there
-            points = [p for p in cleanup_targets(position, color) if p in set(points)] or points
-        stay = None if must_play else pass_value(game, color, deadline)
+        stay = None if cleanup and points else pass_value(game, color, deadline)
         if stay is not None:
             means[-1] = stay
         best = None

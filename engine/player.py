@@ -7,11 +7,9 @@ choose among ``Position.legal_mask`` moves.
 Cleanup (KGS ``kgs-genmove_cleanup``): with Tromp-Taylor scoring every stone left on the
 board counts as alive, so a game is only scored right once dead stones are captured. The
 protocol carries this as a keyword flag, ``cleanup=True``: a player must then not pass
-while it could still capture dead opponent stones (engine/deadstones.cleanup_must_play), and
-may pass once there are none. The random player never passes while
+while it could still capture dead opponent stones. The random player never passes while
 it has a legal move that does not fill its own true eye, so for it cleanup changes
-nothing; the neural and Monte Carlo players mask out the pass only while the count finds a
-dead opponent chain.
+nothing; a NeuralPlayer would mask out the pass instead of trusting its own judgement.
 """
 
 from __future__ import annotations

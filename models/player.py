@@ -65,8 +65,7 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
     choice and either the opponent has just passed or the board is settled (every empty
     region touches one colour only, at most ``SETTLED_DAME`` dame points), or when nothing
     but filling one's own true eyes is left; own true eyes are never filled while anything
-    else is legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass while the count judges an
-    opponent chain dead (engine/deadstones.cleanup_must_play).
+    else is legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass.
     """
     from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 
@@ -79,11 +78,7 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
         return mask
     wants_pass = int(np.argmax(probs)) == len(probs) - 1
     settled = game.position.unsettled_points() <= SETTLED_DAME
-    if wants_pass and cleanup:
-        from engine.deadstones import cleanup_must_play
-
-        wants_pass = not cleanup_must_play(game.position, color)
-    mask[-1] = wants_pass and (opponent_passed(game) or settled)
+    mask[-1] = wants_pass and not cleanup and (opponent_passed(game) or settled)
     return mask
 
 

@@ -94,8 +94,7 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     winner = settled_game(WHITE)
     winner.play(PASS, WHITE)
     assert mc.genmove(winner, BLACK) is PASS
-    # cleanup (kgs-genmove_cleanup): no White chain is dead, so passing is weighed as in genmove
-    assert mc.genmove(winner, BLACK, cleanup=True) is PASS
+    assert mc.genmove(winner, BLACK, cleanup=True) is not PASS  # cleanup: points remain to play
     loser = settled_game(BLACK)
     loser.play(PASS, BLACK)
     a = mc.analyze(loser, WHITE)
@@ -105,32 +104,6 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     # tried a few times can show a win or two by chance)
     best = np.nanmax(a.move_winrates[:-1]) if search == "flat" else a.move_winrates[np.argmax(a.visits[:-1])]
     assert a.move is not PASS or best == 0.0
-
-
-@pytest.mark.parametrize("search", ["flat", "tree"])
-def test_in_cleanup_it_plays_on_while_a_dead_opponent_stone_stands_and_never_fills_its_last_liberties(search):
-    from engine.deadstones import cleanup_must_play, cleanup_targets
-
-    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300, search=search))
-    game = settled_game(WHITE)
-    game.play((1, 1), WHITE)  # a dead White stone inside Black's area; then both pass
-    game.play(PASS, BLACK)
-    game.play(PASS, WHITE)
-    assert cleanup_must_play(game.position, BLACK) and not cleanup_must_play(game.position, WHITE)
-    assert mc.genmove(game, BLACK) is PASS  # genmove: the count wins with the stone off
-    move = mc.genmove(game, BLACK, cleanup=True)
-    assert move is not PASS  # cleanup: the stone must be captured first
-    # White has nothing dead of Black's to remove: for it cleanup is genmove (seeded by the board: the same move)
-    assert mc.genmove(game, WHITE, cleanup=True) == mc.genmove(game, WHITE)
-    assert cleanup_targets(game.position, BLACK) == [to_flat((0, 1), 9), to_flat((1, 0), 9)]  # its liberties
-    played = []
-    while game.position[(1, 1)] != 0 and len(played) < 6:  # Black takes the stone off, White passes
-        played.append(mc.genmove(game, BLACK, cleanup=True))
-        game.play(played[-1], BLACK)
-        game.play(PASS, WHITE)
-    assert sorted(played) == [(0, 1), (1, 0)]  # on the dead stone's liberties, nowhere else
-    assert game.position[(1, 1)] == 0 and not cleanup_must_play(game.position, BLACK)
-    assert mc.genmove(game, BLACK, cleanup=True) is PASS  # and then it stops
 
 
 def test_it_never_fills_its_own_true_eye_and_passes_when_nothing_else_is_left():
@@ -221,23 +194,3 @@ def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_th
     assert mc.analyze(game, WHITE).move == a.move
     with pytest.raises(ValueError, match="amaf"):
         MonteCarloConfig(amaf=1.0)
-
-
-def test_the_network_may_pass_in_cleanup_once_no_opponent_chain_is_dead():
-    """models/player.play_mask, the neural player's side of the same rule: a pass the network wants is
-    masked out in cleanup only while the count finds a dead opponent chain."""
-    from models.player import play_mask
-
-    wants_pass = np.zeros(82)
-    wants_pass[-1] = 1.0
-    clean = settled_game(WHITE)
-    clean.play(PASS, WHITE)
-    rules = clean.position.legal_mask(BLACK)
-    assert play_mask(clean, BLACK, rules, wants_pass, cleanup=True)[-1]  # nothing of White's is dead
-    dirty = settled_game(WHITE)
-    dirty.play((1, 1), WHITE)  # a dead White stone inside Black's area
-    dirty.play(PASS, BLACK)
-    dirty.play(PASS, WHITE)
-    rules = dirty.position.legal_mask(BLACK)
-    assert play_mask(dirty, BLACK, rules, wants_pass, cleanup=False)[-1]
-    assert not play_mask(dirty, BLACK, rules, wants_pass, cleanup=True)[-1]
