@@ -131,8 +131,12 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     variants = [""] + [v for v in (args.variant or []) if v]
-    visits = json.loads((Path(args.weights) / "manifest.json").read_text()).get("player", {}).get("visits", 1)
-    shipped = f"{visits}-visit search" if visits > 1 else "network alone"
+    tuned = json.loads((Path(args.weights) / "manifest.json").read_text()).get("player", {})
+    visits = tuned.get("visits", 1)
+    if tuned.get("search") == "mc":  # the label says what the manifest's search is (engine.search.search_kind)
+        shipped = f"network-steered Monte Carlo, {tuned.get('mc_playouts', 20000)} simulations"
+    else:
+        shipped = f"{visits}-visit search" if visits > 1 else "network alone"
     games = test_positions(args.positions)
     ours = {v: summary(t) for v, t in time_neural(games, args.weights, variants, args.analyze_moves).items()}
     gnugo = summary(time_gnugo(games))
