@@ -87,12 +87,17 @@ class ServerState:
     def player_for(self, size: int) -> str:
         return self.batcher.name_for(size)
 
+    def _model(self):
+        """The analyzer that plays the bundle's board size (the network, or a search around it); None
+        without a model."""
+        return self.batcher.analyzer.for_size(self.manifest["board_size"]) if self.manifest else None
+
     def player_setting(self, name: str) -> Optional[int]:
         """A setting of the neural player as it resolved it (``top_k``: imagined branches per position,
         ``symmetries``: board symmetries averaged), None without a model."""
-        if not self.manifest:
+        player = self._model()
+        if player is None:
             return None
-        player = self.batcher.analyzer.for_size(self.manifest["board_size"])
         player = getattr(player, "analyzer", player)  # a tree search (--visits) wraps the network
         player = getattr(player, "network", player)  # and so does the Monte Carlo search it steers (--search mc)
         return getattr(player, name, None)
@@ -100,9 +105,9 @@ class ServerState:
     def search(self) -> Optional[dict]:
         """The 9x9 network's search as it resolved: {"kind": "puct", "visits"} or {"kind": "mc",
         "playouts", "prior"}; None without a model."""
-        if not self.manifest:
+        player = self._model()
+        if player is None:
             return None
-        player = self.batcher.analyzer.for_size(self.manifest["board_size"])
         if self.settings.search == "mc":
             return {"kind": "mc", "playouts": player.cfg.playouts, "prior": player.cfg.tree.prior_weight}
         return {"kind": "puct", "visits": self.settings.visits}
