@@ -1,6 +1,7 @@
 """The light playout's board, compiled (numba): what the Monte Carlo tree search (engine/mc_tree.py) runs.
 
-The same rules and policy as engine/playout.py's ``Playout`` (light, not tactical): each side in turn
+The same rules and policies as engine/playout.py's ``Playout`` (light; tactical), and MoGo's 3x3 patterns
+(engine/patterns.py) as a third option. The light policy: each side in turn
 plays a uniformly random point among those that are legal (simple ko), not its own eye and not a
 self-atari of a chain of two or more stones (unless it captures), and passes when there is none; two
 passes in a row, or 3*N*N moves, end it. Compiled because a Python playout costs ~1-5 ms and a tree
@@ -365,16 +366,47 @@ def _shuffle(rng, out, start, stop):
 
 
 @njit(cache=True)
-def answers(rng, out, nbr, board, head, nxt, plib, mark, st):
-    """The tactical policy's urgent points (engine/playout.py ``Playout._answers``), written to ``out``
-    (6*A long: an upper bound on the entries); how many. After the opponent's move ``st[LAST]``: capture the chain just played
-    if it is in atari, save a chain of the mover's next to it that it put in atari (capture an attacker in
-    atari, or extend); shuffled. Then capture any opponent chain in atari, shuffled."""
+def pattern_code(p, nb8, board):
+    """The 3x3 neighbourhood of ``p`` as a 16-bit number: 2 bits per neighbour in ``nb8`` order (0 empty,
+    1 Black, 2 White, 3 off the board), the first neighbour in the lowest bits (engine/patterns.py)."""
+    code = 0
+    for k in range(8):
+        q = nb8[p, k]
+        code |= (3 if q < 0 else board[q]) << (2 * k)
+    return code
+
+
+@njit(cache=True)
+def pattern_moves(rng, out, n, nb8, pat, board, st):
+    """Appends to ``out[n:]`` the empty points around the last move whose 3x3 neighbourhood is one of
+    MoGo's (``pat`` (4**8,) bool, engine/patterns.py), shuffled; the new count."""
+    last = st[LAST]
+    first = n
+    if last >= 0:
+        for k in range(8):
+            q = nb8[last, k]
+            if q >= 0 and board[q] == 0 and pat[pattern_code(q, nb8, board)]:
+                out[n] = q
+                n += 1
+    _shuffle(rng, out, first, n)
+    return n
+
+
+@njit(cache=True)
+def answers(rng, out, policy, nbr, board, head, nxt, plib, mark, st):
+    """The heavy policies' urgent points, in the order they are tried, written to ``out`` (6*A long: an
+    upper bound on the entries); how many. ``policy`` (tactical, patterns, nb8, pat) (``policy_tables``).
+    Tactical (engine/playout.py ``Playout._answers``), after the opponent's move ``st[LAST]``: capture the
+    chain just played if it is in atari, save a chain of the mover's next to it that it put in atari
+    (capture an attacker in atari, or extend); shuffled. Patterns (MoGo's order, Gelly et al. 2006): then
+    the points around the last move that match a 3x3 pattern, shuffled. Tactical: then capture any opponent
+    chain in atari, shuffled."""
+    tactical, patterns, nb8, pat = policy
     colour = st[COLOUR]
     enemy = 3 - colour
     last = st[LAST]
     n = 0
-    if last >= 0 and board[last] == enemy:
+    if tactical and last >= 0 and board[last] == enemy:
         h = head[last]
         if plib[h] <= 4:  # one liberty is next to at most 4 of the chain's stones
             lib = _lone_liberty(h, board, nxt, nbr, mark, st)
@@ -408,6 +440,10 @@ def answers(rng, out, nbr, board, head, nxt, plib, mark, st):
             out[n] = escape
             n += 1
         _shuffle(rng, out, 0, n)
+    if patterns:
+        n = pattern_moves(rng, out, n, nb8, pat, board, st)
+    if not tactical:
+        return n
     first = n
     for p in range(board.shape[0]):
         if board[p] == enemy and head[p] == p and plib[p] <= 4:
@@ -420,17 +456,17 @@ def answers(rng, out, nbr, board, head, nxt, plib, mark, st):
 
 
 @njit(cache=True)
-def step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
-    """One move (or a pass) for the side to move; the point played, -1 for a pass. ``tactical``: first the
-    urgent points of ``answers`` (written to ``scratch``, (6*A,) int64), in order; if none is played (and
-    always for the light policy) a uniform draw by a partial Fisher-Yates shuffle of the empty points
-    (engine/playout.py's reason)."""
+def step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """One move (or a pass) for the side to move; the point played, -1 for a pass. ``policy`` (tactical,
+    patterns, nb8, pat) (``policy_tables``): when either is on, first the urgent points of ``answers``
+    (written to ``scratch``, (6*A,) int64), in order; if none is played (and always for the light policy)
+    a uniform draw by a partial Fisher-Yates shuffle of the empty points (engine/playout.py's reason)."""
     colour = st[COLOUR]
     n = st[NE]
     k = 0
     played = -1
-    if tactical:
-        for i in range(answers(rng, scratch, nbr, board, head, nxt, plib, mark, st)):
+    if policy[0] or policy[1]:
+        for i in range(answers(rng, scratch, policy, nbr, board, head, nxt, plib, mark, st)):
             p = scratch[i]
             if board[p] == 0 and not own_eye(p, colour, board, nbr, diag, ndiag) and play(
                     p, True, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
@@ -511,13 +547,13 @@ def area_score(board, nbr, komi):
 
 
 @njit(cache=True)
-def run_playout(rng, tactical, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+def run_playout(rng, policy, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
     """Plays to the end; the number of moves (passes included) it took."""
     area = board.shape[0]
     scratch = np.empty(6 * area, np.int64)
     count = 0
     while not over(st, area):
-        step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
+        step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
         count += 1
     return count
 
@@ -528,10 +564,18 @@ def new_rng(seed: int) -> np.ndarray:
     return np.array([x or 1], np.uint64)
 
 
+def policy_tables(size: int, tactical: bool = False, patterns: bool = False) -> tuple:
+    """The playout policy as the compiled functions take it: (tactical, patterns, nb8 (A, 8) int32, the
+    pattern table (4**8,) bool) (engine/patterns.py)."""
+    from engine.patterns import mogo_table, neighbours8
+
+    return bool(tactical), bool(patterns), neighbours8(size), mogo_table()
+
+
 def fast_playout(stones: bytes | bytearray, size: int, to_play: int, seed: int, tactical: bool = False,
-                 last: int = -1) -> np.ndarray:
+                 last: int = -1, patterns: bool = False) -> np.ndarray:
     """The final board (int8 (A,)) of one compiled playout from ``stones`` (``last``: the opponent's last
-    point, which the tactical policy answers): for tests and benchmarks."""
+    point, which the heavy policies answer): for tests and benchmarks."""
     fb = FastBoard(size).setup(stones, to_play, last=last)
-    run_playout(new_rng(seed), tactical, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+    run_playout(new_rng(seed), policy_tables(size, tactical, patterns), fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
     return fb.board.copy()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.fastboard import FastBoard, copy_board, flood_region, new_rng, over, step
+from engine.fastboard import FastBoard, copy_board, flood_region, new_rng, over, policy_tables, step
 
 
 @njit(cache=True)
@@ -36,11 +36,11 @@ def _owners(board, nbr, sign, seen, region):
 
 
 @njit(cache=True)
-def _ownership(count, rng, tactical, nbr, diag, ndiag, root, work, total):
+def _ownership(count, rng, policy, nbr, diag, ndiag, root, work, total):
     """Adds ``count`` playouts' final owners (``_owners``) from the board ``root`` into ``total`` (A,)."""
     board, head, nxt, csize, plib, empties, slot, mark, st = work
     a = board.shape[0]
-    scratch = np.empty(6 * a, np.int64)  # the tactical policy's urgent points
+    scratch = np.empty(6 * a, np.int64)  # the heavy policies' urgent points
     sign = np.zeros(a, np.float64)
     seen = np.zeros(a, np.bool_)
     region = np.empty(a, np.int32)
@@ -48,7 +48,7 @@ def _ownership(count, rng, tactical, nbr, diag, ndiag, root, work, total):
         copy_board(root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[8],
                    board, head, nxt, csize, plib, empties, slot, st)
         while not over(st, a):
-            step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
+            step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)
         _owners(board, nbr, sign, seen, region)
         total += sign
 
@@ -61,6 +61,6 @@ def ownership_mean(stones: bytes, size: int, to_play: int, playouts: int, seed: 
     root = FastBoard(size).setup(stones, to_play)
     work = FastBoard(size)
     total = np.zeros(size * size, np.float64)
-    _ownership(playouts, new_rng(seed), tactical, root.nbr, root.diag, root.ndiag, root.arrays(), work.arrays(),
+    _ownership(playouts, new_rng(seed), policy_tables(size, tactical), root.nbr, root.diag, root.ndiag, root.arrays(), work.arrays(),
                total)
     return total / max(1, playouts)

@@ -55,6 +55,10 @@ from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 from engine.playout import Playout
 
 SEARCHES = ("flat", "tree")
+# the tree's playout policies by name: (tactical, patterns) (engine/fastboard.py); "mogo" is MoGo's order,
+# the atari answers, then the 3x3 patterns around the last move, then captures anywhere
+PLAYOUT_POLICIES = {"uniform": (False, False), "tactical": (True, False), "patterns": (False, True),
+                    "mogo": (True, True)}
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ class MonteCarloConfig:
     # here), or the flat search's playouts (Python, ~10x the time a playout: give it ~1,500)
     playouts: int = 10000
     tactical: bool = False  # playouts capture / escape atari first (2x slower a playout; engine/playout.py)
+    # tree only: playouts play MoGo's 3x3 patterns around the last move first (after the atari answers when
+    # tactical too; engine/patterns.py)
+    patterns: bool = False
     seed: int = 0  # the same position and settings give the same move
     # share of the budget played out from the position itself for "all moves as first" (AMAF): each such
     # playout scores every point the mover played before the opponent did, so every candidate gets
@@ -84,6 +91,8 @@ class MonteCarloConfig:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {self.search!r}")
         if not 0.0 <= self.amaf < 1.0:
             raise ValueError(f"amaf must be a share in [0, 1), got {self.amaf}")
+        if self.patterns and self.search != "tree":
+            raise ValueError("patterns are a compiled playout's: search must be tree")
 
 
 def candidates(position: Position, color: int) -> list[int]:
@@ -172,7 +181,7 @@ class MonteCarloPlayer:
         mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
         and the principal variation from each move tried."""
         search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
-                            tactical=self.cfg.tactical)
+                            tactical=self.cfg.tactical, patterns=self.cfg.patterns)
         search.run(self.cfg.playouts, deadline, stop_early=self.cfg.stop_early)
         root = search.root
         tried = root.n > 0

@@ -5,7 +5,7 @@ The flat player gives every root move its own random playouts and so never sees 
 best answer: a move that works only if the opponent errs looks as good as a sound one. A tree
 (UCT, Kocsis and Szepesvari 2006) grows where the playouts go: each simulation walks down the
 tree choosing at every node the move with the best estimate, adds one node, plays the rest out at
-random (engine/fastboard.py: the dead-stone count's light policy, or the tactical one, compiled) and credits the result
+random (engine/fastboard.py: the dead-stone count's light policy, or the tactical one, or MoGo's patterns, compiled) and credits the result
 to every node it passed. Estimates blend the node's own results with "all moves as first" (RAVE,
 Gelly and Silver 2011): a move's results in every simulation where the node's mover played that
 point later on, not just first; the blend leans on RAVE while a move has few visits
@@ -46,7 +46,7 @@ from numba import njit
 from engine.board import Position
 from engine.deadstones import last_point
 from engine.fastboard import (COLOUR, NE, STAMP, FastBoard, area_score, copy_board, new_rng, over, own_eye, play_legal,
-                              step)
+                              policy_tables, step)
 
 TREE_BYTES = 256 << 20  # address space for a search's node arrays; only the nodes made are touched
 
@@ -145,7 +145,7 @@ def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bi
 
 
 @njit(cache=True)
-def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, tactical, scratch,
+def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, policy, scratch,
               nbr, diag, ndiag, root, work, path_node, path_move, played, pcol,
               t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv, t_child, meta):
     """One simulation from the root board ``root`` on the scratch board ``work`` (tuples of the board
@@ -185,7 +185,7 @@ def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, qui
         node = child
     while not over(st, a):
         pcol[nplayed] = st[COLOUR]
-        played[nplayed] = step(rng, tactical, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot,
+        played[nplayed] = step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot,
                                mark, st)
         nplayed += 1
     score = area_score(board, nbr, komi)
@@ -213,12 +213,12 @@ def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, qui
 
 
 @njit(cache=True)
-def _run(count, rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, tactical, nbr, diag, ndiag,
+def _run(count, rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, policy, nbr, diag, ndiag,
          root, work, path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn,
          t_rv, t_child, meta):
-    scratch = np.empty(6 * root[0].shape[0], np.int64)  # the tactical policy's urgent points (engine/fastboard.py)
+    scratch = np.empty(6 * root[0].shape[0], np.int64)  # the heavy policies' urgent points (engine/fastboard.py)
     for _ in range(count):
-        _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, tactical, scratch, nbr,
+        _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, policy, scratch, nbr,
                   diag, ndiag, root, work,
                   path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins,
                   t_rn, t_rv, t_child, meta)
@@ -265,16 +265,17 @@ def principal_variation(node: NodeView, i: int, limit: int = 20) -> list[int]:
 class TreeSearch:
     """One move's search from ``position`` with ``colour`` to move over the root moves ``points`` (less
     the quiet edge moves, as at every node, when ``cfg.quiet_edges``). ``tactical``: the playouts answer
-    ataris first (engine/fastboard.py ``answers``), else light. ``prior`` (A,) or (A+1,): a move
+    ataris first (engine/fastboard.py ``answers``); ``patterns``: they play MoGo's 3x3 patterns around the
+    last move first (after the atari answers when both); else light. ``prior`` (A,) or (A+1,): a move
     distribution for the root's prior term (``cfg.prior_weight``; a pass entry is ignored).
     ``max_nodes`` bounds the tree (default: what ``TREE_BYTES`` holds on this board)."""
 
     def __init__(self, position: Position, colour: int, komi: float, points: list[int], cfg: TreeConfig,
                  seed: int = 0, max_nodes: Optional[int] = None, prior: Optional[np.ndarray] = None,
-                 tactical: bool = False) -> None:
+                 tactical: bool = False, patterns: bool = False) -> None:
         self.position, self.colour, self.komi, self.cfg = position, colour, komi, cfg
-        self.tactical = tactical
         self.size = size = position.size
+        self.policy = policy_tables(size, tactical, patterns)
         a = size * size
         self.rng = new_rng(position.hash ^ (seed * 7919 + 3))
         ko = position.ko if colour == position.to_play else -1
@@ -311,7 +312,7 @@ class TreeSearch:
     def _batch(self, count: int) -> None:
         c, rb, wb = self.cfg, self.root_board, self.work
         _run(count, self.rng, float(self.komi), c.rave_equivalence, c.exploration, self.bias, c.rave_prior, c.margin_weight,
-             c.quiet_edges, low_lines(self.size), self.tactical, rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
+             c.quiet_edges, low_lines(self.size), self.policy, rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
              self.path_node, self.path_move, self.played, self.pcol, self.t_colour, self.t_total, self.t_cand,
              self.t_alive, self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv, self.t_child, self.meta)
 

@@ -19,7 +19,7 @@ from engine.analysis import can_analyze
 from engine.coords import MAX_SIZE, MIN_SIZE
 from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
 from engine.game import Game
-from engine.mc_player import SEARCHES, MonteCarloConfig
+from engine.mc_player import PLAYOUT_POLICIES, SEARCHES, MonteCarloConfig
 from engine.player import Player, RandomPlayer
 from engine.search import SEARCH_KINDS, SearchConfig, search_config, search_kind, with_search
 from engine.symmetry import VIEW_COUNTS
@@ -96,10 +96,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--playout-weight", type=_weight, default=None, metavar="W",
                    help="tree search: the playouts' share of that mix (default: the bundle's player.playout_weight, "
                         "else 0.5)")
-    p.add_argument("--playout-policy", choices=("uniform", "tactical"), default=None,
-                   help="tree search: how those playouts move: uniform over the acceptable points, or tactical "
-                        "(capture or escape atari after the last move first) (default: the bundle's "
-                        "player.playout_policy, else uniform)")
+    p.add_argument("--playout-policy", choices=tuple(PLAYOUT_POLICIES), default=None,
+                   help="how the playouts move: uniform over the acceptable points; tactical (capture or escape "
+                        "atari after the last move first); with --search mc also patterns (MoGo's 3x3 shapes "
+                        "around the last move first) or mogo (atari answers, then the shapes, then captures). "
+                        "Default: the bundle's player.playout_policy (tree search) or player.mc_playout_policy "
+                        "(--search mc), else uniform")
     p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
@@ -210,7 +212,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if search == "mc":
         from models.steered_mc import tuned_steered
 
-        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0)
+        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy)
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 from engine.analysis import Analysis
 from engine.coords import Move
 from engine.game import Game
-from engine.mc_player import MonteCarloConfig, MonteCarloPlayer
+from engine.mc_player import PLAYOUT_POLICIES, MonteCarloConfig, MonteCarloPlayer
 from engine.mc_tree import TreeConfig
 
 DEFAULT_WEIGHT = 2.0  # the prior term's weight measured against GNU Go 10 (docs/model.md, session 30)
@@ -67,25 +67,36 @@ class SteeredPlayer:
 
 
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
-                   tactical: bool = False) -> MonteCarloConfig:
-    return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical,
+                   tactical: bool = False, patterns: bool = False) -> MonteCarloConfig:
+    return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical, patterns=patterns,
                             tree=TreeConfig(prior_weight=weight))
 
 
+def playout_policy(name: str) -> tuple[bool, bool]:
+    """(tactical, patterns) for a playout policy's name (engine/mc_player.py ``PLAYOUT_POLICIES``)."""
+    if name not in PLAYOUT_POLICIES:
+        raise ValueError(f"the Monte Carlo search's playout policy must be one of {', '.join(PLAYOUT_POLICIES)}, "
+                         f"not {name!r}")
+    return PLAYOUT_POLICIES[name]
+
+
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
-                  seed: int = 0) -> SteeredPlayer:
+                  seed: int = 0, policy: Optional[str] = None) -> SteeredPlayer:
     """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
-    ``mc_prior``), which ``playouts`` / ``weight`` override: what GTP and the benchmarks play."""
+    ``mc_prior``, ``mc_playout_policy``), which ``playouts`` / ``weight`` / ``policy`` override: what GTP
+    and the benchmarks play."""
+    tactical, patterns = playout_policy(policy or str(tuned.get("mc_playout_policy", "uniform")))
     return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
                                                  float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
-                                                 seed))
+                                                 seed, tactical, patterns))
 
 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
-               seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False) -> SteeredPlayer:
+               seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
+               patterns: bool = False) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
     bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
     from models.player import shipped
 
     return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
-                         steered_config(playouts, weight, seed, tactical))
+                         steered_config(playouts, weight, seed, tactical, patterns))

@@ -163,6 +163,19 @@ def test_gtp_player_montecarlo_plays_any_size():
         steered.batcher.close()
     with pytest.raises(ValueError, match="search"):
         make_player("neural", 1, search="alphabeta")
+    # the playout policy by name: the steered tree takes MoGo's patterns; the PUCT search's Python playouts do not
+    mogo = make_player("neural", 1, search="mc", mc_playouts=50, playout_policy="mogo")
+    try:
+        cfg = mogo.batcher.analyzer.for_size(9).cfg
+        assert (cfg.tactical, cfg.patterns) == (True, True)
+        game = Game(9, 7.0)
+        assert game.position.is_legal(mogo.genmove(game, BLACK))
+    finally:
+        mogo.batcher.close()
+    with pytest.raises(ValueError, match="playout_policy"):
+        make_player("neural", 1, search="puct", playout_policy="patterns")
+    with pytest.raises(ValueError, match="patterns"):
+        MonteCarloConfig(search="flat", patterns=True)
 
 
 def test_gtp_command_line_refuses_a_bad_mc_prior():

@@ -7,7 +7,8 @@ import pytest
 
 from engine.board import IllegalMove, Position, area
 from engine.coords import BLACK, EMPTY, PASS, WHITE, from_flat, to_flat
-from engine.fastboard import COLOUR, KO, MOVES, FastBoard, area_score, libs_up_to, new_rng, over, play, play_legal, step
+from engine.fastboard import (COLOUR, KO, MOVES, FastBoard, area_score, libs_up_to, new_rng, over, play, play_legal,
+                              policy_tables, step)
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
 from engine.mc_tree import TreeConfig, TreeSearch, quiet_edge_moves
@@ -48,9 +49,11 @@ def test_a_ko_capture_cannot_be_taken_back_at_once_on_the_compiled_board():
     assert play_legal(to_flat((1, 1), 5), fb.nbr, *fb.arrays())  # then it may
 
 
-@pytest.mark.parametrize("size,tactical", [(7, False), (9, False), (9, True)])
-def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical):
-    """Differential test against engine/board.py: every move of 12 compiled playouts (light or tactical) is
+@pytest.mark.parametrize("size,tactical,patterns", [(7, False, False), (9, False, False), (9, True, False),
+                                                    (9, False, True), (9, True, True)])
+def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical, patterns):
+    """Differential test against engine/board.py: every move of 12 compiled playouts (light, tactical,
+    MoGo's patterns, both) is
     legal there, gives the same board, keeps each chain's pseudo-liberties zero exactly when it has no
     liberty, and the final count is the rules engine's area count."""
     moves_checked = 0
@@ -61,7 +64,7 @@ def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical):
         pos = Position(size)
         while not over(fb.st, size * size):
             colour = int(fb.st[COLOUR])
-            p = step(rng, tactical, scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+            p = step(rng, policy_tables(size, tactical, patterns), scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
             try:
                 pos = pos.play(PASS if p < 0 else from_flat(p, size), colour)
             except IllegalMove as e:  # the playout knows simple ko only: a long cycle may repeat a board
@@ -167,15 +170,16 @@ def test_the_tactical_setting_reaches_the_tree_playouts(monkeypatch):
     real = TreeSearch
 
     def recording(*args, **kwargs):
-        seen.append(kwargs["tactical"])
+        seen.append((kwargs["tactical"], kwargs["patterns"]))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(mc_player, "TreeSearch", recording)
     game = Game(7, 7.0)
-    for tactical in (True, False):
+    for tactical, patterns in ((True, False), (False, False), (False, True), (True, True)):
         seen.clear()
-        a = MonteCarloPlayer(MonteCarloConfig(playouts=20, search="tree", tactical=tactical)).analyze(game, BLACK)
-        assert seen == [tactical] and a.visits.sum() == 20
+        cfg = MonteCarloConfig(playouts=20, search="tree", tactical=tactical, patterns=patterns)
+        a = MonteCarloPlayer(cfg).analyze(game, BLACK)
+        assert seen == [(tactical, patterns)] and a.visits.sum() == 20
 
 
 def test_the_prior_term_holds_the_priors_move_at_the_root_and_nothing_without_weight():
