@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from engine.mc_player import PLAYOUT_POLICIES
 from engine.search import SEARCH_KINDS
 from engine.symmetry import VIEW_COUNTS
 from server.settings import RANDOM, Settings
@@ -58,6 +59,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mc-prior", type=float, default=None,
                    help="--search mc: the network's weight in the root's prior term (default: the bundle's "
                         "player.mc_prior)")
+    p.add_argument("--mc-playout-policy", choices=tuple(PLAYOUT_POLICIES), default=None,
+                   help="--search mc: how its playouts move: uniform, tactical (atari answers first), patterns "
+                        "(MoGo's 3x3 shapes around the last move first) or mogo (both; default: the bundle's "
+                        "player.mc_playout_policy, else uniform)")
     p.add_argument("--fallback", choices=("montecarlo", "random"), default=d.fallback,
                    help="who plays the board sizes the network was not trained on: Monte Carlo over the rules "
                         f"or the random player (default: {d.fallback})")
@@ -96,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
                             branches=args.branches, symmetries=args.symmetries, visits=args.visits,
                             threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts,
                             mc_search=args.mc_search, search=args.search,
-                            steered_playouts=args.steered_playouts, mc_prior=args.mc_prior)
+                            steered_playouts=args.steered_playouts, mc_prior=args.mc_prior,
+                            mc_playout_policy=args.mc_playout_policy)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -35,7 +35,8 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     if settings.search == "mc":
         from models.steered_mc import tuned_steered
 
-        model = tuned_steered(neural, tuned, settings.steered_playouts, settings.mc_prior, settings.seed or 0)
+        model = tuned_steered(neural, tuned, settings.steered_playouts, settings.mc_prior, settings.seed or 0,
+                              settings.mc_playout_policy)
     else:
         model = with_search(neural, search_config(tuned, settings.visits))
     fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts, search=settings.mc_search)

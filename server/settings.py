@@ -49,10 +49,13 @@ class Settings:
     # The 9x9 network's search: "puct" (``visits``; 1 is the network alone) or "mc", the Monte Carlo tree
     # search the network steers at its root (models/steered_mc.py: GTP's default, ~1.5 s a move here,
     # inside a batch worker), with ``steered_playouts`` simulations and ``mc_prior`` the network's weight
-    # (None: the bundle's manifest ``player.mc_playouts`` / ``mc_prior``). The service opts in.
+    # (None: the bundle's manifest ``player.mc_playouts`` / ``mc_prior``), ``mc_playout_policy`` how its
+    # playouts move (engine/mc_player.py PLAYOUT_POLICIES; None: ``player.mc_playout_policy``, else uniform).
+    # The service opts in.
     search: Literal["puct", "mc"] = "puct"
     steered_playouts: Optional[int] = Field(None, ge=1, le=1_000_000)
     mc_prior: Optional[float] = Field(None, ge=0, le=1000)
+    mc_playout_policy: Optional[Literal["uniform", "tactical", "patterns", "mogo"]] = None
     # Who plays the board sizes the bundle's network was not trained on (engine/fallback.py): Monte
     # Carlo over the rules (mc_playouts simulations a move of the compiled tree: ~1.5 s on 13x13, ~4 s
     # on 19x19 here, inside a batch worker) or the random player (instant).
@@ -66,4 +69,6 @@ class Settings:
     def _one_search(self) -> "Settings":
         if self.search == "mc" and self.visits != 1:
             raise ValueError("visits counts the PUCT search's evaluations: with search 'mc' leave it at 1")
+        if self.search != "mc" and self.mc_playout_policy is not None:
+            raise ValueError("mc_playout_policy sets the steered Monte Carlo search's playouts: use it with search 'mc'")
         return self

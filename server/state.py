@@ -20,6 +20,7 @@ from engine.analysis import Analysis, choose_move
 from engine.batcher import Batcher
 from engine.coords import Move, from_flat
 from engine.game import Game
+from engine.mc_player import PLAYOUT_POLICIES
 from server.settings import Settings
 
 
@@ -104,12 +105,14 @@ class ServerState:
 
     def search(self) -> Optional[dict]:
         """The 9x9 network's search as it resolved: {"kind": "puct", "visits"} or {"kind": "mc",
-        "playouts", "prior"}; None without a model."""
+        "playouts", "prior", "playout_policy"}; None without a model."""
         player = self._model()
         if player is None:
             return None
         if self.settings.search == "mc":
-            return {"kind": "mc", "playouts": player.cfg.playouts, "prior": player.cfg.tree.prior_weight}
+            cfg = player.cfg
+            policy = next(k for k, v in PLAYOUT_POLICIES.items() if v == (cfg.tactical, cfg.patterns))
+            return {"kind": "mc", "playouts": cfg.playouts, "prior": cfg.tree.prior_weight, "playout_policy": policy}
         return {"kind": "puct", "visits": self.settings.visits}
 
     async def analyze(self, game: Game, color: int, move_winrates: int = 0) -> Analysis:
