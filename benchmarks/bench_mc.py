@@ -8,7 +8,9 @@ seeded random players. Per position: one light playout in Python (engine/playout
 search (deterministic, so a run repeats the same work) and, as a ratio that holds across machines
 and load, that time over the Python playout timed in the same process ("x playout": how many
 Python playouts' worth of time a move costs), and the tree's simulations a second (its early stop
-off, so every simulation of the budget runs). Last, the dead-stone count (engine/fastcount.py: the
+off, so every simulation of the budget runs), and that rate for each playout policy of the tree
+(engine/mc_player.py PLAYOUT_POLICIES: uniform, tactical, MoGo's patterns, both) as a ratio to the
+uniform one's in the same run. Last, the dead-stone count (engine/fastcount.py: the
 compiled playouts of ``config_for(size)``, 800 on 9x9) against what its playouts alone cost in
 Python (that many times the Python playout). The kernels are compiled (or loaded from numba's cache)
 before any timing. Prints a table and writes JSON.
@@ -95,7 +97,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mc.json"))
     args = ap.parse_args()
 
-    from engine.mc_player import SEARCHES, MonteCarloConfig, MonteCarloPlayer
+    from engine.mc_player import PLAYOUT_POLICIES, SEARCHES, MonteCarloConfig, MonteCarloPlayer
     from engine.mc_tree import warm_up
 
     warm_up()
@@ -114,6 +116,15 @@ def main() -> None:
                 row[search] = {"playouts": budget[search], "seconds": round(seconds, 3),
                                "x_playout": round(seconds / reference, 1),
                                "per_second": round(budget[search] / seconds)}
+            for name, (tactical, patterns) in PLAYOUT_POLICIES.items():  # the tree's policies, same budget
+                cfg = MonteCarloConfig(playouts=budget["tree"], stop_early=False, tactical=tactical, patterns=patterns)
+                t = time.perf_counter()
+                MonteCarloPlayer(cfg).genmove(game, game.to_play)
+                per_second = budget["tree"] / (time.perf_counter() - t)
+                row.setdefault("tree_policies", {})[name] = {
+                    "per_second": round(per_second),
+                    "vs_uniform": round(per_second / row["tree_policies"]["uniform"]["per_second"], 2)
+                    if name != "uniform" else 1.0}
             n, count = one_count(game)
             row["count"] = {"playouts": n, "seconds": round(count, 4), "python_playouts_s": round(n * reference, 3),
                             "speedup": round(n * reference / count, 1)}
@@ -126,6 +137,10 @@ def main() -> None:
               f"{r['compiled_speedup']:>7.0f}x {f['seconds']:>8.2f} ({f['x_playout']:>8.0f}) "
               f"{t['seconds']:>8.2f} ({t['x_playout']:>8.0f}, {t['per_second']:>7}) "
               f"{r['count']['seconds'] * 1e3:>10.1f} ({r['count']['speedup']:>6.0f}x)")
+    print("\ntree simulations a second by playout policy (x uniform, the same position and budget):")
+    for r in rows:
+        print(f"{r['size']:>4} {r['after_moves']:>5} " + "  ".join(
+            f"{k} {v['per_second']:>6} ({v['vs_uniform']:.2f})" for k, v in r["tree_policies"].items()))
     out = {"flat_playouts": args.flat_playouts, "tree_playouts": args.tree_playouts,
            "machine": platform.processor() or platform.machine(), "rows": rows,
            "command": "benchmarks/bench_mc.py", "when": time.strftime("%Y-%m-%d %H:%M")}

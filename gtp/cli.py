@@ -99,9 +99,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--playout-policy", choices=tuple(PLAYOUT_POLICIES), default=None,
                    help="how the playouts move: uniform over the acceptable points; tactical (capture or escape "
                         "atari after the last move first); with --search mc also patterns (MoGo's 3x3 shapes "
-                        "around the last move first) or mogo (atari answers, then the shapes, then captures). "
-                        "Default: the bundle's player.playout_policy (tree search) or player.mc_playout_policy "
-                        "(--search mc), else uniform")
+                        "around the last move first) or mogo (atari answers, then the shapes, then captures); "
+                        "also the Monte Carlo player's and the other board sizes' playouts. Default: the bundle's "
+                        "player.playout_policy (tree search) or player.mc_playout_policy (--search mc), else "
+                        "uniform (the Monte Carlo player and the other sizes: uniform)")
     p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
@@ -196,8 +197,9 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if kind == "random":
         return RandomPlayer(seed)
     fallback_playouts = mc_playouts or MonteCarloConfig.playouts
+    mc_policy = playout_policy or "uniform"  # the Monte Carlo player's and the fallback's playouts
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search)
+        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -218,7 +220,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                                     playouts, playout_weight, playout_policy), reuse=reuse)
         model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model},
-                              fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search))
+                              fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search, mc_policy))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 

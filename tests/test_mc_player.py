@@ -174,6 +174,10 @@ def test_gtp_player_montecarlo_plays_any_size():
         mogo.batcher.close()
     with pytest.raises(ValueError, match="playout_policy"):
         make_player("neural", 1, search="puct", playout_policy="patterns")
+    patterned = make_player("montecarlo", 1, mc_playouts=100, playout_policy="patterns").cfg  # and the fallback's
+    assert (patterned.tactical, patterned.patterns) == (False, True)
+    with pytest.raises(ValueError, match="playout policy"):
+        fallback_analyzer("montecarlo", 1, 100, policy="smart")
     with pytest.raises(ValueError, match="patterns"):
         MonteCarloConfig(search="flat", patterns=True)
 
