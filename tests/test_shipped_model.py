@@ -34,8 +34,10 @@ def test_shipped_model_plays_a_legal_game_against_gnugo_through_gtp(tmp_path):
     """One game as Black and one as White, each against its own GNU Go, side by side: each engine
     process runs on one thread, so the two games take the machine's two cores (half the wall time
     of playing them one after the other; the games themselves are the same). The shipped engine with
-    its default search (the network steering the Monte Carlo tree) at 4,000 simulations a move instead
-    of 20,000, so the two games fit the suite's time (~150 s at 20,000); the arena measures the full one."""
+    its default search (the network steering the Monte Carlo tree, MoGo's playouts) at 2,000 simulations
+    a move instead of 10,000, so the two games fit the suite's time (a mogo simulation costs ~2 uniform
+    ones: 2,000 take about the time the 4,000 uniform ones of session 31 took); the arena measures the
+    full one."""
     from concurrent.futures import ThreadPoolExecutor
 
     from engine.engines import gnugo_spec
@@ -44,7 +46,7 @@ def test_shipped_model_plays_a_legal_game_against_gnugo_through_gtp(tmp_path):
 
     def one_game(ours_black: bool):
         ours = EngineSpec(name="videoworld", cwd=str(REPO), env={"OMP_NUM_THREADS": "1"},
-                          command=[sys.executable, "-m", "gtp", "--player", "neural", "--mc-playouts", "4000"])
+                          command=[sys.executable, "-m", "gtp", "--player", "neural", "--mc-playouts", "2000"])
         log = tmp_path / f"ours_{'black' if ours_black else 'white'}.log"
         with GtpClient(ours, timeout=120, stderr_path=str(log)) as a, GtpClient(gnugo_spec(1), timeout=120) as b:
             assert a.send("name") == "videoworld-go"
@@ -81,7 +83,7 @@ def test_shipped_player_still_agrees_with_the_oracle_as_measured(all_cores):
 
 def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_search():
     """The manifest's player settings reach the default GTP player: the Monte Carlo tree steered by the
-    network's 8 views x 1 branch (models/steered_mc.py, 20,000 simulations, weight 2); ``--search puct``
+    network's 8 views x 1 branch (models/steered_mc.py, 10,000 simulations of MoGo playouts, weight 2); ``--search puct``
     gives the 32-visit PUCT search (engine/search.py), and ``--visits 1`` the network alone."""
     from test_gtp_engine import gtp_model
 
@@ -91,10 +93,13 @@ def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_search():
 
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
     tuned = manifest["player"]
-    assert (tuned["search"], tuned["mc_prior"], tuned["mc_playouts"]) == ("mc", 2.0, 20000)
+    assert (tuned["search"], tuned["mc_prior"], tuned["mc_playouts"]) == ("mc", 2.0, 10000)
+    assert tuned["mc_playout_policy"] == "mogo"  # session 32: MoGo's playouts, 64.5 % against GNU Go 10
     with gtp_model(None, 0) as model:
-        assert isinstance(model, SteeredPlayer) and model.cfg.playouts == 20000
-        assert model.cfg.tree.prior_weight == 2.0 and not model.cfg.tactical
+        assert isinstance(model, SteeredPlayer) and model.cfg.playouts == 10000
+        assert model.cfg.tree.prior_weight == 2.0 and model.cfg.tactical and model.cfg.patterns
+    with gtp_model(None, 0, playout_policy="uniform", mc_playouts=20000) as light:  # session 30's player
+        assert (light.cfg.tactical, light.cfg.patterns, light.cfg.playouts) == (False, False, 20000)
         assert (model.network.symmetries, model.network.top_k) == (8, 1)
     with gtp_model(None, 0, search="puct") as puct:
         assert isinstance(puct, SearchPlayer) and (puct.cfg.visits, puct.cfg.c_puct) == (32, 0.8)
