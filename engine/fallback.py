@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from engine.analysis import Analyzer, UniformAnalyzer
-from engine.mc_player import PLAYOUT_POLICIES, SEARCHES, MonteCarloConfig, MonteCarloPlayer
+from engine.mc_player import SEARCHES, MonteCarloConfig, MonteCarloPlayer, playout_policy
 from engine.player import RandomPlayer
 
 FALLBACKS = ("montecarlo", "random")
@@ -23,13 +23,11 @@ def fallback_analyzer(kind: str = DEFAULT_FALLBACK, seed: Optional[int] = None,
                       search: str = MonteCarloConfig.search, policy: str = "uniform") -> Analyzer:
     """The fallback named ``kind`` (one of ``FALLBACKS``); for montecarlo, ``playouts`` per move, the
     ``amaf`` share of them (flat search), the ``search`` (one of ``SEARCHES``: flat or tree) and the
-    playouts' ``policy`` (a name of ``PLAYOUT_POLICIES``; patterns need the tree)."""
+    playouts' ``policy`` (a name of engine/mc_player.py ``PLAYOUT_POLICIES``; patterns need the tree)."""
     if kind == "random":
         return UniformAnalyzer(RandomPlayer(seed))
     if kind == "montecarlo":
-        if policy not in PLAYOUT_POLICIES:
-            raise ValueError(f"playout policy must be one of {', '.join(PLAYOUT_POLICIES)}, not {policy!r}")
-        tactical, patterns = PLAYOUT_POLICIES[policy]
+        tactical, patterns = playout_policy(policy)
         return MonteCarloPlayer(MonteCarloConfig(playouts=playouts, seed=seed or 0, amaf=amaf, search=search,
                                                  tactical=tactical, patterns=patterns))
     raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, not {kind!r}")

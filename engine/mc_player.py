@@ -61,6 +61,13 @@ PLAYOUT_POLICIES = {"uniform": (False, False), "tactical": (True, False), "patte
                     "mogo": (True, True)}
 
 
+def playout_policy(name: str) -> tuple[bool, bool]:
+    """(tactical, patterns) for a playout policy's name (``PLAYOUT_POLICIES``); ValueError for another name."""
+    if name not in PLAYOUT_POLICIES:
+        raise ValueError(f"playout policy must be one of {', '.join(PLAYOUT_POLICIES)}, not {name!r}")
+    return PLAYOUT_POLICIES[name]
+
+
 @dataclass(frozen=True)
 class MonteCarloConfig:
     # per move, in all: the tree's simulations (compiled: ~1 s a move on 9x9, ~1.5 s on 13x13, ~4 s on 19x19

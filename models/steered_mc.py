@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 from engine.analysis import Analysis
 from engine.coords import Move
 from engine.game import Game
-from engine.mc_player import PLAYOUT_POLICIES, MonteCarloConfig, MonteCarloPlayer
+from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, playout_policy
 from engine.mc_tree import TreeConfig
 
 DEFAULT_WEIGHT = 2.0  # the prior term's weight measured against GNU Go 10 (docs/model.md, session 30)
@@ -70,14 +70,6 @@ def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEI
                    tactical: bool = False, patterns: bool = False) -> MonteCarloConfig:
     return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical, patterns=patterns,
                             tree=TreeConfig(prior_weight=weight))
-
-
-def playout_policy(name: str) -> tuple[bool, bool]:
-    """(tactical, patterns) for a playout policy's name (engine/mc_player.py ``PLAYOUT_POLICIES``)."""
-    if name not in PLAYOUT_POLICIES:
-        raise ValueError(f"the Monte Carlo search's playout policy must be one of {', '.join(PLAYOUT_POLICIES)}, "
-                         f"not {name!r}")
-    return PLAYOUT_POLICIES[name]
 
 
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
