@@ -6,8 +6,9 @@
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
 model: ``genmove`` in-process, one position at a time (no batching), as ``python -m gtp`` plays it:
 the bundle's player settings with its search (manifest ``player.search``: ``mc``, the network steering
-the Monte Carlo tree, models/steered_mc.py, ``mc_playouts`` / ``mc_prior``; or ``puct``, engine/search.py,
-``player.visits``; ``--variant search=puct`` times the PUCT search, ``--variant visits=1`` the network alone). GNU Go:
+the Monte Carlo tree, models/steered_mc.py, ``mc_playouts`` / ``mc_prior`` / ``mc_playout_policy``, each
+a ``--variant`` key too; or ``puct``, engine/search.py, ``player.visits``; ``--variant search=puct``
+times the PUCT search, ``--variant visits=1`` the network alone). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
 genmove is timed). ``--variant`` adds player settings (NeuralPlayer keyword arguments, and
 ``visits`` / ``c_puct`` for the tree search of engine/search.py, e.g. ``visits=32,c_puct=0.8``) timed
@@ -58,10 +59,11 @@ def _player(bundle, options: dict):
     keys = ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse", "playouts", "playout_weight",
             "playout_policy")
     search = {k: options.pop(k) for k in keys if k in options}
-    mc = {k: options.pop(k) for k in ("mc_playouts", "mc_prior") if k in options}
+    mc = {k: options.pop(k) for k in ("mc_playouts", "mc_prior", "mc_playout_policy") if k in options}
     kind = search_kind(tuned, options.pop("search", None), search.get("visits"))
     if kind == "mc":
-        return tuned_steered(NeuralPlayer(bundle, **options), tuned, mc.get("mc_playouts"), mc.get("mc_prior"))
+        return tuned_steered(NeuralPlayer(bundle, **options), tuned, mc.get("mc_playouts"), mc.get("mc_prior"),
+                             policy=mc.get("mc_playout_policy"))
     cfg = replace(search_config(tuned), reuse=False)
     return with_search(NeuralPlayer(bundle, **options), replace(cfg, **search))
 
@@ -134,7 +136,10 @@ def main() -> None:
     tuned = json.loads((Path(args.weights) / "manifest.json").read_text()).get("player", {})
     visits = tuned.get("visits", 1)
     if tuned.get("search") == "mc":  # the label says what the manifest's search is (engine.search.search_kind)
-        shipped = f"network-steered Monte Carlo, {tuned.get('mc_playouts', 20000)} simulations"
+        from models.steered_mc import DEFAULT_PLAYOUTS
+
+        shipped = (f"network-steered Monte Carlo, {tuned.get('mc_playouts', DEFAULT_PLAYOUTS)} simulations, "
+                   f"{tuned.get('mc_playout_policy', 'uniform')} playouts")
     else:
         shipped = f"{visits}-visit search" if visits > 1 else "network alone"
     games = test_positions(args.positions)

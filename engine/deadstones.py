@@ -169,5 +169,4 @@ def finished_result(game: Game) -> str:
 
 
 __all__ = ["DeadStoneConfig", "agreed_score", "config_for", "dead_chains", "final_count", "finished_result", "ownership",
-           "final_score", "last_point",
-           "ownership_for", "playout_stats", "playout_wins", "without"]
+           "final_score", "last_point", "ownership_for", "playout_stats", "playout_wins", "without"]

@@ -61,6 +61,6 @@ def ownership_mean(stones: bytes, size: int, to_play: int, playouts: int, seed: 
     root = FastBoard(size).setup(stones, to_play)
     work = FastBoard(size)
     total = np.zeros(size * size, np.float64)
-    _ownership(playouts, new_rng(seed), policy_tables(size, tactical), root.nbr, root.diag, root.ndiag, root.arrays(), work.arrays(),
-               total)
+    _ownership(playouts, new_rng(seed), policy_tables(size, tactical), root.nbr, root.diag, root.ndiag,
+               root.arrays(), work.arrays(), total)
     return total / max(1, playouts)
