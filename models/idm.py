@@ -5,6 +5,10 @@ The only model that sees move labels, trained on a small labelled share of the g
 the IDM never depends on the transformer's vocabulary. Output: N*N+1 logits, row-major
 points in the mover's view then pass.
 
+``context=1`` also gives it the frame before, x_{t-1} (in the same view as x_t): a ko capture is
+visible only across two frames, and without them the IDM cannot learn that the recapture it sees
+imagined is never what was played (docs/model.md, "An IDM that sees the previous frame").
+
 ``frame_diff_move`` is the released VideoWorld code's way, kept as a baseline: read both
 frames back to boards and take the new stone of the mover's colour.
 """
@@ -27,6 +31,11 @@ class IdmConfig:
     code_dim: int = 6  # FSQ dims of one LDM code (len of the LDM's levels)
     hidden: int = 512
     layers: int = 3
+    context: int = 0  # earlier frames read besides x_t: 0, or 1 (x_{t-1})
+
+    def __post_init__(self) -> None:
+        if self.context not in (0, 1):
+            raise ValueError(f"IDM context must be 0 or 1, got {self.context}")
 
     @property
     def moves(self) -> int:
@@ -35,7 +44,8 @@ class IdmConfig:
     @property
     def in_dim(self) -> int:
         frame = self.frame_tokens * self.token_dim
-        return 3 * frame + self.horizon * self.code_dim  # x_t, x_{t+1}, their difference, codes
+        # x_t, x_{t+1}, their difference, codes; with context, x_{t-1} and x_t - x_{t-1}
+        return (3 + 2 * self.context) * frame + self.horizon * self.code_dim
 
 
 IDM_SIZES = {"tiny": IdmConfig(hidden=64, layers=2), "base": IdmConfig()}
@@ -53,10 +63,16 @@ class InverseDynamics(nn.Module):
         layers.append(nn.Linear(d, cfg.moves))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x_t: torch.Tensor, x_next: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """x_t, x_next (B, 16, 6); z (B, H, code_dim) -> (B, N*N+1) move logits."""
+    def forward(self, x_t: torch.Tensor, x_next: torch.Tensor, z: torch.Tensor,
+                x_prev: torch.Tensor | None = None) -> torch.Tensor:
+        """x_t, x_next (B, 16, 6); z (B, H, code_dim); x_prev (B, 16, 6), required with context 1
+        -> (B, N*N+1) move logits."""
         b = x_t.shape[0]
         parts = [x_t.reshape(b, -1), x_next.reshape(b, -1), (x_next - x_t).reshape(b, -1)]
+        if self.cfg.context:
+            if x_prev is None:
+                raise ValueError("this IDM reads the previous frame too (context 1): pass x_prev")
+            parts += [x_prev.reshape(b, -1), (x_t - x_prev).reshape(b, -1)]
         if self.cfg.horizon:
             parts.append(z[:, :self.cfg.horizon].reshape(b, -1))
         return self.net(torch.cat(parts, 1).float())

@@ -54,6 +54,7 @@ class ImaginedPairs:
     k: int
     first: object  # models.generate's prefill result (outcome logits, z_1 log-probs)
     branches: object  # models.generate.Imagined of the B*k branches
+    x_prev: Optional[torch.Tensor] = None  # (B, 16) the frame before x_t, when the views had one
 
 
 def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray, cleanup: bool) -> np.ndarray:
@@ -133,9 +134,11 @@ class NeuralPlayer:
 
     # ------------------------------------------------------------ batched analysis
     def _views(self, game: Game, color: int) -> np.ndarray:
-        """(context+1, N, N) stones of the last frames, in the view of ``color`` (mover looks black)."""
+        """(F, N, N) stones of the last F frames, in the view of ``color`` (mover looks black): F is one
+        more than the larger of the transformer's and the IDM's context (the first position repeated
+        before the game's start)."""
         n = game.size
-        c = self.bundle.layout.context
+        c = max(self.bundle.layout.context, self.bundle.idm.cfg.context)
         positions = game.positions
         idx = [max(0, len(positions) - 1 - i) for i in range(c, -1, -1)]
         stones = np.stack([np.frombuffer(positions[i].stones, np.uint8).reshape(n, n) for i in idx])
@@ -143,20 +146,25 @@ class NeuralPlayer:
 
     @torch.no_grad()
     def imagine_views(self, views: np.ndarray) -> ImaginedPairs:
-        """(B, context+1, N, N) stones in the mover's view -> what the IDM reads, for k branches each.
+        """(B, F, N, N) stones in the mover's view, F >= context+1 (the last frame is x_t) -> what the
+        IDM reads, for k branches each; the transformer sees the last context+1 frames.
 
         Frames only: no move, no rule. Shared by play and by the IDM's training on imagined frames."""
         b = self.bundle
         n = views.shape[-1]
         B, F = views.shape[:2]
+        c = b.layout.context
+        if F < c + 1:
+            raise ValueError(f"the transformer reads {c + 1} frames a position, got {F}")
         raw = torch.from_numpy(encode_boards(b.tokenizer, views.reshape(-1, n, n), self.rcfg).astype(np.int64))
-        ids = b.vocab.frame_ids(raw.reshape(B, F, -1)).to(b.device)
-        prefix = torch.cat([frame_block(ids[:, i]) for i in range(F)] + [ids.new_full((B, 1), ACT_START)], 1)
+        raw = raw.reshape(B, F, -1)
+        ids = b.vocab.frame_ids(raw[:, F - c - 1:]).to(b.device)
+        prefix = torch.cat([frame_block(ids[:, i]) for i in range(c + 1)] + [ids.new_full((B, 1), ACT_START)], 1)
         k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
         first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
-        return ImaginedPairs(x_t=raw.reshape(B, F, -1)[:, -1].to(b.device), x_next=b.vocab.frame_raw(branches.frame),
+        return ImaginedPairs(x_t=raw[:, -1].to(b.device), x_next=b.vocab.frame_raw(branches.frame),
                              z=b.vocab.ldm_raw(branches.z), weights=torch.softmax(top_lp, -1), k=k,
-                             first=first, branches=branches)
+                             first=first, branches=branches, x_prev=raw[:, -2].to(b.device) if F > 1 else None)
 
     @torch.no_grad()
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
@@ -168,17 +176,20 @@ class NeuralPlayer:
         n = requests[0][0].size
         if n != b.board_size or any(g.size != n for g, _ in requests):
             raise ValueError(f"this model plays {b.board_size}x{b.board_size} only")
-        views = np.stack([self._views(g, c) for g, c in requests])  # (B, c+1, N, N)
+        views = np.stack([self._views(g, c) for g, c in requests])  # (B, F, N, N)
         S = self.symmetries
         perms = [symmetry_permutation(t, n) for t in range(S)]  # (N*N,) each: point p -> perm[p]
-        views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S*B, c+1, N, N), s-major
+        views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S*B, F, N, N), s-major
         B = len(requests)
         im = self.imagine_views(views)
         k = im.k
         if self.move_reader == "idm":
             fsq = b.tokenizer.fsq
+            prev = None
+            if b.idm.cfg.context:
+                prev = fsq.indices_to_codes(im.x_prev).repeat_interleave(k, 0)
             logits = b.idm(fsq.indices_to_codes(im.x_t).repeat_interleave(k, 0), fsq.indices_to_codes(im.x_next),
-                           b.dynamics.fsq.indices_to_codes(im.z))
+                           b.dynamics.fsq.indices_to_codes(im.z), prev)
             per_branch = torch.softmax(logits.float(), -1)  # (B*k, N*N+1)
         else:
             per_branch = self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)

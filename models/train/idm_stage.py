@@ -13,6 +13,12 @@ With this set, the bundle's player imagines the next frame and codes (k branches
 for every position of the same labelled games, and ``imagined_share`` of each batch is such
 pairs, labelled with the move that was really played and weighted by the branch's p(z_1).
 The labels are the same labelled share of games as before; nothing else sees them.
+
+``model.context=1``: every pair also carries x_{t-1} in x_t's view (the first frame repeated at
+t = 0), so the IDM can see a ko capture and learn from the imagined pairs that the recapture the
+transformer imagines is never the move played. ``imagined_symmetries`` > 1 imagines each labelled
+position in that many board symmetries (the first of them hash-chosen per game) instead of one;
+``label_symmetries`` < 8 takes the ground-truth pairs in that many (chosen the same way) instead of all 8.
 """
 
 from __future__ import annotations
@@ -56,11 +62,22 @@ class IdmTrainConfig:
     imagined_from: str = ""  # a bundle whose player imagines the next frames (see the module doc)
     imagined_share: float = 0.5  # of each batch, when imagined_from is set
     imagined_batch: int = 64  # positions imagined at once
+    imagined_symmetries: int = 1  # board symmetries each labelled position is imagined in (1..8)
+    # board symmetries of each game's ground-truth pairs (1..8; the first hash-chosen per game): fewer
+    # build faster (the pixel LDM's codes cost ~1 s a game and symmetry on this CPU)
+    label_symmetries: int = 8
 
 
 def is_labelled(key: str, share: float) -> bool:
     """A fixed, hash-chosen subset of games (independent of the split hash bits)."""
     return int(key[8:16], 16) % 10000 < share * 10000
+
+
+def game_symmetries(key: str, n: int) -> list[int]:
+    """``n`` of the 8 board symmetries for the game ``key``: all 8 in order for n = 8, else n in a row
+    from a hash-chosen first one (the same for a game every time)."""
+    first = 0 if n == 8 else int(key[16:18], 16) % 8
+    return [(first + j) % 8 for j in range(n)]
 
 
 def move_under_symmetry(flat: int, k: int, size: int) -> int:
@@ -73,10 +90,13 @@ def move_under_symmetry(flat: int, k: int, size: int) -> int:
 
 def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labelled_only: bool,
                          max_games: int | None = None) -> dict:
-    """Arrays over every (game, t, symmetry): x (M,16), nxt (M,16), z (M,H) raw ids; move (M,) flat."""
+    """Arrays over every (game, t, symmetry): x (M,16), nxt (M,16), prev (M,16) (x_{t-1} in x_t's view,
+    x_0 at t = 0), z (M,H) raw ids; move (M,) flat."""
     rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
     h = ldm.cfg.horizon
-    xs, ns, zs, mv = [], [], [], []
+    if not 1 <= cfg.label_symmetries <= 8:
+        raise ValueError(f"label_symmetries must be 1..8, got {cfg.label_symmetries}")
+    xs, ns, ps, zs, mv = [], [], [], [], []
     games = total = 0
     for _, rec in iter_records(cfg.data_dir, split=split, size=cfg.size):
         if rec.black_setup or rec.white_setup:
@@ -90,7 +110,7 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             continue
         stones = game_stones(game)
         n_t = len(game.moves)
-        for k in range(8):
+        for k in game_symmetries(record_key(rec.size, rec.moves), cfg.label_symmetries):
             sym = symmetry(stones, k)
             # windows t..t+H in the mover's view at t (last frame repeated past the end); every
             # frame is encoded once per view (not once per window it falls in: H+1 times fewer)
@@ -102,24 +122,29 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             zs.append(ldm_codes(ldm, tokenizer, ids_t).numpy())
             xs.append(ids[:, 0])
             ns.append(ids[:, 1])
+            ps.append(enc[np.arange(n_t) % 2, np.maximum(np.arange(n_t) - 1, 0)])  # (T, 16)
             mv.append([move_under_symmetry(to_flat(m, cfg.size), k, cfg.size) for _, m in game.moves])
         games += 1
         if max_games is not None and games >= max_games:
             break
     cat = lambda a: np.concatenate(a) if a else np.zeros((0,), np.int64)
-    return {"x": cat(xs), "nxt": cat(ns), "z": cat(zs), "move": cat([np.array(m) for m in mv]),
+    return {"x": cat(xs), "nxt": cat(ns), "prev": cat(ps), "z": cat(zs), "move": cat([np.array(m) for m in mv]),
             "games": games, "games_total": total}
 
 
 def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = False) -> dict:
-    """Arrays over every (labelled training game, t) in one hash-chosen symmetry per game:
-    x (M,16) and, per branch, nxt (M*k,16), z (M*k,H) raw ids, w (M*k,) the branch weight;
-    move (M,) the move really played (flat, in that symmetry)."""
+    """Arrays over every (labelled training game, t, symmetry) in ``imagined_symmetries`` symmetries per
+    game (the first hash-chosen): x (M,16), prev (M,16) (x_{t-1} in x_t's view) and, per branch,
+    nxt (M*k,16), z (M*k,H) raw ids, w (M*k,) the branch weight; move (M,) the move really played
+    (flat, in that symmetry)."""
     from models.bundle import load_bundle
     from models.player import NeuralPlayer
 
     player = NeuralPlayer(load_bundle(bundle_dir))
-    c = player.bundle.layout.context
+    c = max(player.bundle.layout.context, 1)  # one frame before x_t at least: the IDM's x_prev
+    n_sym = cfg.imagined_symmetries
+    if not 1 <= n_sym <= 8:
+        raise ValueError(f"imagined_symmetries must be 1..8, got {n_sym}")
     views, moves = [], []
     games = 0
     for _, rec in iter_records(cfg.data_dir, split="train", size=cfg.size):
@@ -130,14 +155,15 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
             game = record_to_game(rec)
         except SgfError:
             continue
-        sym_k = int(key[16:18], 16) % 8  # one of the 8 symmetries, fixed per game
-        sym = symmetry(game_stones(game), sym_k)
-        for t, (_, m) in enumerate(game.moves):
-            idx = [max(0, t - i) for i in range(c, -1, -1)]
-            views.append(mover_view(sym[idx], t % 2))  # (c+1, N, N), the mover looks black
-            moves.append(move_under_symmetry(to_flat(m, cfg.size), sym_k, cfg.size))
+        stones = game_stones(game)
+        for sym_k in game_symmetries(key, n_sym):
+            sym = symmetry(stones, sym_k)
+            for t, (_, m) in enumerate(game.moves):
+                idx = [max(0, t - i) for i in range(c, -1, -1)]
+                views.append(mover_view(sym[idx], t % 2))  # (c+1, N, N), the mover looks black
+                moves.append(move_under_symmetry(to_flat(m, cfg.size), sym_k, cfg.size))
         games += 1
-    out: dict = {"x": [], "nxt": [], "z": [], "w": []}
+    out: dict = {"x": [], "prev": [], "nxt": [], "z": [], "w": []}
     k = 0  # branches per position: the player's, capped by the LDM's number of first codes
     starts = range(0, len(views), cfg.imagined_batch)
     if progress:
@@ -147,7 +173,8 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
     for i in starts:
         im = player.imagine_views(np.stack(views[i:i + cfg.imagined_batch]))
         k = im.k
-        for name, value in (("x", im.x_t), ("nxt", im.x_next), ("z", im.z), ("w", im.weights.reshape(-1))):
+        for name, value in (("x", im.x_t), ("prev", im.x_prev), ("nxt", im.x_next), ("z", im.z),
+                            ("w", im.weights.reshape(-1))):
             out[name].append(value.cpu().numpy())
     return {**{name: np.concatenate(v) for name, v in out.items()}, "move": np.array(moves, np.int64),
             "k": k, "games": games}
@@ -176,8 +203,10 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, 
     x = torch.from_numpy(data["x"].astype(np.int64))
     nxt = torch.from_numpy(data["nxt"].astype(np.int64))
     z = torch.from_numpy(data["z"].astype(np.int64))
+    prev = fsq.indices_to_codes(torch.from_numpy(data["prev"].astype(np.int64))) if model.cfg.context else None
     code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
-    pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z)).argmax(-1).numpy()
+    pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z),
+                 prev).argmax(-1).numpy()
     model.train()
     if frame_diff_acc is None:
         frame_diff_acc = frame_diff_accuracy(data, tokenizer, size)
@@ -198,7 +227,7 @@ def train(cfg: IdmTrainConfig) -> Path:
                                         "train_games": data["games_total"], "labelled_share": share,
                                         **config_dict(dataclasses.replace(cfg, model=model_cfg))})
     fsq = tokenizer.fsq
-    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt")}
+    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt", "prev")}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     moves = torch.from_numpy(data["move"].astype(np.int64))
     imagined = _imagined(cfg, fsq, ldm) if cfg.imagined_from else None
@@ -207,12 +236,14 @@ def train(cfg: IdmTrainConfig) -> Path:
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
         i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch - n_im))
-        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i])
+        prev = codes["prev"][i] if model_cfg.context else None
+        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i], prev)
         loss = F.cross_entropy(logits, moves[i])
         if n_im:
             j = torch.from_numpy(rng.integers(0, len(imagined["w"]), n_im))  # a branch of a position
             pos = j // imagined["k"]
-            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j])
+            im_prev = imagined["prev"][pos] if model_cfg.context else None
+            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j], im_prev)
             w = imagined["w"][j] * imagined["k"]  # mean weight 1: a position's k branches count as one pair
             im_loss = (F.cross_entropy(im_logits, imagined["move"][pos], reduction="none") * w).mean()
             loss = (loss * (cfg.batch - n_im) + im_loss * n_im) / cfg.batch
@@ -238,6 +269,7 @@ def _imagined(cfg: IdmTrainConfig, fsq, ldm) -> dict:
     raw = dict(np.load(path))
     as_long = lambda a: torch.from_numpy(a.astype(np.int64))
     return {"x": fsq.indices_to_codes(as_long(raw["x"])), "nxt": fsq.indices_to_codes(as_long(raw["nxt"])),
+            "prev": fsq.indices_to_codes(as_long(raw["prev"])),
             "z": ldm.fsq.indices_to_codes(as_long(raw["z"])), "w": torch.from_numpy(raw["w"].astype(np.float32)),
             "move": as_long(raw["move"]), "k": int(raw["k"])}
 

@@ -1,0 +1,130 @@
+"""The IDM that also reads the previous frame (models/idm.py ``context=1``): its pairs, its training
+on imagined frames, its export into a bundle and its place in the player."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from engine.coords import BLACK, WHITE
+from engine.corpus import iter_records, record_key
+from engine.game import Game
+
+
+def test_context_idm_needs_and_reads_the_previous_frame():
+    from models.idm import IdmConfig, InverseDynamics
+
+    with pytest.raises(ValueError, match="context"):
+        IdmConfig(context=2)
+    cfg = IdmConfig(hidden=32, layers=2, context=1, code_dim=3)
+    assert cfg.in_dim == IdmConfig(hidden=32, layers=2, code_dim=3).in_dim + 2 * 16 * 6
+    torch.manual_seed(0)
+    idm = InverseDynamics(cfg)
+    x, nxt, prev = (torch.rand(4, 16, 6) * 2 - 1 for _ in range(3))
+    z = torch.rand(4, 5, 3) * 2 - 1
+    with pytest.raises(ValueError, match="x_prev"):
+        idm(x, nxt, z)
+    out = idm(x, nxt, z, prev)
+    assert out.shape == (4, 82)
+    assert not torch.allclose(out, idm(x, nxt, z, -prev))  # the previous frame changes the answer
+
+
+def _cfg(tiny_bundle, tmp_path, *extra):
+    import models.train.idm_stage as ids
+    from models.idm import IDM_SIZES
+    from models.train.cli import apply_overrides
+
+    data = tiny_bundle.parent / "data"
+    model = dataclasses.replace(IDM_SIZES["tiny"], context=1)
+    return apply_overrides(ids.IdmTrainConfig(model=model), [f"data_dir={data}", "label_share=0.3", *extra])
+
+
+def test_labelled_pairs_carry_the_previous_frame_in_the_movers_view(tiny_bundle, tmp_path):
+    import models.train.idm_stage as ids
+    from models.train.transformer_stage import load_dynamics
+    from models.train.unpack import unpack_bundle
+    from models.train.windows import load_tokenizer
+
+    unpacked = unpack_bundle(tiny_bundle, tmp_path / "u")
+    cfg = _cfg(tiny_bundle, tmp_path)
+    tokenizer, ldm = load_tokenizer(unpacked["tokenizer"]), load_dynamics(unpacked["dynamics"])
+    data = ids.labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True, max_games=1)
+    key = next(record_key(rec.size, rec.moves) for _, rec in iter_records(str(cfg.data_dir), split="train", size=9)
+               if ids.is_labelled(record_key(rec.size, rec.moves), 0.3) and not (rec.black_setup or rec.white_setup))
+    t = len(data["move"]) // 8  # one game, its moves in each of 8 symmetries
+    assert t >= 3 and data["prev"].shape == data["x"].shape
+    x, nxt, prev = (data[k][:t] for k in ("x", "nxt", "prev"))  # the first symmetry
+    assert (prev[0] == x[0]).all()  # before the start: the first frame repeated
+    # x_{t-1} seen by the mover at t is the frame the mover of t-2 saw next (same colours up)
+    assert (prev[2:] == nxt[:-2]).all()
+    assert not (prev[1:] == x[1:]).all(axis=1).all()
+    # fewer symmetries: the game's pairs in the hash-chosen ones only, the same pairs as in the full set
+    two = ids.labelled_transitions(dataclasses.replace(cfg, label_symmetries=2), "train", tokenizer, ldm,
+                                   labelled_only=True, max_games=1)
+    first = ids.game_symmetries(key, 2)
+    assert len(two["move"]) == 2 * t and first == [(first[0] + j) % 8 for j in range(2)]
+    for j, k in enumerate(first):
+        for name in ("x", "nxt", "prev", "z", "move"):
+            assert (two[name][j * t:(j + 1) * t] == data[name][k * t:(k + 1) * t]).all()
+    with pytest.raises(ValueError, match="label_symmetries"):
+        ids.labelled_transitions(dataclasses.replace(cfg, label_symmetries=0), "train", tokenizer, ldm, True, max_games=1)
+
+
+def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_player_reads(tiny_bundle, tmp_path):
+    import models.train.idm_stage as ids
+    from models.bundle import load_bundle
+    from models.checkpoint import load_training_state
+    from models.player import NeuralPlayer
+    from engine.cli import main as cli_main
+    from models.train.unpack import unpack_bundle
+
+    cfg = _cfg(tiny_bundle, tmp_path, f"imagined_from={tiny_bundle}", "imagined_batch=7", "imagined_symmetries=2")
+    raw = ids.imagined_transitions(cfg, str(tiny_bundle))
+    one = ids.imagined_transitions(dataclasses.replace(cfg, imagined_symmetries=1), str(tiny_bundle))
+    m = len(raw["move"])
+    assert m == 2 * len(one["move"]) and raw["prev"].shape == raw["x"].shape == (m, 16)
+    # game by game, the first of its symmetries is the one-symmetry set's
+    labelled = [len(rec.moves) for _, rec in iter_records(str(cfg.data_dir), split="train", size=9)
+                if ids.is_labelled(record_key(rec.size, rec.moves), 0.3)]
+    first = np.concatenate([np.arange(t) + 2 * sum(labelled[:g]) for g, t in enumerate(labelled)])
+    assert (raw["x"][first] == one["x"]).all() and (raw["prev"][first] == one["prev"]).all()
+    assert not (np.delete(raw["x"], first, 0) == one["x"]).all()  # the second symmetry: other frames
+    with pytest.raises(ValueError, match="imagined_symmetries"):
+        ids.imagined_transitions(dataclasses.replace(cfg, imagined_symmetries=9), str(tiny_bundle))
+
+    # from scratch (its input is wider than the bundle's IDM), then exported over the tiny bundle
+    unpacked = unpack_bundle(tiny_bundle, tmp_path / "u")
+    runs = tmp_path / "runs"
+    cfg = dataclasses.replace(cfg, tokenizer_state=str(unpacked["tokenizer"]), dynamics_state=str(unpacked["dynamics"]),
+                              batch=16, max_eval_games=2, eval_every=2,
+                              loop=dataclasses.replace(cfg.loop, run_dir=str(runs / "idm"), steps=4, progress=False))
+    state = load_training_state(ids.train(cfg))
+    assert int(state["step"]) == 4 and json.loads(state["config"])["model"]["context"] == 1
+    out = tmp_path / "bundle"
+    assert cli_main(["export", "--base", str(tiny_bundle), "--runs", str(runs), "--out", str(out)]) == 0
+    bundle = load_bundle(out)
+    assert bundle.idm.cfg.context == 1
+
+    # the player hands the IDM the previous position, drawn in the mover's view
+    seen = []
+    forward = bundle.idm.forward
+    bundle.idm.forward = lambda *a: (seen.append(a), forward(*a))[1]
+    player = NeuralPlayer(bundle, symmetries=1, top_k=1)
+    game = Game(9, 7.0)
+    game.play((2, 2), BLACK)
+    game.play((4, 4), WHITE)
+    a = player.analyze_many([(game, BLACK)])[0]
+    assert a.legal_probs.shape == (82,) and np.isclose(a.legal_probs.sum(), 1.0)
+    x_t, _, _, x_prev = seen[-1]
+    fsq = bundle.tokenizer.fsq
+    from models.token_cache import encode_boards
+    from render.frame import RenderConfig
+
+    before = np.frombuffer(game.positions[-2].stones, np.uint8).reshape(9, 9)  # after Black's move, Black to move
+    want = encode_boards(bundle.tokenizer, before[None], RenderConfig(resolution=bundle.tokenizer.cfg.resolution))
+    assert torch.equal(x_prev, fsq.indices_to_codes(torch.from_numpy(want.astype(np.int64))))
+    assert not torch.equal(x_prev, x_t)
