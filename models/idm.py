@@ -78,6 +78,26 @@ class InverseDynamics(nn.Module):
         return self.net(torch.cat(parts, 1).float())
 
 
+def widen_to_context(weights: dict, cfg: IdmConfig) -> dict:
+    """A context-0 IDM's state dict -> one for ``cfg`` (context 1) computing the same function at first.
+
+    The first layer's input columns move to the new layout (x_t, x_{t+1}, difference, then x_{t-1} and
+    x_t - x_{t-1}, then the codes) and the new columns start at zero, so the previous frame adds nothing
+    until training moves them: a fine-tune from the shipped IDM instead of a start from scratch.
+    A state already as wide as ``cfg`` is returned unchanged."""
+    w = weights["net.0.weight"]  # (hidden, in)
+    frame = cfg.frame_tokens * cfg.token_dim
+    old_in = cfg.in_dim - 2 * frame * cfg.context
+    if w.shape[1] == cfg.in_dim:
+        return weights
+    if not cfg.context or w.shape[1] != old_in:
+        raise ValueError(f"cannot widen an IDM input of {w.shape[1]} to {cfg.in_dim}")
+    wide = w.new_zeros(w.shape[0], cfg.in_dim)
+    wide[:, :3 * frame] = w[:, :3 * frame]  # x_t, x_{t+1}, their difference
+    wide[:, 5 * frame:] = w[:, 3 * frame:]  # the codes, after the two new blocks
+    return {**weights, "net.0.weight": wide}
+
+
 def frame_diff_move(board_t: np.ndarray, board_next: np.ndarray, mover: int = 1) -> int:
     """Baseline: flat index of the stone of colour ``mover`` that appears; N*N (pass) if none.
 

@@ -33,6 +33,23 @@ def test_context_idm_needs_and_reads_the_previous_frame():
     assert not torch.allclose(out, idm(x, nxt, z, -prev))  # the previous frame changes the answer
 
 
+def test_a_context_idm_widened_from_a_trained_one_starts_as_its_exact_function():
+    from models.idm import IdmConfig, InverseDynamics, widen_to_context
+
+    torch.manual_seed(1)
+    old = InverseDynamics(IdmConfig(hidden=32, layers=3, code_dim=3))
+    cfg = IdmConfig(hidden=32, layers=3, code_dim=3, context=1)
+    new = InverseDynamics(cfg)
+    new.load_state_dict(widen_to_context(old.state_dict(), cfg))  # strict: every weight has its place
+    x, nxt, prev = (torch.rand(5, 16, 6) * 2 - 1 for _ in range(3))
+    z = torch.rand(5, 5, 3) * 2 - 1
+    torch.testing.assert_close(new(x, nxt, z, prev), old(x, nxt, z))
+    same = widen_to_context(new.state_dict(), cfg)
+    assert torch.equal(same["net.0.weight"], new.state_dict()["net.0.weight"])  # already wide: unchanged
+    with pytest.raises(ValueError, match="widen"):
+        widen_to_context(InverseDynamics(IdmConfig(hidden=32, layers=3, code_dim=6)).state_dict(), cfg)
+
+
 def _cfg(tiny_bundle, tmp_path, *extra):
     import models.train.idm_stage as ids
     from models.idm import IDM_SIZES
@@ -96,12 +113,13 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
     with pytest.raises(ValueError, match="imagined_symmetries"):
         ids.imagined_transitions(dataclasses.replace(cfg, imagined_symmetries=9), str(tiny_bundle))
 
-    # from scratch (its input is wider than the bundle's IDM), then exported over the tiny bundle
+    # from the bundle's context-0 IDM, widened (models/idm.widen_to_context), then exported over the tiny bundle
     unpacked = unpack_bundle(tiny_bundle, tmp_path / "u")
     runs = tmp_path / "runs"
     cfg = dataclasses.replace(cfg, tokenizer_state=str(unpacked["tokenizer"]), dynamics_state=str(unpacked["dynamics"]),
                               batch=16, max_eval_games=2, eval_every=2,
-                              loop=dataclasses.replace(cfg.loop, run_dir=str(runs / "idm"), steps=4, progress=False))
+                              loop=dataclasses.replace(cfg.loop, run_dir=str(runs / "idm"), steps=4, progress=False,
+                                                       init_from=str(unpacked["idm"])))
     state = load_training_state(ids.train(cfg))
     assert int(state["step"]) == 4 and json.loads(state["config"])["model"]["context"] == 1
     out = tmp_path / "bundle"

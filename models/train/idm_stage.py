@@ -37,7 +37,7 @@ from engine.coords import PASS, to_flat
 from engine.corpus import iter_records, record_key
 from engine.sgf import SgfError, record_to_game
 from models.checkpoint import config_dict
-from models.idm import IdmConfig, InverseDynamics, frame_diff_move
+from models.idm import IdmConfig, InverseDynamics, frame_diff_move, widen_to_context
 from models.token_cache import encode_boards
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.ldm import ldm_codes
@@ -225,7 +225,9 @@ def train(cfg: IdmTrainConfig) -> Path:
     model_cfg = dataclasses.replace(cfg.model, code_dim=len(ldm.cfg.levels))
     trainer = Trainer(cfg.loop, lambda: InverseDynamics(model_cfg), {"stage": "idm", "labelled_games": data["games"],
                                         "train_games": data["games_total"], "labelled_share": share,
-                                        **config_dict(dataclasses.replace(cfg, model=model_cfg))})
+                                        **config_dict(dataclasses.replace(cfg, model=model_cfg))},
+                      # a context-0 IDM in loop.init_from starts a context-1 one as its exact function
+                      init_transform=lambda weights: widen_to_context(weights, model_cfg))
     fsq = tokenizer.fsq
     codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt", "prev")}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
