@@ -90,6 +90,9 @@ class MonteCarloConfig:
     # tree: stop once the most visited root move cannot be caught by the simulations left; the same move
     # as the full budget's (engine/mc_tree.TreeSearch.run), in less time
     stop_early: bool = True
+    # seconds a move at most (None: the budget alone): the search stops at this or at the caller's deadline
+    # (GTP time controls), whichever comes first; the fallback sets it so a 19x19 move stays a few seconds
+    max_seconds: Optional[float] = None
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
@@ -100,6 +103,8 @@ class MonteCarloConfig:
             raise ValueError(f"amaf must be a share in [0, 1), got {self.amaf}")
         if self.patterns and self.search != "tree":
             raise ValueError("patterns are a compiled playout's: search must be tree")
+        if self.max_seconds is not None and not (math.isfinite(self.max_seconds) and self.max_seconds > 0):
+            raise ValueError(f"max_seconds must be a positive number of seconds or None, got {self.max_seconds}")
 
 
 def candidates(position: Position, color: int) -> list[int]:
@@ -143,6 +148,9 @@ class MonteCarloPlayer:
                 prior: Optional[np.ndarray] = None) -> Analysis:
         """``prior`` (N*N+1,): a move distribution for the tree's root (its prior term, weighted by
         ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's)."""
+        if self.cfg.max_seconds is not None:
+            cap = time.monotonic() + self.cfg.max_seconds
+            deadline = cap if deadline is None else min(deadline, cap)
         position, size = game.position, game.size
         points = candidates(position, color)
         n_moves = size * size + 1

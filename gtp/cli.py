@@ -17,7 +17,7 @@ from typing import BinaryIO, Optional
 
 from engine.analysis import can_analyze
 from engine.coords import MAX_SIZE, MIN_SIZE
-from engine.fallback import DEFAULT_FALLBACK, FALLBACKS, fallback_analyzer
+from engine.fallback import DEFAULT_FALLBACK, FALLBACK_MAX_SECONDS, FALLBACKS, fallback_analyzer
 from engine.game import Game
 from engine.mc_player import PLAYOUT_POLICIES, SEARCHES, MonteCarloConfig
 from engine.player import Player, RandomPlayer
@@ -49,6 +49,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"{MonteCarloConfig.playouts}: the compiled tree, ~1.5 s a move on 13x13, ~4 s on 19x19 here; the "
                         "flat search is Python, ~10x slower a playout: give it ~1500), and of --search mc on the "
                         "network's size (default: the bundle's player.mc_playouts, else 20000, ~2 s a move on 9x9)")
+    p.add_argument("--mc-max-seconds", type=_non_negative, default=FALLBACK_MAX_SECONDS, metavar="S",
+                   help="seconds a move at most of --player montecarlo and the fallback (their simulations stop "
+                        f"there or at the time control's limit, whichever comes first; default {FALLBACK_MAX_SECONDS:g}, "
+                        "0: no cap)")
     p.add_argument("--mc-amaf", type=_share, default=MonteCarloConfig.amaf, metavar="SHARE",
                    help="Monte Carlo player: share of the playouts scored as 'all moves as first' (AMAF) from the "
                         f"position itself, with --mc-search flat (default {MonteCarloConfig.amaf}; 0: plain flat Monte Carlo)")
@@ -102,7 +106,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "around the last move first) or mogo (atari answers, then the shapes, then captures); "
                         "also the Monte Carlo player's and the other board sizes' playouts. Default: the bundle's "
                         "player.playout_policy (tree search) or player.mc_playout_policy (--search mc), else "
-                        "uniform (the Monte Carlo player and the other sizes: uniform)")
+                        "uniform; the Monte Carlo player and the other sizes: mogo (--mc-search flat: uniform)")
     p.add_argument("--reuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tree search: start each move from the subtree the last search left for it (default: on)")
     p.add_argument("--resign-below", type=_probability, default=None, metavar="P",
@@ -180,7 +184,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 playout_weight: float | None = None, playout_policy: str | None = None,
                 fallback: str = DEFAULT_FALLBACK, mc_playouts: int | None = None,
                 mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search,
-                search: str | None = None, mc_prior: float | None = None) -> Player:
+                search: str | None = None, mc_prior: float | None = None,
+                mc_max_seconds: float = FALLBACK_MAX_SECONDS) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -197,9 +202,9 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if kind == "random":
         return RandomPlayer(seed)
     fallback_playouts = mc_playouts or MonteCarloConfig.playouts
-    mc_policy = playout_policy or "uniform"  # the Monte Carlo player's and the fallback's playouts
+    mc_policy = playout_policy  # the Monte Carlo player's and the fallback's playouts (None: engine/fallback.py's)
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy)
+        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy, mc_max_seconds)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -220,7 +225,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                                     playouts, playout_weight, playout_policy), reuse=reuse)
         model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model},
-                              fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search, mc_policy))
+                              fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search, mc_policy,
+                                                mc_max_seconds))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -231,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
         player = make_player(args.player, args.seed, args.weights, args.temperature, args.branches, args.symmetries,
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
-                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior)
+                             args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
+                             args.mc_max_seconds)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

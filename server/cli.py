@@ -69,7 +69,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mc-playouts", type=int, default=d.mc_playouts,
                    help=f"random playouts per move of the Monte Carlo fallback (default {d.mc_playouts})")
     p.add_argument("--mc-search", choices=("tree", "flat"), default=d.mc_search,
-                   help=f"the Monte Carlo fallback's search: a tree with RAVE or flat (default {d.mc_search})")
+                   help=f"the Monte Carlo fallback's search: a tree with RAVE (MoGo's playouts) or flat (uniform "
+                        f"playouts; default {d.mc_search})")
+    p.add_argument("--mc-max-seconds", type=float, default=d.mc_max_seconds,
+                   help=f"the Monte Carlo fallback's time cap a move, seconds (default {d.mc_max_seconds:g}; 0: none)")
     p.add_argument("--seed", type=int, default=None, help="random player and temperature sampling seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--log-level", type=str.upper, default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
                             threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts,
                             mc_search=args.mc_search, search=args.search,
                             steered_playouts=args.steered_playouts, mc_prior=args.mc_prior,
-                            mc_playout_policy=args.mc_playout_policy)
+                            mc_playout_policy=args.mc_playout_policy, mc_max_seconds=args.mc_max_seconds)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

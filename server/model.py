@@ -39,5 +39,6 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
                               settings.mc_playout_policy)
     else:
         model = with_search(neural, search_config(tuned, settings.visits))
-    fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts, search=settings.mc_search)
+    fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts, search=settings.mc_search,
+                                 max_seconds=settings.mc_max_seconds)
     return BySizeAnalyzer({bundle.board_size: model}, fallback), bundle.manifest

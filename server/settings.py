@@ -62,6 +62,8 @@ class Settings:
     fallback: Literal["montecarlo", "random"] = "montecarlo"
     mc_playouts: int = Field(10000, ge=1, le=1_000_000)
     mc_search: Literal["tree", "flat"] = "tree"  # the Monte Carlo fallback's search (engine/mc_player.py)
+    # the fallback's time cap a move (its tree plays MoGo's playouts, ~14 s for 10,000 on 19x19 here); 0: none
+    mc_max_seconds: float = Field(5.0, ge=0, le=3600)
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default
 

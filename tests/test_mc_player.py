@@ -127,6 +127,29 @@ def test_the_fallback_names_its_player():
         MonteCarloConfig(playouts=0)
 
 
+def test_the_fallback_plays_mogo_playouts_under_a_time_cap_by_default():
+    from engine.fallback import FALLBACK_MAX_SECONDS
+    from gtp.cli import make_player
+
+    cfg = fallback_analyzer("montecarlo", 0).cfg
+    assert (cfg.tactical, cfg.patterns, cfg.max_seconds) == (True, True, FALLBACK_MAX_SECONDS)  # MoGo's order
+    flat = fallback_analyzer("montecarlo", 0, search="flat").cfg
+    assert (flat.tactical, flat.patterns) == (False, False)  # the flat search's Python playouts have no patterns
+    assert fallback_analyzer("montecarlo", 0, max_seconds=0).cfg.max_seconds is None  # 0: no cap
+    assert make_player("montecarlo", 1, mc_max_seconds=2.5).cfg.max_seconds == 2.5
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="max_seconds"):
+            MonteCarloConfig(max_seconds=bad)
+    # the cap stops a budget that would take minutes, and still gives a legal move
+    player = MonteCarloPlayer(MonteCarloConfig(playouts=1_000_000, max_seconds=0.5))
+    game = Game(19, 7.5)
+    start = time.monotonic()
+    a = player.analyze(game, BLACK)
+    took = time.monotonic() - start
+    assert game.position.is_legal(a.move) and a.move is not PASS
+    assert 0.4 < took < 5.0 and 0 < a.visits.sum() < 1_000_000
+
+
 def test_gtp_routes_the_sizes_without_a_network_to_the_fallback(tiny_bundle):
     from gtp.cli import make_player
 

@@ -86,7 +86,8 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     v = neural.get("/version").json()
     assert v["player_9x9"] == "videoworld" and v["manifest"]["board_size"] == 9
     assert v["batching"] == {"max_batch": 16, "max_wait_ms": 20.0, "max_hold_ms": 100.0, "workers": 2}  # defaults but the wait
-    assert v["fallback"] == {"player": "montecarlo", "mc_playouts": 10000, "mc_search": "tree"}  # the defaults
+    assert v["fallback"] == {"player": "montecarlo", "mc_playouts": 10000, "mc_search": "tree",
+                             "mc_playout_policy": "mogo", "mc_max_seconds": 5.0}  # the defaults
     assert v["search"] == {"kind": "puct", "visits": 1}  # the network alone unless the service opts in
     assert v["manifest"] == json.loads((tiny_bundle / "manifest.json").read_text())
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
@@ -484,10 +485,11 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
 
     proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--symmetries", "4", "--workers", "3",
                          "--max-batch", "12", "--max-hold-ms", "-1", "--visits", "3", "--mc-search", "flat",
-                         "--mc-playouts", "200"])
+                         "--mc-playouts", "200", "--mc-max-seconds", "2.5"])
     try:
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
-        assert version["fallback"] == {"player": "montecarlo", "mc_playouts": 200, "mc_search": "flat"}
+        assert version["fallback"] == {"player": "montecarlo", "mc_playouts": 200, "mc_search": "flat",
+                                       "mc_playout_policy": "uniform", "mc_max_seconds": 2.5}  # flat: no patterns
         assert version["branches"] == 2 and version["symmetries"] == 4 and version["player_9x9"] != "random"
         assert version["visits"] == 3 and version["player_9x9"].endswith("-v3")  # the search around the network
         assert version["batching"] == {"max_batch": 12, "max_wait_ms": 5.0, "max_hold_ms": None, "workers": 3}

@@ -8,6 +8,7 @@ from importlib import metadata
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from engine.fallback import default_policy
 from server.state import Server
 
 router = APIRouter(tags=["meta"])
@@ -43,7 +44,8 @@ async def version(server: Server) -> dict:
             "visits": s.visits if server.manifest else None,  # tree-search visits per position (1: none)
             "search": server.search(),  # the network's search: puct (visits) or the Monte Carlo tree it steers
             # who plays the sizes the network was not trained on, and how (engine/fallback.py)
-            "fallback": {"player": s.fallback, "mc_playouts": s.mc_playouts, "mc_search": s.mc_search}
+            "fallback": {"player": s.fallback, "mc_playouts": s.mc_playouts, "mc_search": s.mc_search,
+                         "mc_playout_policy": default_policy(s.mc_search), "mc_max_seconds": s.mc_max_seconds}
             if s.fallback == "montecarlo" else {"player": s.fallback},
             "manifest": server.manifest}
 
