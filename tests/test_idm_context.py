@@ -91,7 +91,8 @@ def test_labelled_pairs_carry_the_previous_frame_in_the_movers_view(tiny_bundle,
         ids.labelled_transitions(dataclasses.replace(cfg, label_symmetries=0), "train", tokenizer, ldm, True, max_games=1)
 
 
-def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_player_reads(tiny_bundle, tmp_path):
+def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_player_reads(tiny_bundle, tmp_path,
+                                                                                        monkeypatch):
     import models.train.idm_stage as ids
     from models.bundle import load_bundle
     from models.checkpoint import load_training_state
@@ -122,6 +123,17 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
                                                        init_from=str(unpacked["idm"])))
     state = load_training_state(ids.train(cfg))
     assert int(state["step"]) == 4 and json.loads(state["config"])["model"]["context"] == 1
+    # the pairs are kept in the run folder: a resumed run builds none of them again
+    assert all((runs / "idm" / f).exists() for f in ("pairs_train.npz", "pairs_val.npz", "imagined.npz"))
+
+    def built_again(*a, **k):
+        raise AssertionError("pairs built again")
+
+    monkeypatch.setattr(ids, "labelled_transitions", built_again)
+    monkeypatch.setattr(ids, "imagined_transitions", built_again)
+    longer = dataclasses.replace(cfg, loop=dataclasses.replace(cfg.loop, steps=6))
+    assert int(load_training_state(ids.train(longer))["step"]) == 6
+    monkeypatch.undo()
     out = tmp_path / "bundle"
     assert cli_main(["export", "--base", str(tiny_bundle), "--runs", str(runs), "--out", str(out)]) == 0
     bundle = load_bundle(out)

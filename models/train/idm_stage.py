@@ -217,8 +217,10 @@ def train(cfg: IdmTrainConfig) -> Path:
     configure_torch(cfg.loop)
     tokenizer = load_tokenizer(cfg.tokenizer_state)
     ldm = load_dynamics(cfg.dynamics_state)
-    data = labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True)
-    val = labelled_transitions(cfg, "val", tokenizer, ldm, labelled_only=False, max_games=cfg.max_eval_games)
+    run = Path(cfg.loop.run_dir)
+    data = _kept(run / "pairs_train.npz", lambda: labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True))
+    val = _kept(run / "pairs_val.npz", lambda: labelled_transitions(cfg, "val", tokenizer, ldm, labelled_only=False,
+                                                                     max_games=cfg.max_eval_games))
     if len(val["move"]) == 0:  # no validation game yet (tiny corpus): report on training pairs
         val = data
     share = data["games"] / max(1, data["games_total"])
@@ -258,17 +260,23 @@ def train(cfg: IdmTrainConfig) -> Path:
     return trainer.state_path
 
 
-def _imagined(cfg: IdmTrainConfig, fsq, ldm) -> dict:
-    """The imagined pairs as FSQ codes, generated once and kept in the run folder (a resumed run reuses them)."""
-    path = Path(cfg.loop.run_dir) / "imagined.npz"
+def _kept(path: Path, build) -> dict:
+    """``build()``'s arrays, built once and kept at ``path`` (the pairs of a run folder: the pixel LDM's codes
+    take ~1 s a game and symmetry here, so a resumed run, or a second run given the folder's copy, reuses them)."""
     if not path.exists():
-        raw = imagined_transitions(cfg, cfg.imagined_from, progress=cfg.loop.progress)
+        raw = build()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")  # written whole, then renamed: a kill or a second rank never sees half
         with open(tmp, "wb") as f:
             np.savez(f, **raw)
         os.replace(tmp, path)
-    raw = dict(np.load(path))
+    return {k: (v.item() if v.ndim == 0 else v) for k, v in np.load(path).items()}
+
+
+def _imagined(cfg: IdmTrainConfig, fsq, ldm) -> dict:
+    """The imagined pairs as FSQ codes, generated once and kept in the run folder (a resumed run reuses them)."""
+    raw = _kept(Path(cfg.loop.run_dir) / "imagined.npz",
+                lambda: imagined_transitions(cfg, cfg.imagined_from, progress=cfg.loop.progress))
     as_long = lambda a: torch.from_numpy(a.astype(np.int64))
     return {"x": fsq.indices_to_codes(as_long(raw["x"])), "nxt": fsq.indices_to_codes(as_long(raw["nxt"])),
             "prev": fsq.indices_to_codes(as_long(raw["prev"])),
