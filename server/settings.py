@@ -57,12 +57,13 @@ class Settings:
     mc_prior: Optional[float] = Field(None, ge=0, le=1000)
     mc_playout_policy: Optional[Literal["uniform", "tactical", "patterns", "mogo"]] = None
     # Who plays the board sizes the bundle's network was not trained on (engine/fallback.py): Monte
-    # Carlo over the rules (mc_playouts simulations a move of the compiled tree: ~1.5 s on 13x13, ~4 s
-    # on 19x19 here, inside a batch worker) or the random player (instant).
+    # Carlo over the rules (mc_playouts simulations a move of the compiled tree with MoGo's playouts, at
+    # most mc_max_seconds: ~3 s on 13x13, the 5 s cap on 19x19 here, inside a batch worker) or the
+    # random player (instant).
     fallback: Literal["montecarlo", "random"] = "montecarlo"
     mc_playouts: int = Field(10000, ge=1, le=1_000_000)
     mc_search: Literal["tree", "flat"] = "tree"  # the Monte Carlo fallback's search (engine/mc_player.py)
-    # the fallback's time cap a move (its tree plays MoGo's playouts, ~14 s for 10,000 on 19x19 here); 0: none
+    # the fallback's time cap a move (10,000 MoGo simulations would take ~14 s on 19x19 here); 0: none
     mc_max_seconds: float = Field(5.0, ge=0, le=3600)
     seed: Optional[int] = None  # of the random player and of temperature sampling
     threads: Optional[int] = Field(None, ge=1, le=256)  # torch CPU threads; None: torch's default
