@@ -46,7 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"9x9): Monte Carlo over the rules, or the random player (default: {DEFAULT_FALLBACK})")
     p.add_argument("--mc-playouts", type=_mc_playouts, default=None, metavar="N",
                    help="Monte Carlo simulations per move: of --player montecarlo and the fallback (default "
-                        f"{MonteCarloConfig.playouts}: the compiled tree, ~1.5 s a move on 13x13, ~4 s on 19x19 here; the "
+                        f"{MonteCarloConfig.playouts}: the compiled tree with MoGo's playouts, ~3 s a move on 13x13, the "
+                        "--mc-max-seconds cap on 19x19 here; the "
                         "flat search is Python, ~10x slower a playout: give it ~1500), and of --search mc on the "
                         "network's size (default: the bundle's player.mc_playouts, else 20000, ~2 s a move on 9x9)")
     p.add_argument("--mc-max-seconds", type=_non_negative, default=FALLBACK_MAX_SECONDS, metavar="S",
