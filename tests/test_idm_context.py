@@ -50,7 +50,7 @@ def test_a_context_idm_widened_from_a_trained_one_starts_as_its_exact_function()
         widen_to_context(InverseDynamics(IdmConfig(hidden=32, layers=3, code_dim=6)).state_dict(), cfg)
 
 
-def _cfg(tiny_bundle, tmp_path, *extra):
+def _cfg(tiny_bundle, *extra):
     import models.train.idm_stage as ids
     from models.idm import IDM_SIZES
     from models.train.cli import apply_overrides
@@ -67,7 +67,7 @@ def test_labelled_pairs_carry_the_previous_frame_in_the_movers_view(tiny_bundle,
     from models.train.windows import load_tokenizer
 
     unpacked = unpack_bundle(tiny_bundle, tmp_path / "u")
-    cfg = _cfg(tiny_bundle, tmp_path)
+    cfg = _cfg(tiny_bundle)
     tokenizer, ldm = load_tokenizer(unpacked["tokenizer"]), load_dynamics(unpacked["dynamics"])
     data = ids.labelled_transitions(cfg, "train", tokenizer, ldm, labelled_only=True, max_games=1)
     key = next(record_key(rec.size, rec.moves) for _, rec in iter_records(str(cfg.data_dir), split="train", size=9)
@@ -100,7 +100,7 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
     from engine.cli import main as cli_main
     from models.train.unpack import unpack_bundle
 
-    cfg = _cfg(tiny_bundle, tmp_path, f"imagined_from={tiny_bundle}", "imagined_batch=7", "imagined_symmetries=2")
+    cfg = _cfg(tiny_bundle, f"imagined_from={tiny_bundle}", "imagined_batch=7", "imagined_symmetries=2")
     raw = ids.imagined_transitions(cfg, str(tiny_bundle))
     one = ids.imagined_transitions(dataclasses.replace(cfg, imagined_symmetries=1), str(tiny_bundle))
     m = len(raw["move"])

@@ -102,7 +102,8 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
         if rec.black_setup or rec.white_setup:
             continue
         total += 1
-        if labelled_only and not is_labelled(record_key(rec.size, rec.moves), cfg.label_share):
+        key = record_key(rec.size, rec.moves)
+        if labelled_only and not is_labelled(key, cfg.label_share):
             continue
         try:
             game = record_to_game(rec)
@@ -110,7 +111,7 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             continue
         stones = game_stones(game)
         n_t = len(game.moves)
-        for k in game_symmetries(record_key(rec.size, rec.moves), cfg.label_symmetries):
+        for k in game_symmetries(key, cfg.label_symmetries):
             sym = symmetry(stones, k)
             # windows t..t+H in the mover's view at t (last frame repeated past the end); every
             # frame is encoded once per view (not once per window it falls in: H+1 times fewer)
@@ -231,10 +232,11 @@ def train(cfg: IdmTrainConfig) -> Path:
                       # a context-0 IDM in loop.init_from starts a context-1 one as its exact function
                       init_transform=lambda weights: widen_to_context(weights, model_cfg))
     fsq = tokenizer.fsq
-    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in ("x", "nxt", "prev")}
+    frames = ("x", "nxt", "prev") if model_cfg.context else ("x", "nxt")  # x_{t-1} only for an IDM that reads it
+    codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in frames}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     moves = torch.from_numpy(data["move"].astype(np.int64))
-    imagined = _imagined(cfg, fsq, ldm) if cfg.imagined_from else None
+    imagined = _imagined(cfg, fsq, ldm, frames) if cfg.imagined_from else None
     n_im = int(round(cfg.batch * cfg.imagined_share)) if imagined else 0
     baseline = frame_diff_accuracy(val, tokenizer, cfg.size) if trainer.is_main else None
     for step in trainer.steps():
@@ -273,13 +275,13 @@ def _kept(path: Path, build) -> dict:
     return {k: (v.item() if v.ndim == 0 else v) for k, v in np.load(path).items()}
 
 
-def _imagined(cfg: IdmTrainConfig, fsq, ldm) -> dict:
-    """The imagined pairs as FSQ codes, generated once and kept in the run folder (a resumed run reuses them)."""
+def _imagined(cfg: IdmTrainConfig, fsq, ldm, frames: tuple[str, ...]) -> dict:
+    """The imagined pairs as FSQ codes (of the frame arrays ``frames`` and the LDM codes), generated once and
+    kept in the run folder (a resumed run reuses them)."""
     raw = _kept(Path(cfg.loop.run_dir) / "imagined.npz",
                 lambda: imagined_transitions(cfg, cfg.imagined_from, progress=cfg.loop.progress))
     as_long = lambda a: torch.from_numpy(a.astype(np.int64))
-    return {"x": fsq.indices_to_codes(as_long(raw["x"])), "nxt": fsq.indices_to_codes(as_long(raw["nxt"])),
-            "prev": fsq.indices_to_codes(as_long(raw["prev"])),
+    return {**{k: fsq.indices_to_codes(as_long(raw[k])) for k in frames},
             "z": ldm.fsq.indices_to_codes(as_long(raw["z"])), "w": torch.from_numpy(raw["w"].astype(np.float32)),
             "move": as_long(raw["move"]), "k": int(raw["k"])}
 
