@@ -40,7 +40,8 @@ class LoopConfig:
     device: str = "auto"  # auto: CUDA when present, else CPU
     bf16: bool = False  # autocast; measured per stage, see docs/training.md
     # torch.compile the training forward (the stage's loss calls ``Trainer.wrapped``): fuses the
-    # norms, RoPE and activations that bound a small model's step on the CPU. The first step pays
+    # norms and activations that bound a small model's step on the CPU (RoPE's complex product
+    # stays an eager kernel: inductor has no code for complex ops). The first step pays
     # the compilation (~30 s for ``base`` on 2 threads); evaluation and checkpoints use the plain
     # module, so state dicts keep their names. Measured in docs/training.md.
     compile: bool = False
