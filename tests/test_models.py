@@ -431,3 +431,13 @@ def test_ldm_inputs_decode_each_distinct_frame_once(tiny_bundle):
     assert calls == [12]
     want = real(windows.flatten(0, 1)).unflatten(0, (7, 6))
     assert got.shape == want.shape and torch.allclose(got, want, atol=1e-5)
+
+
+def test_greedy_choice_is_argmax_with_ties_going_to_the_first_maximal_index():
+    from models.generate import _choose
+
+    logits = torch.randn(64, 300)
+    logits[:8, 5] = logits[:8, 250] = logits[:8].max(-1).values + 1.0  # rows 0..7: a tie at 5 and 250
+    chosen = _choose(logits, 0.0, None)
+    assert torch.equal(chosen, logits.argmax(-1))
+    assert (chosen[:8] == 5).all()
