@@ -6,10 +6,11 @@ For fp32 and bf16 (autocast): the machine's matmul rate (1024x1024 GEMMs, GFLOP/
 training steps of a transformer size (default "small", 43-token sequences, batch 64) and
 of the tokenizer (64-px frames, batch 48); a third row runs the transformer's step as
 ``loop.compile=true loop.fused_optimizer=true loop.bf16=true`` do (torch.compile of the
-forward, AdamW's fused kernel; the compilation is outside the timed steps). Transformer FLOPs per token are estimated as
-6 x (non-embedding parameters + output layer) + attention; the share is achieved FLOP/s
-divided by the matmul rate measured in the same process (so machine load cancels out).
-Prints a table and writes benchmarks/results/training.json.
+forward, AdamW's fused kernel; the compilation is outside the timed steps). Transformer
+FLOPs per token are estimated as 6 x (non-embedding parameters + output layer) + attention;
+the share is achieved FLOP/s divided by the matmul rate measured in the same process (so
+machine load cancels out).
+Prints a table and writes benchmarks/results/training.json (or --out).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def transformer_rate(bf16: bool, steps: int, size: str = "small", vocab: int = 6
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True if fast else None)
     forward = torch.compile(model) if fast else model
     tokens = torch.randint(0, vocab, (64, 43))
+    untimed = 3 if fast else 1  # warm-up steps; compiled, the first ones compile (forward, backward)
     times = []
-    for i in range(steps + (3 if fast else 1)):  # compiled: the first steps compile (forward, backward)
+    for i in range(steps + untimed):
         t0 = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = forward(tokens)
@@ -51,7 +53,7 @@ def transformer_rate(bf16: bool, steps: int, size: str = "small", vocab: int = 6
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if i >= (3 if fast else 1):
+        if i >= untimed:
             times.append(time.perf_counter() - t0)
     step_s = sorted(times)[len(times) // 2]
     n_params = sum(p.numel() for n, p in model.named_parameters() if "tok_embeddings" not in n)
