@@ -29,6 +29,26 @@ def test_shipped_bundle_has_a_complete_manifest_and_small_files():
         assert sha256_file(path) == info["sha256"]
 
 
+@pytest.mark.parametrize("bundle", sorted(p.name for p in (REPO / "weights" / "candidates").glob("*/"))
+                         or [pytest.param("none", marks=pytest.mark.skip(reason="no candidate bundle committed"))])
+def test_committed_candidate_bundles_match_their_manifests(bundle):
+    """A candidate (a trained bundle committed so its evaluation can outlast a session, docs/training.md)
+    must be as complete as the shipped one: the same files, each under 50 MB and as hashed, and not
+    simply a copy of the shipped bundle."""
+    from models.checkpoint import sha256_file
+
+    folder = REPO / "weights" / "candidates" / bundle
+    manifest = json.loads((folder / "manifest.json").read_text())
+    shipped = json.loads((WEIGHTS / "manifest.json").read_text())["files"]
+    assert manifest["board_size"] == 9 and manifest["candidate"], "a candidate says what it is"
+    assert set(manifest["files"]) == set(shipped)
+    for name, info in manifest["files"].items():
+        path = folder / name
+        assert path.stat().st_size == info["bytes"] < 50_000_000
+        assert sha256_file(path) == info["sha256"]
+    assert any(manifest["files"][n]["sha256"] != shipped[n]["sha256"] for n in shipped), "identical to the shipped bundle"
+
+
 @pytest.mark.skipif(not Path(GNUGO).exists(), reason="GNU Go not installed (apt-get install gnugo)")
 def test_shipped_model_plays_a_legal_game_against_gnugo_through_gtp(tmp_path):
     """One game as Black and one as White, each against its own GNU Go, side by side: each engine
