@@ -14,19 +14,24 @@ WEIGHTS = REPO / "weights" / "9x9"
 GNUGO = shutil.which("gnugo") or "/usr/games/gnugo"
 
 
-def test_shipped_bundle_has_a_complete_manifest_and_small_files():
+def _assert_files_as_listed(folder: Path, manifest: dict) -> None:
+    """Every file of a bundle's manifest: its byte count, under 50 MB, and its SHA-256."""
     from models.checkpoint import sha256_file
 
+    for name, info in manifest["files"].items():
+        path = folder / name
+        assert path.stat().st_size == info["bytes"] < 50_000_000
+        assert sha256_file(path) == info["sha256"]
+
+
+def test_shipped_bundle_has_a_complete_manifest_and_small_files():
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
     for key in ("configs", "training", "files", "provenance", "metrics", "layout", "board_size"):
         assert key in manifest, key
     assert manifest["board_size"] == 9
     assert set(manifest["configs"]) == {"tokenizer", "dynamics", "transformer", "idm", "value"}
     assert manifest["provenance"]["corpora"], "data provenance missing"
-    for name, info in manifest["files"].items():
-        path = WEIGHTS / name
-        assert path.stat().st_size == info["bytes"] < 50_000_000
-        assert sha256_file(path) == info["sha256"]
+    _assert_files_as_listed(WEIGHTS, manifest)
 
 
 @pytest.mark.parametrize("bundle", sorted(p.name for p in (REPO / "weights" / "candidates").glob("*/"))
@@ -35,17 +40,12 @@ def test_committed_candidate_bundles_match_their_manifests(bundle):
     """A candidate (a trained bundle committed so its evaluation can outlast a session, docs/training.md)
     must be as complete as the shipped one: the same files, each under 50 MB and as hashed, and not
     simply a copy of the shipped bundle."""
-    from models.checkpoint import sha256_file
-
     folder = REPO / "weights" / "candidates" / bundle
     manifest = json.loads((folder / "manifest.json").read_text())
     shipped = json.loads((WEIGHTS / "manifest.json").read_text())["files"]
     assert manifest["board_size"] == 9 and manifest["candidate"], "a candidate says what it is"
     assert set(manifest["files"]) == set(shipped)
-    for name, info in manifest["files"].items():
-        path = folder / name
-        assert path.stat().st_size == info["bytes"] < 50_000_000
-        assert sha256_file(path) == info["sha256"]
+    _assert_files_as_listed(folder, manifest)
     assert any(manifest["files"][n]["sha256"] != shipped[n]["sha256"] for n in shipped), "identical to the shipped bundle"
 
 
