@@ -41,6 +41,7 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
+PRECISIONS = ("fp32", "bf16")  # the transformer's matmuls when imagining (norms, RoPE, softmax stay fp32)
 
 
 @dataclass
@@ -87,7 +88,8 @@ class NeuralPlayer:
     name = "videoworld"
 
     def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: Optional[int] = None, seed: int = 0,
-                 move_reader: str = "idm", symmetries: Optional[int] = None, use_value: bool = True) -> None:
+                 move_reader: str = "idm", symmetries: Optional[int] = None, use_value: bool = True,
+                 precision: str = "fp32") -> None:
         """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
         code's baseline: decode the imagined frame, read the board, take the new stone).
         ``top_k``: first codes z_1 imagined per position (branches); None: the bundle's tuned value
@@ -96,7 +98,11 @@ class NeuralPlayer:
         1, 2, 4, 8) each position is imagined in; the move distributions are mapped back and
         averaged (test-time augmentation). None: the bundle's ``player.symmetries``, else 1.
         ``use_value``: False reports the outcome head's winrate even when the bundle has a value model
-        (what the value model costs per move is measured that way: benchmarks/bench_genmove.py)."""
+        (what the value model costs per move is measured that way: benchmarks/bench_genmove.py).
+        ``precision``: "bf16" runs the transformer's imagining under bf16 autocast (faster batches where
+        the CPU has bf16 matrix instructions, e.g. AMX; slower where it emulates them: see
+        models/train/precision.py), "fp32" as trained. It changes the network's outputs a little, so
+        its moves are measured before anyone relies on it (docs/benchmarks.md)."""
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
@@ -108,6 +114,9 @@ class NeuralPlayer:
         self.symmetries = symmetries if symmetries is not None else int(bundle.manifest.get("player", {}).get("symmetries", 1))
         if self.symmetries not in VIEW_COUNTS:
             raise ValueError(f"symmetries must be one of {VIEW_COUNTS}, got {self.symmetries}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.precision = precision
         self.value = bundle.value if use_value else None
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
@@ -161,7 +170,8 @@ class NeuralPlayer:
         ids = b.vocab.frame_ids(raw[:, F - c - 1:]).to(b.device)
         prefix = torch.cat([frame_block(ids[:, i]) for i in range(c + 1)] + [ids.new_full((B, 1), ACT_START)], 1)
         k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
-        first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
+        with torch.autocast(b.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
         return ImaginedPairs(x_t=raw[:, -1].to(b.device), x_next=b.vocab.frame_raw(branches.frame),
                              z=b.vocab.ldm_raw(branches.z), weights=torch.softmax(top_lp, -1), k=k,
                              first=first, branches=branches, x_prev=raw[:, -2].to(b.device) if F > 1 else None)
@@ -315,7 +325,7 @@ def _transform_views(views: np.ndarray, perm: np.ndarray) -> np.ndarray:
 
 
 def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Optional[int] = None,
-            move_reader: str = "idm", symmetries: Optional[int] = None) -> NeuralPlayer:
+            move_reader: str = "idm", symmetries: Optional[int] = None, precision: str = "fp32") -> NeuralPlayer:
     """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``,
     options as ``py:models.player:shipped:top_k=16``). ``VIDEOWORLD_WEIGHTS`` names another bundle
     folder (to grade a candidate before shipping it)."""
@@ -324,7 +334,8 @@ def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Opti
     from models.bundle import DEFAULT_BUNDLE, load_bundle
 
     return NeuralPlayer(load_bundle(weights or os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE),
-                        temperature=temperature, top_k=top_k, move_reader=move_reader, symmetries=symmetries)
+                        temperature=temperature, top_k=top_k, move_reader=move_reader, symmetries=symmetries,
+                        precision=precision)
 
 
 def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = None) -> NeuralPlayer:

@@ -277,6 +277,34 @@ def test_tiny_pipeline_trains_every_stage_and_plays_legal_moves(tiny_bundle):
     assert game.move_number >= 2
 
 
+def test_bf16_precision_runs_the_transformer_in_bf16_and_still_answers_a_distribution(tiny_bundle):
+    """``precision="bf16"`` (models/player.py) puts the transformer's matmuls under bf16 autocast while
+    imagining; the answer is still a move distribution over the board and a legal move. "fp32" keeps
+    them in fp32, and anything else is refused."""
+    import torch
+
+    from engine.game import Game
+    from models.bundle import load_bundle
+    from models.player import NeuralPlayer
+
+    bundle = load_bundle(tiny_bundle)
+    seen: list[torch.dtype] = []
+    hook = bundle.transformer.layers[0].ffn.w13.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    game = Game(9)
+    game.play((2, 2), game.to_play)
+    try:
+        for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+            seen.clear()
+            a = NeuralPlayer(bundle, top_k=2, precision=precision).analyze_many([(game, game.to_play)])[0]
+            assert seen and set(seen) == {dtype}
+            assert a.probs.shape == (82,) and abs(a.probs.sum() - 1) < 1e-4
+            assert game.position.is_legal(a.move, game.to_play)
+    finally:
+        hook.remove()
+    with pytest.raises(ValueError, match="precision"):
+        NeuralPlayer(bundle, precision="fp16")
+
+
 def test_player_takes_its_branches_from_the_bundle_manifest(tiny_bundle, tmp_path):
     import json
     import shutil
