@@ -41,4 +41,5 @@ for stage in tokenizer dynamics idm; do ln -sfn "$(realpath "$RUNS/from/$stage")
 # the value model reads frames only: it goes on unchanged when the bundle has one
 if [ -d "$RUNS/from/value" ]; then ln -sfn "$(realpath "$RUNS/from/value")" "$RUNS/final/value"; fi
 for stage in transformer outcome; do ln -sfn "$(realpath "$RUNS/$stage")" "$RUNS/final/$stage"; done
-$VG export --runs "$RUNS/final" --out "${OUT:-$RUNS/bundle}"
+# provenance: the snapshot the transformer read, and the bundle the other stages came from
+$VG export --runs "$RUNS/final" --out "${OUT:-$RUNS/bundle}" --data-dir "$SNAP" --stages-from "$FROM"

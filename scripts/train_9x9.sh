@@ -28,4 +28,4 @@ $VG train --stage idm         --set loop.threads=$T --set data_dir=$SNAP $tok $d
   --set loop.steps=${IDM_STEPS:-3000}
 $VG train --stage outcome     --set loop.threads=$T --set data_dir=$SNAP $tok \
   --set transformer_state=$RUNS/transformer/state.pt --set loop.run_dir=$RUNS/outcome --set loop.steps=400
-$VG export --runs $RUNS --out ${OUT:-weights/9x9}
+$VG export --runs $RUNS --out ${OUT:-weights/9x9} --data-dir $SNAP

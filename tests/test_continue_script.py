@@ -53,6 +53,12 @@ def test_continue_script_grows_and_exports_a_loadable_bundle(tiny_bundle, script
     records = [json.loads(line) for line in (runs / "transformer/metrics.jsonl").read_text().splitlines()]
     assert next(r for r in records if r.get("eval"))["step"] == 0  # the grown model measured before step 1
     assert load_training_state(runs / "transformer/state.pt")["step"] == 2  # STEPS=2 ran
+    # provenance: the snapshot the transformer read (not the checkout's data/), and the bundle the rest came from
+    snapshot = json.loads((tiny_bundle.parent / "data" / "manifest.json").read_text())
+    provenance = new.manifest["provenance"]
+    assert provenance["corpora"].keys() == snapshot["corpora"].keys()
+    assert all(provenance["corpora"][k]["sha256"] == v["sha256"] for k, v in snapshot["corpora"].items())
+    assert provenance["stages_from"]["provenance"] == old.manifest["provenance"]
 
 
 def test_continue_script_from_scratch_keeps_the_bundles_vocabulary_and_frozen_stages(tiny_bundle, script_runs):

@@ -35,7 +35,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser("export", help="write the shipped model bundle from training runs")
     p.add_argument("--runs", default="runs", help="folder holding tokenizer/ dynamics/ transformer/ idm/ outcome/ [value/]")
     p.add_argument("--out", default="weights/9x9")
-    p.add_argument("--data-dir", default="data")
+    p.add_argument("--data-dir", default="data",
+                   help="the (snapshot of the) data folder the stages were trained on: its manifest is the provenance")
+    p.add_argument("--stages-from", default=None,
+                   help="the bundle the tokenizer / LDM / IDM / value states were unpacked from (scripts/continue_9x9.sh): "
+                        "its provenance is kept beside the new one, since those stages were trained on its data")
     p.add_argument("--size", type=int, default=9)
     p.add_argument("--metrics", default=None, help="JSON file of held-out metrics to embed in the manifest")
     p.add_argument("--branches", type=int, default=None,
@@ -75,9 +79,15 @@ def run(args: argparse.Namespace) -> int:
         "corpora": {k: {kk: v[kk] for kk in ("games", "moves", "sha256", "splits")}
                     for k, v in data_manifest["corpora"].items()},
         "split_rule": data_manifest["split_rule"],
+        "data_dir": str(args.data_dir),
         "note": "token caches were built from the corpora as they were when each stage started; "
                 "the IDM saw move labels of a hash-chosen share of training games only",
     }
+    if args.stages_from:
+        # the corpora above are what the new stages read; the unpacked ones were trained on the older bundle's
+        old = json.loads((Path(args.stages_from) / "manifest.json").read_text())
+        provenance["stages_from"] = {"bundle": str(args.stages_from), "created": old.get("created"),
+                                     "provenance": old["provenance"]}
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else {}
     out = Path(args.out)
     for f in ALL_FILES.values():  # replace, don't pile up
