@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.train.precision import bf16_speedup
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", default=str(REPO / "weights" / "9x9"))
+    ap.add_argument("--weights", default="weights/9x9", help="model bundle, relative to the checkout or absolute")
     ap.add_argument("--positions", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batches", default="1,8,32", help="batch sizes (positions per analyze_many call)")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    bundle = load_bundle(args.weights)
+    bundle = load_bundle(REPO / args.weights)  # an absolute path stays itself
     players = {p: NeuralPlayer(bundle, precision=p) for p in PRECISIONS}
     games = test_positions(args.positions)
     requests = [(g, g.to_play) for g in games]
