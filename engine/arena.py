@@ -284,8 +284,11 @@ def add_parser(sub) -> None:
                         "the results file's folder)")
     p.add_argument("--workers", type=int, default=None, help="games in parallel (overrides the config; default 1)")
     p.add_argument("--games-per-pair", type=int, default=None, help="overrides the config")
-    p.add_argument("--ratings-only", metavar="RESULTS_JSONL", default=None,
-                   help="only recompute ratings from a results.jsonl")
+    p.add_argument("--ratings-only", metavar="RESULTS_JSONL", nargs="+", default=None,
+                   help="only recompute ratings from results.jsonl files (several: one rating list over all their games)")
+    p.add_argument("--alias", metavar="OLD=NEW", action="append", default=[],
+                   help="with --ratings-only: engine OLD's games count as NEW's (one player named differently in two "
+                        "runs); repeatable")
     p.add_argument("--anchor", default=None, help=f"engine pinned at --anchor-rating (default {DEFAULT_ANCHOR})")
     p.add_argument("--anchor-rating", type=float, default=None)
     p.add_argument("--prior-draws", type=float, default=1.0, help="virtual draws per pair that met (default 1)")
@@ -293,17 +296,37 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _report(results: Path, elo: EloConfig, out: Path) -> None:
+def merged_results(paths: list[Path], aliases: dict[str, str]) -> list[dict]:
+    """The records of several results files (each read as ``read_results`` does; the same game id in two
+    files is two games), engines renamed by ``aliases`` (old name -> new)."""
+    out = []
+    for path in paths:
+        for r in read_results(path):
+            out.append({**r, **{k: aliases.get(r[k], r[k]) for k in ("black", "white", "winner", "a", "b") if k in r}})
+    return out
+
+
+def parse_aliases(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise ValueError(f"--alias wants OLD=NEW, got {pair!r}")
+        out[old] = new
+    return out
+
+
+def _report(results: list[Path], elo: EloConfig, out: Path, aliases: dict[str, str] | None = None) -> None:
     from engine import elo as elo_mod
 
-    records = read_results(results)
+    records = merged_results(results, aliases or {})
     ratings = elo_mod.fit(outcomes(records), elo)
     (out / "ratings.json").write_text(json.dumps(ratings.to_dict(), indent=2) + "\n")
     if ratings.names:
         elo_mod.plot(ratings, out / "ratings.png")
     faults = [r for r in records if r.get("reason") in ("fault", "void")]
     on_time = [r for r in records if r.get("reason") == "time"]
-    print(f"{len(records)} games in {results}" + (f", {len(faults)} ended by a fault" if faults else "")
+    print(f"{len(records)} games in {', '.join(map(str, results))}" + (f", {len(faults)} ended by a fault" if faults else "")
           + (f", {len(on_time)} lost on time" if on_time else ""))
     print(elo_mod.format_table(ratings))
     thinking = thinking_time(records)
@@ -343,11 +366,23 @@ def run(args: argparse.Namespace) -> int:
                     anchor_rating=DEFAULT_ANCHOR_RATING if args.anchor_rating is None else args.anchor_rating,
                     prior_draws=args.prior_draws)
     if args.ratings_only:
-        results = Path(args.ratings_only)
-        out = Path(args.out) if args.out else results.parent  # --out keeps ratings.json/.png away from, e.g., docs/
+        results = [Path(r) for r in args.ratings_only]
+        missing = [str(r) for r in results if not r.exists()]
+        try:
+            aliases = parse_aliases(args.alias)
+        except ValueError as e:
+            print(f"arena: {e}")
+            return 2
+        if missing:
+            print(f"arena: no results file {', '.join(missing)}")
+            return 2
+        out = Path(args.out) if args.out else results[0].parent  # --out keeps ratings.json/.png away from, e.g., docs/
         out.mkdir(parents=True, exist_ok=True)
-        _report(results, elo, out)
+        _report(results, elo, out, aliases)
         return 0
+    if args.alias:
+        print("arena: --alias goes with --ratings-only")
+        return 2
     if not args.config:
         print("arena: give a CONFIG.json, or --ratings-only RESULTS.jsonl")
         return 2
@@ -363,5 +398,5 @@ def run(args: argparse.Namespace) -> int:
     summary = run_arena(cfg, out, progress=not args.no_progress)
     print(f"{summary.played} games played now, {summary.done_before} before, {summary.planned} planned"
           + (f"; faults: {summary.faults}" if summary.faults else ""))
-    _report(out / "results.jsonl", EloConfig(cfg.anchor, cfg.anchor_rating, args.prior_draws), out)
+    _report([out / "results.jsonl"], EloConfig(cfg.anchor, cfg.anchor_rating, args.prior_draws), out)
     return 0

@@ -162,6 +162,47 @@ def test_arena_killed_with_sigkill_resumes_without_losing_or_repeating_games(tmp
     assert ro.returncode == 0 and (elsewhere / "ratings.json").exists() and (elsewhere / "ratings.png").exists()
 
 
+def test_ratings_over_several_results_files_with_an_engine_renamed(tmp_path):
+    """``--ratings-only A B --alias OLD=NEW``: one rating list over the games of both files, the player
+    that two runs named differently counted as one (what links a match against KataGo to one against
+    GNU Go); without the alias the two names stay apart and the link is lost."""
+    from engine.arena import merged_results, parse_aliases
+
+    def write(path: Path, hero: str, rival: str, wins: int, losses: int) -> None:
+        rows = []
+        for i in range(wins + losses):
+            black, white = (hero, rival) if i % 2 == 0 else (rival, hero)
+            rows.append({"id": f"{hero}|{rival}|{i}", "black": black, "white": white, "reason": "score",
+                         "winner": hero if i < wins else rival})
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write(a, "ours-v1", "GNUGo-L10", wins=6, losses=4)
+    write(b, "ours-renamed", "strong", wins=1, losses=9)
+    merged = merged_results([a, b], {"ours-renamed": "ours-v1"})
+    assert len(merged) == 20 and {r["black"] for r in merged} | {r["white"] for r in merged} == {"ours-v1", "GNUGo-L10", "strong"}
+    assert sum(r["winner"] == "ours-v1" for r in merged) == 7
+    with pytest.raises(ValueError, match="OLD=NEW"):
+        parse_aliases(["no-equals-sign"])
+
+    def ratings(*extra: str) -> dict:
+        out = tmp_path / "out"
+        ro = subprocess.run([sys.executable, "-m", "engine.cli", "arena", "--ratings-only", str(a), str(b),
+                             "--anchor", "GNUGo-L10", "--anchor-rating", "1800", "--out", str(out), *extra],
+                            cwd=REPO, capture_output=True, timeout=120)
+        assert ro.returncode == 0, ro.stderr.decode()[-2000:]
+        return json.loads((out / "ratings.json").read_text())
+
+    joined = ratings("--alias", "ours-renamed=ours-v1")
+    names = json.dumps(joined)
+    assert "ours-renamed" not in names and "ours-v1" in names and "strong" in names
+    apart = json.dumps(ratings())
+    assert "ours-renamed" in apart
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "arena", "--ratings-only", str(tmp_path / "none.jsonl")],
+                         cwd=REPO, capture_output=True, timeout=120)
+    assert bad.returncode == 2 and b"no results file" in bad.stdout
+
+
 # ---------------------------------------------------------------- Elo
 TRUTH = {"weak": 1200.0, "mid": 1550.0, "GNUGo-L10": 1800.0, "strong": 2000.0, "top": 2400.0}
 
