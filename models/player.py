@@ -99,10 +99,10 @@ class NeuralPlayer:
         averaged (test-time augmentation). None: the bundle's ``player.symmetries``, else 1.
         ``use_value``: False reports the outcome head's winrate even when the bundle has a value model
         (what the value model costs per move is measured that way: benchmarks/bench_genmove.py).
-        ``precision``: "bf16" runs the transformer's imagining under bf16 autocast (faster batches where
-        the CPU has bf16 matrix instructions, e.g. AMX; slower where it emulates them: see
-        models/train/precision.py), "fp32" as trained. It changes the network's outputs a little, so
-        its moves are measured before anyone relies on it (docs/benchmarks.md)."""
+        ``precision``: "bf16" runs the transformer's imagining under bf16 autocast, "fp32" as trained. Meant
+        for devices where bf16 matmuls pay off (CUDA): on the AMX CPU of 2026-12-04 it was no faster for 32
+        positions and 28 % slower for one (benchmarks/bench_precision.py, docs/benchmarks.md), and it
+        changes a move now and then, so it is measured before anyone relies on it."""
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
