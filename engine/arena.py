@@ -368,13 +368,13 @@ def run(args: argparse.Namespace) -> int:
     if args.ratings_only:
         results = [Path(r) for r in args.ratings_only]
         missing = [str(r) for r in results if not r.exists()]
+        if missing:
+            print(f"arena: no results file {', '.join(missing)}")
+            return 2
         try:
             aliases = parse_aliases(args.alias)
         except ValueError as e:
             print(f"arena: {e}")
-            return 2
-        if missing:
-            print(f"arena: no results file {', '.join(missing)}")
             return 2
         out = Path(args.out) if args.out else results[0].parent  # --out keeps ratings.json/.png away from, e.g., docs/
         out.mkdir(parents=True, exist_ok=True)
