@@ -41,7 +41,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -55,6 +55,8 @@ from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 from engine.playout import Playout
 
 SEARCHES = ("flat", "tree")
+# the opponent's move distributions (each (N*N+1,) or (N*N,)) after each of the given root points, in order
+ReplyReader = Callable[[list[int]], Sequence[np.ndarray]]
 # the tree's playout policies by name: (tactical, patterns) (engine/fastboard.py); "mogo" is MoGo's order,
 # the atari answers, then the 3x3 patterns around the last move, then captures anywhere
 PLAYOUT_POLICIES = {"uniform": (False, False), "tactical": (True, False), "patterns": (False, True),
@@ -93,10 +95,19 @@ class MonteCarloConfig:
     # seconds a move at most (None: the budget alone): the search stops at this or at the caller's deadline
     # (GTP time controls), whichever comes first; the fallback sets it so a 19x19 move stays a few seconds
     max_seconds: Optional[float] = None
+    # tree with a reply reader (``analyze(replies=...)``; models/steered_mc.py: the network): after
+    # ``reply_split`` of the budget, the replies to the ``replies`` most visited root moves get a prior term
+    # of their own, as the root's (0: off, the playouts alone decide below the root)
+    replies: int = 0
+    reply_split: float = 0.25
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
             raise ValueError(f"playouts must be >= 1, got {self.playouts}")
+        if self.replies < 0:
+            raise ValueError(f"replies must be >= 0, got {self.replies}")
+        if not 0.0 < self.reply_split < 1.0:
+            raise ValueError(f"reply_split must be a share in (0, 1), got {self.reply_split}")
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {self.search!r}")
         if not 0.0 <= self.amaf < 1.0:
@@ -145,9 +156,10 @@ class MonteCarloPlayer:
         return [self.analyze(game, color, cleanup, deadline) for game, color in requests]
 
     def analyze(self, game: Game, color: int, cleanup: bool = False, deadline: Optional[float] = None,
-                prior: Optional[np.ndarray] = None) -> Analysis:
+                prior: Optional[np.ndarray] = None, replies: Optional[ReplyReader] = None) -> Analysis:
         """``prior`` (N*N+1,): a move distribution for the tree's root (its prior term, weighted by
-        ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's)."""
+        ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's). ``replies``: the opponent's
+        move distributions after given root moves, for their nodes' prior terms (``cfg.replies``)."""
         if self.cfg.max_seconds is not None:
             cap = time.monotonic() + self.cfg.max_seconds
             deadline = cap if deadline is None else min(deadline, cap)
@@ -162,7 +174,7 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         if points and self.cfg.search == "tree":
-            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, prior)
+            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, prior, replies)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits)
             for p in points:
@@ -190,14 +202,24 @@ class MonteCarloPlayer:
                         pvs=pvs)
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
-              visits: np.ndarray, means: np.ndarray, prior: Optional[np.ndarray] = None
-              ) -> tuple[int, dict[int, list[int]]]:
+              visits: np.ndarray, means: np.ndarray, prior: Optional[np.ndarray] = None,
+              replies: Optional[ReplyReader] = None) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves); fills ``visits`` and ``means`` (the
         mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
-        and the principal variation from each move tried."""
+        and the principal variation from each move tried. With ``replies`` and ``cfg.replies``, the
+        search pauses after ``cfg.reply_split`` of the budget and gives the nodes after the most visited
+        root moves the reader's distributions as priors (``TreeSearch.set_prior``)."""
         search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
                             tactical=self.cfg.tactical, patterns=self.cfg.patterns)
-        search.run(self.cfg.playouts, deadline, stop_early=self.cfg.stop_early)
+        budget = self.cfg.playouts
+        if replies is not None and self.cfg.replies > 0:
+            first = max(1, int(budget * self.cfg.reply_split))
+            done = search.run(first, deadline)  # no early stop: the replies are read before the move is decided
+            budget -= done
+            if done == first and budget > 0:  # not when the deadline cut the first part short
+                self._read_replies(search, replies)
+        if budget > 0:
+            search.run(budget, deadline, stop_early=self.cfg.stop_early)
         root = search.root
         tried = root.n > 0
         visits[root.points] = root.n
@@ -205,6 +227,16 @@ class MonteCarloPlayer:
         order = np.lexsort((-root.value / np.maximum(root.n, 1.0), -root.n))  # most visits, then best value
         pvs = {int(root.points[i]): principal_variation(root, int(i)) for i in np.flatnonzero(tried)}
         return int(root.points[order[0]]), pvs
+
+    def _read_replies(self, search: TreeSearch, replies: ReplyReader) -> None:
+        """Priors for the nodes after the ``cfg.replies`` most visited root moves that have a node."""
+        root_visits = search.t_n[0]  # (A,)
+        order = np.argsort(-root_visits, kind="stable")
+        chosen = [int(p) for p in order[:self.cfg.replies] if root_visits[p] > 0 and search.child(int(p)) >= 0]
+        if not chosen:
+            return
+        for p, dist in zip(chosen, replies(chosen)):
+            search.set_prior(search.child(p), dist)
 
     def _estimates(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
                    visits: np.ndarray):

@@ -1,5 +1,6 @@
 """Monte Carlo tree search with RAVE over the rules, compiled: the fallback player's search (engine/mc_player.py)
-and, steered at its root by the network, the 9x9 engine's (models/steered_mc.py).
+and, steered at its root (optionally also at the nodes of the opponent's replies: ``TreeSearch.set_prior``)
+by the network, the 9x9 engine's (models/steered_mc.py).
 
 The flat player gives every root move its own random playouts and so never sees the opponent's
 best answer: a move that works only if the opponent errs looks as good as a sound one. A tree
@@ -125,11 +126,13 @@ def _new_node(m, colour, moves, t_colour, t_cand, t_alive, t_rn, t_rv, rave_prio
 
 
 @njit(cache=True)
-def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bias):
-    """The point to try next at node ``m`` (-1: none left); at the root ``bias`` (A,) adds its prior term."""
+def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, priors, t_prior):
+    """The point to try next at node ``m`` (-1: none left); a node with a prior row (``t_prior[m]`` = row + 1
+    into ``priors`` (R, A): the root's, and those ``TreeSearch.set_prior`` gave) adds its prior term."""
     best, best_score = -1, -np.inf
     log_total = math.log(t_total[m] + 1.0)
     sqrt_total = math.sqrt(t_total[m] + 1.0)
+    row = t_prior[m] - 1
     for p in range(t_alive.shape[1]):
         if not t_alive[m, p]:
             continue
@@ -137,15 +140,15 @@ def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bi
         q = t_value[m, p] / n if n > 0 else 0.0
         beta = math.sqrt(k_rave / (3.0 * n + k_rave))
         score = (1.0 - beta) * q + beta * t_rv[m, p] / t_rn[m, p] + c_explore * math.sqrt(log_total / (n + 1.0))
-        if m == 0:
-            score += bias[p] * sqrt_total / (n + 1.0)
+        if row >= 0:
+            score += priors[row, p] * sqrt_total / (n + 1.0)
         if score > best_score:
             best, best_score = p, score
     return best
 
 
 @njit(cache=True)
-def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, policy, scratch,
+def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, scratch,
               nbr, diag, ndiag, root, work, path_node, path_move, played, pcol,
               t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv, t_child, meta):
     """One simulation from the root board ``root`` on the scratch board ``work`` (tuples of the board
@@ -156,10 +159,10 @@ def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, qui
     a = board.shape[0]
     node, plen, nplayed = 0, 0, 0
     while True:
-        p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bias)
+        p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, priors, t_prior)
         while p >= 0 and not play_legal(p, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
             t_alive[node, p] = False  # occupied or illegal on this board: never again from here
-            p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, bias)
+            p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, priors, t_prior)
         if p < 0:
             break  # nothing to play in the tree: the playout decides (it may pass)
         path_node[plen], path_move[plen] = node, p
@@ -213,12 +216,12 @@ def _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, qui
 
 
 @njit(cache=True)
-def _run(count, rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, policy, nbr, diag, ndiag,
+def _run(count, rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, nbr, diag, ndiag,
          root, work, path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn,
          t_rv, t_child, meta):
     scratch = np.empty(6 * root[0].shape[0], np.int64)  # the heavy policies' urgent points (engine/fastboard.py)
     for _ in range(count):
-        _simulate(rng, komi, k_rave, c_explore, bias, rave_prior, margin_weight, quiet, low, policy, scratch, nbr,
+        _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, scratch, nbr,
                   diag, ndiag, root, work,
                   path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins,
                   t_rn, t_rv, t_child, meta)
@@ -281,10 +284,14 @@ class TreeSearch:
         ko = position.ko if colour == position.to_play else -1
         self.root_board = FastBoard(size).setup(position.stones, colour, ko, last_point(position, colour))
         self.work = FastBoard(size)
-        self.bias = np.zeros(a, np.float64)
-        if prior is not None and cfg.prior_weight > 0:
-            self.bias[:] = cfg.prior_weight * np.asarray(prior, dtype=np.float64)[:a]
         m = max_nodes or max(16, TREE_BYTES // (a * 26))  # 5 float32 + 2 bool + 1 int32 per (node, point)
+        # prior rows (R, A), the root's first (zeros without a prior: the term adds nothing), and each node's
+        # row + 1 (M,) (0: none); weighted by cfg.prior_weight when set
+        self.priors = np.zeros((1, a), np.float64)
+        self.t_prior = np.zeros(m, np.int32)
+        self.t_prior[0] = 1
+        if prior is not None and cfg.prior_weight > 0:
+            self.priors[0] = cfg.prior_weight * np.asarray(prior, dtype=np.float64)[:a]
         self.t_colour = np.zeros(m, np.int8)
         self.t_total = np.zeros(m, np.int64)
         self.t_cand = np.zeros((m, a), np.bool_)
@@ -309,9 +316,28 @@ class TreeSearch:
     def nodes(self) -> int:
         return int(self.meta[0])
 
+    def child(self, point: int) -> int:
+        """The node after the root move ``point`` (-1 while it has none: a node is made on a move's second visit)."""
+        return int(self.t_child[0, point]) - 1
+
+    def set_prior(self, m: int, prior: np.ndarray) -> None:
+        """Gives node ``m`` a prior term like the root's: ``prior`` (A,) or (A+1,) a move distribution of the
+        side to move there (a pass entry is ignored), weighted by ``cfg.prior_weight``. Its moves' later
+        selections lean on it; the statistics gathered so far stay."""
+        if not 0 <= m < self.nodes:
+            raise ValueError(f"no node {m}: the tree has {self.nodes}")
+        a = self.size * self.size
+        row = self.cfg.prior_weight * np.asarray(prior, dtype=np.float64)[:a]
+        if self.t_prior[m]:
+            self.priors[self.t_prior[m] - 1] = row
+        else:
+            self.priors = np.concatenate([self.priors, row[None]])  # a few rows a search: copying is nothing
+            self.t_prior[m] = len(self.priors)
+
     def _batch(self, count: int) -> None:
         c, rb, wb = self.cfg, self.root_board, self.work
-        _run(count, self.rng, float(self.komi), c.rave_equivalence, c.exploration, self.bias, c.rave_prior, c.margin_weight,
+        _run(count, self.rng, float(self.komi), c.rave_equivalence, c.exploration, self.priors, self.t_prior,
+             c.rave_prior, c.margin_weight,
              c.quiet_edges, low_lines(self.size), self.policy, rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
              self.path_node, self.path_move, self.played, self.pcol, self.t_colour, self.t_total, self.t_cand,
              self.t_alive, self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv, self.t_child, self.meta)

@@ -67,6 +67,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-prior", type=_non_negative, default=None, metavar="W",
                    help="--search mc: weight of the network in the root's prior term, W * P(move) * sqrt(root visits "
                         "+ 1) / (visits + 1); 0: the playouts alone (default: the bundle's player.mc_prior, else 2)")
+    p.add_argument("--mc-replies", type=_replies, default=None, metavar="K",
+                   help="--search mc: the network also steers the opponent's replies to the K most visited root "
+                        "moves (read after a quarter of the simulations; one batch of K positions); 0: the root only "
+                        "(default: the bundle's player.mc_replies, else 0)")
+    p.add_argument("--mc-reply-views", type=int, choices=VIEW_COUNTS, default=None, metavar="S",
+                   help="--search mc with --mc-replies: board views the replies are read in, one of "
+                        f"{', '.join(map(str, VIEW_COUNTS))} (default: the bundle's player.mc_reply_views, else 1)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -139,6 +146,7 @@ _branches = _between(int, 1, 256, "branches")
 _visits = _between(int, 1, 100_000, "visits")
 _playouts = _between(int, 0, 10_000, "playouts")
 _mc_playouts = _between(int, 1, 1_000_000, "playouts")
+_replies = _between(int, 0, 64, "replies")
 _weight = _between(float, 0.0, 1.0, "weight")
 
 
@@ -186,7 +194,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 fallback: str = DEFAULT_FALLBACK, mc_playouts: int | None = None,
                 mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search,
                 search: str | None = None, mc_prior: float | None = None,
-                mc_max_seconds: float = FALLBACK_MAX_SECONDS) -> Player:
+                mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
+                mc_reply_views: int | None = None) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -220,7 +229,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if search == "mc":
         from models.steered_mc import tuned_steered
 
-        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy)
+        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies, mc_reply_views)
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
@@ -239,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
-                             args.mc_max_seconds)
+                             args.mc_max_seconds, args.mc_replies, args.mc_reply_views)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

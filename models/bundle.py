@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_training_state, sha256_file
 from models.dynamics import DynamicsConfig
+from models.frame_slots import SLOTS_KEY, FrameSlots
 from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
@@ -28,7 +29,7 @@ from models.vocab import CodeVocab, Layout
 FILES = {"tokenizer": "tokenizer.safetensors", "dynamics": "dynamics.safetensors",
          "transformer": "transformer.safetensors", "idm": "idm.safetensors"}
 # a bundle may have these; without them the player falls back (winrate: the transformer's outcome head)
-OPTIONAL_FILES = {"value": "value.safetensors"}
+OPTIONAL_FILES = {"value": "value.safetensors", "slots": "slots.safetensors"}  # slots: models/frame_slots.py
 ALL_FILES = {**FILES, **OPTIONAL_FILES}
 DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "weights" / "9x9"
 
@@ -44,12 +45,24 @@ class Bundle:
     board_size: int
     manifest: dict
     value: Optional[ValueNet] = None
+    frame_slots: Optional[torch.Tensor] = None  # (16, frame codes) uint8: the codes each slot used in training video
+    _slot_rows: Optional[FrameSlots] = field(default=None, repr=False)
 
     def to(self, device) -> "Bundle":
         for m in (self.tokenizer, self.dynamics, self.transformer, self.idm, self.value):
             if m is not None:
                 m.to(device)
+        self._slot_rows = None  # built again on the new device when asked
         return self
+
+    def slot_rows(self) -> Optional[FrameSlots]:
+        """The transformer's output rows per frame slot (models/frame_slots.py), built on first use and
+        shared by every player of this bundle; None when the bundle has no slot sets."""
+        if self.frame_slots is None:
+            return None
+        if self._slot_rows is None:
+            self._slot_rows = FrameSlots.build(self.transformer.output.weight.detach(), self.vocab, self.frame_slots)
+        return self._slot_rows
 
     @property
     def device(self) -> torch.device:
@@ -92,7 +105,11 @@ def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device 
         if m is not None:
             m.eval().requires_grad_(False)
     layout = Layout(manifest["layout"]["context"], manifest["layout"]["horizon"])
-    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest, value).to(device)
+    slots = states["slots"][SLOTS_KEY].bool().numpy() if "slots" in states else None
+    if slots is not None:
+        FrameSlots.build(tr.output.weight.detach(), vocab, slots)  # a mask that does not fit fails here, at load
+    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest, value,
+                  None if slots is None else torch.from_numpy(slots)).to(device)
 
 
 def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_size: int, context: int,

@@ -12,6 +12,7 @@ from typing import Optional
 
 import torch
 
+from models.frame_slots import FrameSlots
 from models.transformer import KVCache, Transformer
 from models.vocab import ACT_END, FRAME_TOKENS, IM_START, CodeVocab
 
@@ -52,30 +53,36 @@ def _prefill(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor
 
 
 def _decode(model: Transformer, caches: list[KVCache], vocab: CodeVocab, z1: torch.Tensor, pos: int, horizon: int,
-            temperature: float, generator: Optional[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor]:
+            temperature: float, generator: Optional[torch.Generator], slots: Optional[FrameSlots] = None
+            ) -> tuple[torch.Tensor, torch.Tensor]:
     """From z_1 (B,) at position ``pos`` (``caches`` hold everything before it): z_2..z_H,
-    then x_{t+1}'s 16 tokens. Returns z (B, H) and frame (B, 16) vocabulary ids."""
+    then x_{t+1}'s 16 tokens. Returns z (B, H) and frame (B, 16) vocabulary ids. ``slots``: frame
+    token s is chosen among the codes its slot used in training video only (models/frame_slots.py)."""
     b = z1.shape[0]
     # only the rows of the kind that comes next are computed (ids = row + start)
     ldm_rows = slice(vocab.ldm_offset, vocab.ldm_unk + 1)
     frame_rows = slice(vocab.frame_offset, vocab.frame_unk + 1)
 
-    def step(tokens: torch.Tensor, pos: int, rows: slice) -> torch.Tensor:
-        h = model.hidden(tokens, pos, caches)[:, -1]  # (B, dim)
-        return model.logits_rows(h, rows).float()  # (B, rows)
+    def last_hidden(tokens: torch.Tensor, pos: int) -> torch.Tensor:
+        return model.hidden(tokens, pos, caches)[:, -1]  # (B, dim)
+
+    def frame_token(h: torch.Tensor, s: int) -> torch.Tensor:
+        """(B, dim) -> (B,) vocabulary ids of frame slot s."""
+        if slots is None:
+            return _choose(model.logits_rows(h, frame_rows).float(), temperature, generator) + frame_rows.start
+        logits = torch.nn.functional.linear(h, slots.weights[s]).float()  # (B, n_s)
+        return slots.ids[s][_choose(logits, temperature, generator)]
 
     z = [z1]
     for _ in range(horizon - 1):
-        logits = step(z[-1][:, None], pos, ldm_rows)
+        logits = model.logits_rows(last_hidden(z[-1][:, None], pos), ldm_rows).float()
         z.append(_choose(logits, temperature, generator) + ldm_rows.start)
         pos += 1
     bridge = torch.tensor([ACT_END, IM_START], device=z1.device).expand(b, 2)
-    logits = step(torch.cat([z[-1][:, None], bridge], 1), pos, frame_rows)
+    frame = [frame_token(last_hidden(torch.cat([z[-1][:, None], bridge], 1), pos), 0)]
     pos += 3
-    frame = [_choose(logits, temperature, generator) + frame_rows.start]
-    for _ in range(FRAME_TOKENS - 1):
-        logits = step(frame[-1][:, None], pos, frame_rows)
-        frame.append(_choose(logits, temperature, generator) + frame_rows.start)
+    for s in range(1, FRAME_TOKENS):
+        frame.append(frame_token(last_hidden(frame[-1][:, None], pos), s))
         pos += 1
     return torch.stack(z, 1), torch.stack(frame, 1)
 
@@ -83,23 +90,23 @@ def _decode(model: Transformer, caches: list[KVCache], vocab: CodeVocab, z1: tor
 @torch.no_grad()
 def imagine(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int, temperature: float = 0.0,
             force_z1: Optional[torch.Tensor] = None, generator: Optional[torch.Generator] = None,
-            prefill_only: bool = False) -> Imagined:
+            prefill_only: bool = False, slots: Optional[FrameSlots] = None) -> Imagined:
     """prefix (B, P) ids ending with <act_start> -> Imagined (one KV-cached pass per token).
 
     ``prefill_only``: stop after the prefix (z_1's distribution and the outcome); z and frame
-    come back empty."""
+    come back empty. ``slots``: each frame token among its slot's codes (``_decode``)."""
     caches, logits, z1_logprobs, outcome = _prefill(model, vocab, prefix)
     if prefill_only:
         empty = prefix.new_zeros((prefix.shape[0], 0))
         return Imagined(empty, empty, z1_logprobs, outcome)
     z1 = force_z1 if force_z1 is not None else _choose(logits, temperature, generator) + vocab.ldm_offset
-    z, frame = _decode(model, caches, vocab, z1, prefix.shape[1], horizon, temperature, generator)
+    z, frame = _decode(model, caches, vocab, z1, prefix.shape[1], horizon, temperature, generator, slots)
     return Imagined(z, frame, z1_logprobs, outcome)
 
 
 @torch.no_grad()
 def imagine_branches(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor, horizon: int,
-                     k: int) -> tuple[Imagined, torch.Tensor, Imagined]:
+                     k: int, slots: Optional[FrameSlots] = None) -> tuple[Imagined, torch.Tensor, Imagined]:
     """The k most likely first codes of each prefix, each imagined to the end (greedy after z_1).
 
     prefix (B, P) -> (first: z_1 log-probs and outcome per prefix, top log-probs (B, k),
@@ -110,6 +117,6 @@ def imagine_branches(model: Transformer, vocab: CodeVocab, prefix: torch.Tensor,
     top_lp, top_z = z1_logprobs.topk(k, dim=-1)  # (B, k) vocabulary ids
     for cache in caches:
         cache.repeat_rows(k)  # (B*k, H, max_len, D), rows prefix-major
-    z, frame = _decode(model, caches, vocab, top_z.reshape(-1), prefix.shape[1], horizon, 0.0, None)
+    z, frame = _decode(model, caches, vocab, top_z.reshape(-1), prefix.shape[1], horizon, 0.0, None, slots)
     first = Imagined(prefix.new_zeros((prefix.shape[0], 0)), prefix.new_zeros((prefix.shape[0], 0)), z1_logprobs, outcome)
     return first, top_lp, Imagined(z, frame, z1_logprobs.repeat_interleave(k, 0), None)

@@ -89,7 +89,7 @@ class NeuralPlayer:
 
     def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: Optional[int] = None, seed: int = 0,
                  move_reader: str = "idm", symmetries: Optional[int] = None, use_value: bool = True,
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", frame_slots: bool = True) -> None:
         """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
         code's baseline: decode the imagined frame, read the board, take the new stone).
         ``top_k``: first codes z_1 imagined per position (branches); None: the bundle's tuned value
@@ -102,7 +102,9 @@ class NeuralPlayer:
         ``precision``: "bf16" runs the transformer's imagining under bf16 autocast, "fp32" as trained. Meant
         for devices where bf16 matmuls pay off (CUDA): on the AMX CPU of 2026-12-04 it was no faster for 32
         positions and 28 % slower for one (benchmarks/bench_precision.py, docs/benchmarks.md), and it
-        changes a move now and then, so it is measured before anyone relies on it."""
+        changes a move now and then, so it is measured before anyone relies on it.
+        ``frame_slots``: when the bundle has the frame slots' code sets (models/frame_slots.py), each imagined
+        frame token is chosen among its slot's codes only (faster; False: among all frame codes)."""
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
@@ -117,6 +119,7 @@ class NeuralPlayer:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.precision = precision
+        self.frame_slots = frame_slots
         self.value = bundle.value if use_value else None
         self.rng = np.random.default_rng(seed)
         self.rcfg = RenderConfig(resolution=bundle.tokenizer.cfg.resolution)
@@ -171,7 +174,8 @@ class NeuralPlayer:
         prefix = torch.cat([frame_block(ids[:, i]) for i in range(c + 1)] + [ids.new_full((B, 1), ACT_START)], 1)
         k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
         with torch.autocast(b.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k)
+            first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k,
+                                                       b.slot_rows() if self.frame_slots else None)
         return ImaginedPairs(x_t=raw[:, -1].to(b.device), x_next=b.vocab.frame_raw(branches.frame),
                              z=b.vocab.ldm_raw(branches.z), weights=torch.softmax(top_lp, -1), k=k,
                              first=first, branches=branches, x_prev=raw[:, -2].to(b.device) if F > 1 else None)
@@ -325,7 +329,8 @@ def _transform_views(views: np.ndarray, perm: np.ndarray) -> np.ndarray:
 
 
 def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Optional[int] = None,
-            move_reader: str = "idm", symmetries: Optional[int] = None, precision: str = "fp32") -> NeuralPlayer:
+            move_reader: str = "idm", symmetries: Optional[int] = None, precision: str = "fp32",
+            frame_slots: bool = True) -> NeuralPlayer:
     """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``,
     options as ``py:models.player:shipped:top_k=16``). ``VIDEOWORLD_WEIGHTS`` names another bundle
     folder (to grade a candidate before shipping it)."""
@@ -335,7 +340,7 @@ def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Opti
 
     return NeuralPlayer(load_bundle(weights or os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE),
                         temperature=temperature, top_k=top_k, move_reader=move_reader, symmetries=symmetries,
-                        precision=precision)
+                        precision=precision, frame_slots=frame_slots)
 
 
 def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = None) -> NeuralPlayer:

@@ -4,7 +4,10 @@ The network (models/player.py ``NeuralPlayer``: its board views, no search of it
 root's move distribution P; the compiled tree search with RAVE (engine/mc_tree.py) plays random
 playouts over the rules and adds PUCT's prior term ``weight * P(move) * sqrt(N + 1) / (n + 1)`` at
 the root, so the network's moves are read first and longest and a move it does not propose must win
-its playouts to be played. Below the root the playouts alone decide. The learners are untouched:
+its playouts to be played. Below the root the playouts alone decide, unless ``replies`` (``cfg.replies``,
+GTP ``--mc-replies``) asks the network for the opponent's answers too: after a quarter of the
+simulations, the positions after the most visited root moves are read in one batch (in
+``reply_views`` board views) and their nodes get the same prior term. The learners are untouched:
 this is play-time computation over the rules, like the legality mask and engine/search.py.
 
 What an analysis reports: the search's move, visits, win shares (the winrate is the playouts' win
@@ -19,7 +22,7 @@ from dataclasses import replace
 from typing import Optional, Sequence
 
 from engine.analysis import Analysis
-from engine.coords import Move
+from engine.coords import Move, from_flat, opponent
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, playout_policy
 from engine.mc_tree import TreeConfig
@@ -34,14 +37,28 @@ TIGHT = 4.0
 class SteeredPlayer:
     """An analyzer (engine/analysis.py) on the network's board size: see the module docstring."""
 
-    def __init__(self, network, cfg: MonteCarloConfig, name: str = "videoworld-mc") -> None:
+    def __init__(self, network, cfg: MonteCarloConfig, name: str = "videoworld-mc", reply_views: int = 1) -> None:
         """``network``: a ``NeuralPlayer``; ``cfg``: the Monte Carlo search (``cfg.tree.prior_weight`` > 0
-        for the network to steer it)."""
+        for the network to steer it; ``cfg.replies`` > 0 for it to steer the opponent's replies to that many
+        root moves too, read in ``reply_views`` board views)."""
         self.network = network
         self.mc = MonteCarloPlayer(cfg, name)
         self.cfg = cfg
         self.name = name
+        self.reply_network = network.variant(symmetries=reply_views) if cfg.replies else None
         self.network_seconds = 0.2  # what the network's reading took last time (8 views on one thread here)
+
+    def _replies(self, game: Game, color: int):
+        """The reply reader for one root (engine/mc_player.ReplyReader): the network's move distribution
+        for the opponent after each given root point, all in one batch."""
+        def read(points: list[int]) -> list:
+            after = []
+            for p in points:
+                child = Game(game.size, game.komi, list(game.positions), list(game.moves))
+                child.play(from_flat(p, game.size), color)
+                after.append((child, opponent(color)))
+            return [a.legal_probs for a in self.reply_network.analyze_many(after)]
+        return read
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move
@@ -52,7 +69,8 @@ class SteeredPlayer:
         ``TIGHT``); the searches run one after another (each to ``deadline`` at most: the caller's clock
         covers one position)."""
         network = self.network
-        if deadline is not None and deadline - time.monotonic() < TIGHT * self.network_seconds:
+        tight = deadline is not None and deadline - time.monotonic() < TIGHT * self.network_seconds
+        if tight:
             network = self.network.variant(symmetries=1)  # under a tight clock: one view, ~1/5 of the time
         started = time.monotonic()
         readings = network.analyze_many(requests, cleanup=cleanup)
@@ -60,35 +78,39 @@ class SteeredPlayer:
             self.network_seconds = time.monotonic() - started
         out = []
         for (game, color), net in zip(requests, readings):
-            a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs)
+            replies = self._replies(game, color) if self.reply_network is not None and not tight else None
+            a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs, replies=replies)
             out.append(replace(a, raw_move=net.raw_move, raw_legal=net.raw_legal, z_codes=net.z_codes,
                                imagined_board=net.imagined_board, imagined_frame=net.imagined_frame))
         return out
 
 
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
-                   tactical: bool = False, patterns: bool = False) -> MonteCarloConfig:
+                   tactical: bool = False, patterns: bool = False, replies: int = 0) -> MonteCarloConfig:
     return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical, patterns=patterns,
-                            tree=TreeConfig(prior_weight=weight))
+                            tree=TreeConfig(prior_weight=weight), replies=replies)
 
 
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
-                  seed: int = 0, policy: Optional[str] = None) -> SteeredPlayer:
+                  seed: int = 0, policy: Optional[str] = None, replies: Optional[int] = None,
+                  reply_views: Optional[int] = None) -> SteeredPlayer:
     """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
-    ``mc_prior``, ``mc_playout_policy``), which ``playouts`` / ``weight`` / ``policy`` override: what GTP
-    and the benchmarks play."""
+    ``mc_prior``, ``mc_playout_policy``, ``mc_replies``, ``mc_reply_views``), which the arguments override:
+    what GTP and the benchmarks play."""
     tactical, patterns = playout_policy(policy or str(tuned.get("mc_playout_policy", "uniform")))
+    replies = int(tuned.get("mc_replies", 0)) if replies is None else replies
+    reply_views = int(tuned.get("mc_reply_views", 1)) if reply_views is None else reply_views
     return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
                                                  float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
-                                                 seed, tactical, patterns))
+                                                 seed, tactical, patterns, replies), reply_views=reply_views)
 
 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
                seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
-               patterns: bool = False) -> SteeredPlayer:
+               patterns: bool = False, replies: int = 0, reply_views: int = 1) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
     bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
     from models.player import shipped
 
     return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
-                         steered_config(playouts, weight, seed, tactical, patterns))
+                         steered_config(playouts, weight, seed, tactical, patterns, replies), reply_views=reply_views)

@@ -234,3 +234,30 @@ def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_th
     assert mc.analyze(game, WHITE).move == a.move
     with pytest.raises(ValueError, match="amaf"):
         MonteCarloConfig(amaf=1.0)
+
+
+def test_gtp_mc_replies_reach_the_steered_search_and_bad_values_are_refused():
+    import subprocess
+    import sys
+
+    from gtp.cli import make_player
+
+    player = make_player("neural", 1, search="mc", mc_playouts=100, mc_replies=4, mc_reply_views=2)
+    try:
+        steered = player.batcher.analyzer.for_size(9)
+        assert steered.cfg.replies == 4 and steered.reply_network.symmetries == 2
+        assert steered.reply_network.bundle is steered.network.bundle  # one model, read in fewer views
+        game = Game(9, 7.0)
+        assert game.position.is_legal(player.genmove(game, BLACK))
+    finally:
+        player.batcher.close()
+    default = make_player("neural", 1, search="mc", mc_playouts=100)
+    try:  # the shipped manifest names no replies: off
+        assert default.batcher.analyzer.for_size(9).cfg.replies == 0
+        assert default.batcher.analyzer.for_size(9).reply_network is None
+    finally:
+        default.batcher.close()
+    for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3")):
+        run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", flag, bad],
+                             input="quit\n", capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2 and flag in run.stderr and "Traceback" not in run.stderr

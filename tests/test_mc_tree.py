@@ -11,7 +11,7 @@ from engine.fastboard import (COLOUR, KO, MOVES, FastBoard, area_score, libs_up_
                               policy_tables, step)
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
-from engine.mc_tree import TreeConfig, TreeSearch, quiet_edge_moves
+from engine.mc_tree import NodeView, TreeConfig, TreeSearch, quiet_edge_moves
 
 
 def board(size: int, black=(), white=()) -> bytes:
@@ -219,3 +219,100 @@ def test_the_network_steered_search_reads_the_networks_moves_and_keeps_its_readi
     proposed = net.legal_probs >= 0.05
     plain = MonteCarloPlayer(steered_config(300, 0.0)).analyze(game, WHITE)
     assert a.visits[proposed].sum() > 0.5 * 300 and a.visits[proposed].sum() > 2 * plain.visits[proposed].sum()
+
+
+def test_a_prior_set_below_the_root_steers_that_node_and_no_other():
+    game = Game(9, 7.0)
+    points = candidates(game.position, BLACK)
+    e5, c3 = to_flat((4, 4), 9), to_flat((6, 2), 9)
+    prior = np.zeros(82)
+    prior[e5] = 1.0  # Black must play E5: all simulations go through its node
+
+    def after(weight, reply_prior):
+        search = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig(prior_weight=weight), prior=prior)
+        search.run(100)
+        m = search.child(e5)
+        assert m > 0 and search.child(to_flat((0, 0), 9)) == -1  # E5 has a node; A9 was never tried twice
+        if reply_prior is not None:
+            search.set_prior(m, reply_prior)
+        search.run(1000)
+        node = NodeView(search, m)
+        return search, dict(zip(node.points.tolist(), node.n.tolist()))
+
+    reply = np.zeros(82)
+    reply[c3] = 1.0  # White's answer C3, a 3-3 point under the E5 stone's diagonal
+    _, plain = after(100.0, None)
+    search, steered = after(100.0, reply)
+    assert plain[c3] < max(plain.values()) and steered[c3] == max(steered.values()) > 3 * plain[c3]
+    # the root's own prior row is untouched, and setting a node's prior again replaces its row
+    assert search.priors.shape == (2, 81) and search.priors[0, e5] == 100.0 and search.priors[1, c3] == 100.0
+    assert np.flatnonzero(search.t_prior[:search.nodes]).tolist() == [0, search.child(e5)]  # no other node has one
+    search.set_prior(search.child(e5), np.full(81, 1 / 81))
+    assert search.priors.shape == (2, 81) and np.allclose(search.priors[1], 100.0 / 81)
+    with pytest.raises(ValueError, match="no node"):
+        search.set_prior(search.nodes, reply)
+
+
+def test_the_player_reads_the_replies_to_its_most_visited_root_moves_once_and_steers_them():
+    game = Game(9, 7.0)
+    game.play((4, 4), BLACK)
+    calls = []
+
+    def reader(points):
+        calls.append(list(points))
+        out = []
+        for p in points:
+            d = np.zeros(82)
+            d[to_flat((2, 2), 9)] = 1.0  # every reply read is "play C7"
+            out.append(d)
+        return out
+
+    cfg = MonteCarloConfig(playouts=800, search="tree", tree=TreeConfig(prior_weight=2.0), replies=3, stop_early=False)
+    player = MonteCarloPlayer(cfg)
+    seen = {}
+    real_read = player._read_replies
+
+    def spy(search, replies):  # the search as it stands when the replies are read
+        seen["visits"] = search.t_n[0].copy()
+        real_read(search, replies)
+        seen["search"] = search
+    player._read_replies = spy
+    a = player.analyze(game, WHITE, replies=reader)
+    assert len(calls) == 1 and len(calls[0]) == 3 and a.visits.sum() == 800
+    # the three most visited root moves after a quarter of the budget, in order of visits
+    assert sorted(seen["visits"][calls[0]].tolist(), reverse=True) == sorted(seen["visits"], reverse=True)[:3]
+    search = seen["search"]
+    for p in calls[0]:
+        m = search.child(p)
+        assert m > 0 and search.t_prior[m] > 0 and search.priors[search.t_prior[m] - 1, to_flat((2, 2), 9)] == 2.0
+    # without a reader, or with replies=0, nothing is read and the search is the plain one
+    plain = MonteCarloPlayer(MonteCarloConfig(playouts=800, search="tree", tree=TreeConfig(prior_weight=2.0),
+                                              stop_early=False)).analyze(game, WHITE)
+    off = MonteCarloPlayer(MonteCarloConfig(playouts=800, search="tree", tree=TreeConfig(prior_weight=2.0), replies=0,
+                                            stop_early=False)).analyze(game, WHITE, replies=reader)
+    assert len(calls) == 1 and np.array_equal(plain.visits, off.visits)
+    with pytest.raises(ValueError, match="replies"):
+        MonteCarloConfig(replies=-1)
+    with pytest.raises(ValueError, match="reply_split"):
+        MonteCarloConfig(reply_split=1.0)
+
+
+def test_the_network_reads_the_opponents_replies_after_each_root_move():
+    from models.steered_mc import steered_mc
+
+    player = steered_mc(playouts=400, weight=2.0, replies=4, reply_views=2)
+    assert player.cfg.replies == 4 and player.reply_network.symmetries == 2
+    game = Game(9, 7.0)
+    game.play((4, 4), BLACK)
+    read = player._replies(game, WHITE)
+    c7, d6 = to_flat((2, 2), 9), to_flat((3, 3), 9)
+    dists = read([c7, d6])
+    assert len(dists) == 2 and len(game.moves) == 1  # the game itself is not touched
+    for p, d in zip((c7, d6), dists):
+        after = Game(9, 7.0)
+        after.play((4, 4), BLACK)
+        after.play(from_flat(p, 9), WHITE)
+        expected = player.reply_network.analyze_many([(after, BLACK)])[0].legal_probs
+        assert d[p] == 0.0 and abs(d.sum() - 1.0) < 1e-6 and np.allclose(d, expected)  # Black's move after White's p
+    a = player.analyze_many([(game, WHITE)])[0]
+    assert game.position.is_legal(a.move) and a.visits.sum() <= 400
