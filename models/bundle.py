@@ -45,7 +45,7 @@ class Bundle:
     board_size: int
     manifest: dict
     value: Optional[ValueNet] = None
-    frame_slots: Optional[torch.Tensor] = None  # (16, frame codes) uint8: the codes each slot used in training video
+    frame_slots: Optional[torch.Tensor] = None  # (16, frame codes) bool: the codes each slot used in training video
     _slot_rows: Optional[FrameSlots] = field(default=None, repr=False)
 
     def to(self, device) -> "Bundle":

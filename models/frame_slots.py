@@ -1,8 +1,8 @@
 """Which frame codes each of the 16 token slots uses: a smaller output layer per slot when imagining.
 
 A frame's 16 tokens each cover one cell of the tokenizer's 4x4 grid, and a cell's picture (a corner,
-an edge, the centre) allows only some codes: in the KataGo training video every slot uses 1,592-4,542
-of the 9,960 frame codes (docs/benchmarks.md). Generation scores every frame code at every slot; with
+an edge, the centre) allows only some codes: in the KataGo training video of the shipped model every
+slot uses 1,563-4,304 of its 9,959 frame codes (2,732 on average; docs/benchmarks.md). Generation scores every frame code at every slot; with
 the slots' sets it scores only the codes its slot has used in the training video, ~3.5x fewer rows of
 the output layer and of the greedy ``max`` that follows. The sets come from frame tokens only
 (the token cache of the training split: no move, no rule), like the vocabulary itself.
