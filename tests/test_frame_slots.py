@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -82,8 +81,8 @@ def test_the_script_adds_the_sets_to_a_bundle_which_loads_verifies_and_plays_wit
 
     from engine.game import Game
     from models.bundle import load_bundle
-    from models.checkpoint import WeightsHashMismatch
     from models.player import NeuralPlayer
+    from test_models import assert_a_changed_file_is_refused
 
     caches = sorted((tiny_bundle.parent / "cache").rglob("train*.npz"))
     assert caches, "the tiny pipeline's token cache"
@@ -111,40 +110,25 @@ def test_the_script_adds_the_sets_to_a_bundle_which_loads_verifies_and_plays_wit
     imagined = player.imagine_views(player._views(game, 2)[None])
     for s in range(16):  # the imagined frame's tokens are in their slots' sets
         assert set(b.vocab.frame_ids(imagined.x_next[:, s]).tolist()) <= set(rows.ids[s].tolist())
-    # a changed slots file fails the hash check before anything is read
-    broken = tmp_path / "broken"
-    shutil.copytree(out, broken)
-    data = bytearray((broken / "slots.safetensors").read_bytes())
-    data[-1] ^= 1
-    (broken / "slots.safetensors").write_bytes(bytes(data))
-    with pytest.raises(WeightsHashMismatch):
-        load_bundle(broken)
+    assert_a_changed_file_is_refused(out, "slots.safetensors", tmp_path)  # hashed like the weights
 
 
 def test_export_over_a_base_keeps_its_frame_slots(tiny_bundle, tmp_path):
     """``export --base`` never replaces the transformer, so the slot sets stay valid and travel along."""
-    import argparse
     import subprocess
     import sys
     from pathlib import Path
 
     from models.bundle import load_bundle
     from models.checkpoint import sha256_file
-    from models.train.export import run as export_run
+    from test_value import export_value_over
 
     caches = sorted((tiny_bundle.parent / "cache").rglob("train*.npz"))
     base = tmp_path / "base"
     script = Path(__file__).resolve().parent.parent / "scripts" / "frame_slots.py"
     subprocess.run([sys.executable, str(script), "--weights", str(tiny_bundle), "--cache", str(caches[0]),
                     "--out", str(base)], check=True, capture_output=True, timeout=300)
-    runs = tmp_path / "runs"
-    (runs / "value").mkdir(parents=True)
-    shutil.copy(tiny_bundle.parent / "value" / "state.pt", runs / "value" / "state.pt")
-    out = tmp_path / "out"
-    args = argparse.Namespace(runs=str(runs), out=str(out), data_dir="data", size=9, metrics=None, branches=None,
-                              symmetries=None, visits=None, c_puct=None, leaf_symmetries=None, leaf_branches=None,
-                              branches_note="", base=str(base))
-    assert export_run(args) == 0
+    out = export_value_over(tiny_bundle, base, tmp_path)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"]["slots.safetensors"]["sha256"] == sha256_file(out / "slots.safetensors") \
         == sha256_file(base / "slots.safetensors")

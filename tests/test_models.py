@@ -402,19 +402,24 @@ def test_batched_analysis_equals_one_at_a_time(tiny_bundle):
         assert alone.move == a.move
 
 
-def test_bundle_refuses_weights_whose_hash_does_not_match(tiny_bundle, tmp_path):
+def assert_a_changed_file_is_refused(bundle, fname: str, tmp_path) -> None:
+    """A copy of ``bundle`` with the last byte of ``fname`` flipped fails the hash check on loading."""
     import shutil
 
     from models.bundle import load_bundle
     from models.checkpoint import WeightsHashMismatch
 
-    copy = tmp_path / "b"
-    shutil.copytree(tiny_bundle, copy)
-    data = bytearray((copy / "idm.safetensors").read_bytes())
+    copy = tmp_path / f"changed_{fname}"
+    shutil.copytree(bundle, copy)
+    data = bytearray((copy / fname).read_bytes())
     data[-1] ^= 0xFF
-    (copy / "idm.safetensors").write_bytes(bytes(data))
+    (copy / fname).write_bytes(bytes(data))
     with pytest.raises(WeightsHashMismatch):
         load_bundle(copy)
+
+
+def test_bundle_refuses_weights_whose_hash_does_not_match(tiny_bundle, tmp_path):
+    assert_a_changed_file_is_refused(tiny_bundle, "idm.safetensors", tmp_path)
 
 
 def test_outcome_head_is_calibrated_against_a_constant_and_reported(tiny_bundle):

@@ -219,22 +219,29 @@ def test_player_winrate_comes_from_the_value_model_and_falls_back_to_the_outcome
     assert a_off.winrate == pytest.approx(a_old.winrate, abs=1e-6)  # how the benchmark prices the value model
 
 
-def test_export_over_a_base_adds_the_value_model_and_keeps_every_other_file(tiny_bundle, tmp_path):
+def export_value_over(tiny_bundle, base, tmp_path):
+    """``videoworld-go export --base BASE --runs RUNS --out OUT``, in-process, RUNS holding only the tiny
+    pipeline's value state: the exported folder (``tmp_path``/out)."""
     import argparse
 
-    from models.checkpoint import sha256_file
     from models.train.export import run as export_run
-    from models.train.unpack import unpack_bundle
 
-    base, m = without_value(tiny_bundle, tmp_path / "base")
-    runs = tmp_path / "runs"
+    runs, out = tmp_path / "runs", tmp_path / "out"
     (runs / "value").mkdir(parents=True)
     shutil.copy(tiny_bundle.parent / "value" / "state.pt", runs / "value" / "state.pt")
-    out = tmp_path / "out"
     args = argparse.Namespace(runs=str(runs), out=str(out), data_dir="data", size=9, metrics=None, branches=None,
                               symmetries=None, visits=None, c_puct=None, leaf_symmetries=None, leaf_branches=None,
                               branches_note="", base=str(base))
     assert export_run(args) == 0
+    return out
+
+
+def test_export_over_a_base_adds_the_value_model_and_keeps_every_other_file(tiny_bundle, tmp_path):
+    from models.checkpoint import sha256_file
+    from models.train.unpack import unpack_bundle
+
+    base, m = without_value(tiny_bundle, tmp_path / "base")
+    out = export_value_over(tiny_bundle, base, tmp_path)
     new = json.loads((out / "manifest.json").read_text())
     assert new["revisions"][-1]["replaced"] == ["value"]
     assert new["files"]["value.safetensors"]["sha256"] == sha256_file(out / "value.safetensors")
