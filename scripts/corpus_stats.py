@@ -6,6 +6,7 @@ games themselves; engines and splits from the manifest, so refresh it first).
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -34,8 +35,12 @@ def row(name: str, entry: dict, root: Path) -> str:
             f"{f' ({resigned} by resignation)' if resigned else ''} |")
 
 
-def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "data")
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data", nargs="?", type=Path, default=Path("data"), help="data dir holding manifest.json")
+    root = ap.parse_args(argv).data
+    if not (root / "manifest.json").is_file():
+        ap.error(f"{root} holds no manifest.json")
     manifest = json.loads((root / "manifest.json").read_text())
     print("| corpus | games | moves (median a game) | engines | opening stones | Black / White / draw |")
     print("|---|---|---|---|---|---|")
@@ -44,7 +49,8 @@ def main() -> None:
         print(row(name, entry, root))
         total += entry["games"]
     print(f"| **all** | **{total:,}** | | | | |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

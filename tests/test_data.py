@@ -96,3 +96,19 @@ def test_the_corpora_hold_what_the_issue_asks_for() -> None:
                  if all(e.startswith("katago") for e in entry["source"]["config"]["engines"]))
     assert katago >= 5000, games
     assert sum(games.values()) >= 20000, games
+
+
+def test_the_corpus_table_script_counts_the_committed_games_and_refuses_a_folder_without_a_manifest(tmp_path):
+    """scripts/corpus_stats.py prints docs/data.md's table: one row per corpus with the games on disk."""
+    import subprocess
+    import sys
+
+    script = DATA.parent / "scripts" / "corpus_stats.py"
+    done = subprocess.run([sys.executable, str(script), str(DATA)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("|")[1].strip(): line for line in done.stdout.splitlines()[2:]}
+    assert set(rows) == set(corpora()) | {"**all**"}
+    for name in corpora():
+        assert rows[name].split("|")[2].strip().startswith(f"{len(records(name)):,} (")
+    bad = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "no manifest.json" in bad.stderr and "Traceback" not in bad.stderr
