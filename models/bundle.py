@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_training_state, sha256_file
 from models.dynamics import DynamicsConfig
-from models.frame_slots import SLOTS_KEY, FrameSlots
+from models.frame_slots import SLOTS_KEY, FrameSlots, check_mask
 from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
@@ -105,11 +105,9 @@ def load_bundle(folder: Path | str = DEFAULT_BUNDLE, device: str | torch.device 
         if m is not None:
             m.eval().requires_grad_(False)
     layout = Layout(manifest["layout"]["context"], manifest["layout"]["horizon"])
-    slots = states["slots"][SLOTS_KEY].bool().numpy() if "slots" in states else None
-    if slots is not None:
-        FrameSlots.build(tr.output.weight.detach(), vocab, slots)  # a mask that does not fit fails here, at load
-    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest, value,
-                  None if slots is None else torch.from_numpy(slots)).to(device)
+    # a mask that does not fit the vocabulary fails here, at load; its rows are copied on first use (slot_rows)
+    slots = torch.from_numpy(check_mask(vocab, states["slots"][SLOTS_KEY].numpy())) if "slots" in states else None
+    return Bundle(tok, dyn, tr, vocab, idm, layout, manifest["board_size"], manifest, value, slots).to(device)
 
 
 def export_bundle(out: Path | str, runs: dict[str, str], vocab_path: str, board_size: int, context: int,

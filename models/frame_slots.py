@@ -36,6 +36,18 @@ def slot_mask(vocab: CodeVocab, raw_tokens: np.ndarray) -> np.ndarray:
     return mask
 
 
+def check_mask(vocab: CodeVocab, mask: np.ndarray | torch.Tensor) -> np.ndarray:
+    """``mask`` as a (16, Kx) bool array, or ValueError if it does not fit ``vocab`` or leaves a slot no code:
+    what a bundle's slots file is checked against when it loads, before any rows are copied."""
+    mask = np.asarray(mask, bool)
+    if mask.shape != (FRAME_TOKENS, len(vocab.frame_codes)):
+        raise ValueError(f"slot mask {mask.shape} does not fit {FRAME_TOKENS} slots x "
+                         f"{len(vocab.frame_codes)} frame codes")
+    if not mask.any(1).all():
+        raise ValueError("every slot needs at least one frame code")
+    return mask
+
+
 @dataclass
 class FrameSlots:
     """Per slot s: the vocabulary ids it may emit ``ids[s]`` (n_s,) and their output rows ``weights[s]``
@@ -47,12 +59,7 @@ class FrameSlots:
     @classmethod
     def build(cls, output_weight: torch.Tensor, vocab: CodeVocab, mask: np.ndarray | torch.Tensor) -> "FrameSlots":
         """output_weight (V, dim): the transformer's output layer; mask (16, Kx) from ``slot_mask``."""
-        mask = torch.as_tensor(np.asarray(mask, bool))
-        if tuple(mask.shape) != (FRAME_TOKENS, len(vocab.frame_codes)):
-            raise ValueError(f"slot mask {tuple(mask.shape)} does not fit {FRAME_TOKENS} slots x "
-                             f"{len(vocab.frame_codes)} frame codes")
-        if not bool(mask.any(1).all()):
-            raise ValueError("every slot needs at least one frame code")
+        mask = torch.from_numpy(check_mask(vocab, mask))
         device = output_weight.device
         ids = [torch.nonzero(mask[s]).squeeze(1).to(device) + vocab.frame_offset for s in range(FRAME_TOKENS)]
         return cls(ids, [output_weight[i].contiguous() for i in ids])
