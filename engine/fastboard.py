@@ -1,7 +1,8 @@
 """The light playout's board, compiled (numba): what the Monte Carlo tree search (engine/mc_tree.py) runs.
 
 The same rules and policies as engine/playout.py's ``Playout`` (light; tactical), and MoGo's 3x3 patterns
-(engine/patterns.py) as a third option. The light policy: each side in turn
+(engine/patterns.py) as a third option; on top of any of them, the last good reply with forgetting
+(``remember_replies``: a tree search's table, learnt over its simulations). The light policy: each side in turn
 plays a uniformly random point among those that are legal (simple ko), not its own eye and not a
 self-atari of a chain of two or more stones (unless it captures), and passes when there is none; two
 passes in a row, or 3*N*N moves, end it. Compiled because a Python playout costs ~1-5 ms and a tree
@@ -401,7 +402,7 @@ def answers(rng, out, policy, nbr, board, head, nxt, plib, mark, st):
     (capture an attacker in atari, or extend); shuffled. Patterns (MoGo's order, Gelly et al. 2006): then
     the points around the last move that match a 3x3 pattern, shuffled. Tactical: then capture any opponent
     chain in atari, shuffled."""
-    tactical, patterns, nb8, pat = policy
+    tactical, patterns, nb8, pat = policy[0], policy[1], policy[2], policy[3]
     colour = st[COLOUR]
     enemy = 3 - colour
     last = st[LAST]
@@ -458,14 +459,22 @@ def answers(rng, out, policy, nbr, board, head, nxt, plib, mark, st):
 @njit(cache=True)
 def step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
     """One move (or a pass) for the side to move; the point played, -1 for a pass. ``policy`` (tactical,
-    patterns, nb8, pat) (``policy_tables``): when either is on, first the urgent points of ``answers``
-    (written to ``scratch``, (6*A,) int64), in order; if none is played (and always for the light policy)
-    a uniform draw by a partial Fisher-Yates shuffle of the empty points (engine/playout.py's reason)."""
+    patterns, nb8, pat, last_good_reply, replies) (``policy_tables``): with last_good_reply, first the reply
+    ``replies`` holds for the mover to the last move (``remember_replies``); when tactical or patterns is
+    on, then the urgent points of ``answers`` (written to ``scratch``, (6*A,) int64), in order; if none is
+    played (and always for the light policy) a uniform draw by a partial Fisher-Yates shuffle of the empty
+    points (engine/playout.py's reason)."""
     colour = st[COLOUR]
     n = st[NE]
     k = 0
     played = -1
-    if policy[0] or policy[1]:
+    if policy[4]:
+        last = st[LAST]
+        r = policy[5][colour, last if last >= 0 else board.shape[0]]
+        if r >= 0 and board[r] == 0 and not own_eye(r, colour, board, nbr, diag, ndiag) and play(
+                r, True, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+            played, n = r, 0
+    if played < 0 and (policy[0] or policy[1]):
         for i in range(answers(rng, scratch, policy, nbr, board, head, nxt, plib, mark, st)):
             p = scratch[i]
             if board[p] == 0 and not own_eye(p, colour, board, nbr, diag, ndiag) and play(
@@ -492,6 +501,29 @@ def step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, 
     st[COLOUR] = 3 - colour
     st[MOVES] += 1
     return played
+
+
+@njit(cache=True)
+def remember_replies(replies, played, pcol, count, before, winner):
+    """Last good reply with forgetting (LGRF-1, Baier and Drake 2010) after one simulation: ``played`` /
+    ``pcol`` (``count`` moves, -1 a pass) its moves and their colours, ``before`` the move before the
+    first (-1: none or a pass), ``winner`` 1 or 2 (0: a draw, nothing learnt). Each of the winner's moves
+    becomes its reply to the move before it; a loser's move that was its stored reply there is forgotten.
+    ``replies`` (3, A+1) int32: [colour, previous point (A: a pass or none)] -> point, -1 for none."""
+    if winner == 0:
+        return
+    a = replies.shape[1] - 1
+    prev = before
+    for t in range(count):
+        p = played[t]
+        if p >= 0:
+            c = pcol[t]
+            i = prev if prev >= 0 else a
+            if c == winner:
+                replies[c, i] = p
+            elif replies[c, i] == p:
+                replies[c, i] = -1
+        prev = p
 
 
 @njit(cache=True)
@@ -564,12 +596,15 @@ def new_rng(seed: int) -> np.ndarray:
     return np.array([x or 1], np.uint64)
 
 
-def policy_tables(size: int, tactical: bool = False, patterns: bool = False) -> tuple:
+def policy_tables(size: int, tactical: bool = False, patterns: bool = False, last_good_reply: bool = False) -> tuple:
     """The playout policy as the compiled functions take it: (tactical, patterns, nb8 (A, 8) int32, the
-    pattern table (4**8,) bool) (engine/patterns.py)."""
+    pattern table (4**8,) bool (engine/patterns.py), last_good_reply, the reply table (3, A+1) int32, all -1:
+    ``remember_replies``). The reply table is the caller's own (a search's, filled as it runs): a fresh
+    one each call."""
     from engine.patterns import mogo_table, neighbours8
 
-    return bool(tactical), bool(patterns), neighbours8(size), mogo_table()
+    replies = np.full((3, size * size + 1), -1, np.int32)
+    return bool(tactical), bool(patterns), neighbours8(size), mogo_table(), bool(last_good_reply), replies
 
 
 def fast_playout(stones: bytes | bytearray, size: int, to_play: int, seed: int, tactical: bool = False,

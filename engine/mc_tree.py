@@ -46,8 +46,8 @@ from numba import njit
 
 from engine.board import Position
 from engine.deadstones import last_point
-from engine.fastboard import (COLOUR, NE, STAMP, FastBoard, area_score, copy_board, new_rng, over, own_eye, play_legal,
-                              policy_tables, step)
+from engine.fastboard import (COLOUR, LAST, NE, STAMP, FastBoard, area_score, copy_board, new_rng, over, own_eye,
+                              play_legal, policy_tables, remember_replies, step)
 
 TREE_BYTES = 256 << 20  # address space for a search's node arrays; only the nodes made are touched
 
@@ -63,6 +63,9 @@ class TreeConfig:
     # distribution given to the search (the network's: models/steered_mc.py), N the root's visits; it holds
     # a move the prior likes until its own results (n visits) outweigh it; 0: off
     prior_weight: float = 0.0
+    # playouts first play the reply that last won a simulation against the previous move, forgetting it
+    # once it loses (LGRF-1: engine/fastboard.py remember_replies); learnt over the search's simulations
+    last_good_reply: bool = False
 
     def __post_init__(self) -> None:
         if self.rave_equivalence <= 0 or self.exploration < 0 or self.rave_prior <= 0 or self.prior_weight < 0:
@@ -194,6 +197,8 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
     score = area_score(board, nbr, komi)
     black_win = 0.5 if score == 0 else (1.0 if score > 0 else 0.0)
     black_value = (1.0 - margin_weight) * black_win + margin_weight * (0.5 + 0.5 * math.tanh(score / (0.1 * a)))
+    if policy[4]:
+        remember_replies(policy[5], played, pcol, nplayed, root[8][LAST], 0 if score == 0 else (1 if score > 0 else 2))
     for d in range(plen):
         m, p = path_node[d], path_move[d]
         mine = t_colour[m] == 1
@@ -278,7 +283,7 @@ class TreeSearch:
                  tactical: bool = False, patterns: bool = False) -> None:
         self.position, self.colour, self.komi, self.cfg = position, colour, komi, cfg
         self.size = size = position.size
-        self.policy = policy_tables(size, tactical, patterns)
+        self.policy = policy_tables(size, tactical, patterns, cfg.last_good_reply)
         a = size * size
         self.rng = new_rng(position.hash ^ (seed * 7919 + 3))
         ko = position.ko if colour == position.to_play else -1

@@ -74,6 +74,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-reply-views", type=int, choices=VIEW_COUNTS, default=None, metavar="S",
                    help="--search mc with --mc-replies: board views the replies are read in, one of "
                         f"{', '.join(map(str, VIEW_COUNTS))} (default: the bundle's player.mc_reply_views, else 1)")
+    p.add_argument("--mc-last-good-reply", choices=("on", "off"), default=None,
+                   help="--search mc: playouts first play the reply that last won a simulation against the previous "
+                        "move, forgetting it once it loses (LGRF-1; engine/fastboard.py) (default: the bundle's "
+                        "player.mc_last_good_reply, else off)")
     p.add_argument("--weights", default=None, help="model bundle folder (default: the shipped weights/9x9)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="neural move sampling temperature (0: greedy); with --visits 1 only: a tree search "
@@ -195,7 +199,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search,
                 search: str | None = None, mc_prior: float | None = None,
                 mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
-                mc_reply_views: int | None = None) -> Player:
+                mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -229,7 +233,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if search == "mc":
         from models.steered_mc import tuned_steered
 
-        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies, mc_reply_views)
+        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies, mc_reply_views,
+                              mc_last_good_reply)
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
@@ -248,7 +253,8 @@ def run(args: argparse.Namespace) -> int:
                              args.visits, args.c_puct, args.leaf_symmetries, args.leaf_branches, args.reuse,
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
-                             args.mc_max_seconds, args.mc_replies, args.mc_reply_views)
+                             args.mc_max_seconds, args.mc_replies, args.mc_reply_views,
+                             None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on")
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -236,16 +236,18 @@ def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_th
         MonteCarloConfig(amaf=1.0)
 
 
-def test_gtp_mc_replies_reach_the_steered_search_and_bad_values_are_refused():
+def test_gtp_mc_replies_and_last_good_reply_reach_the_steered_search_and_bad_values_are_refused():
     import subprocess
     import sys
 
     from gtp.cli import make_player
 
-    player = make_player("neural", 1, search="mc", mc_playouts=100, mc_replies=4, mc_reply_views=2)
+    player = make_player("neural", 1, search="mc", mc_playouts=100, mc_replies=4, mc_reply_views=2,
+                         mc_last_good_reply=True)
     try:
         steered = player.batcher.analyzer.for_size(9)
         assert steered.cfg.replies == 4 and steered.reply_network.symmetries == 2
+        assert steered.cfg.tree.last_good_reply and steered.cfg.tree.prior_weight == 2
         assert steered.reply_network.bundle is steered.network.bundle  # one model, read in fewer views
         game = Game(9, 7.0)
         assert game.position.is_legal(player.genmove(game, BLACK))
@@ -255,9 +257,11 @@ def test_gtp_mc_replies_reach_the_steered_search_and_bad_values_are_refused():
     try:  # the shipped manifest names no replies: off
         assert default.batcher.analyzer.for_size(9).cfg.replies == 0
         assert default.batcher.analyzer.for_size(9).reply_network is None
+        assert not default.batcher.analyzer.for_size(9).cfg.tree.last_good_reply
     finally:
         default.batcher.close()
-    for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3")):
+    for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3"),
+                      ("--mc-last-good-reply", "yes")):
         run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", flag, bad],
                              input="quit\n", capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and flag in run.stderr and "Traceback" not in run.stderr

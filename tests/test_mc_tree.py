@@ -7,8 +7,8 @@ import pytest
 
 from engine.board import IllegalMove, Position, area
 from engine.coords import BLACK, EMPTY, PASS, WHITE, from_flat, to_flat
-from engine.fastboard import (COLOUR, KO, MOVES, FastBoard, area_score, libs_up_to, new_rng, over, play, play_legal,
-                              policy_tables, step)
+from engine.fastboard import (COLOUR, KO, LAST, MOVES, FastBoard, area_score, libs_up_to, new_rng, over, play,
+                              play_legal, policy_tables, remember_replies, step)
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
 from engine.mc_tree import NodeView, TreeConfig, TreeSearch, quiet_edge_moves
@@ -49,22 +49,27 @@ def test_a_ko_capture_cannot_be_taken_back_at_once_on_the_compiled_board():
     assert play_legal(to_flat((1, 1), 5), fb.nbr, *fb.arrays())  # then it may
 
 
-@pytest.mark.parametrize("size,tactical,patterns", [(7, False, False), (9, False, False), (9, True, False),
-                                                    (9, False, True), (9, True, True)])
-def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical, patterns):
+@pytest.mark.parametrize("size,tactical,patterns,lgr", [(7, False, False, False), (9, False, False, False),
+                                                        (9, True, False, False), (9, False, True, False),
+                                                        (9, True, True, False), (9, True, True, True)])
+def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical, patterns, lgr):
     """Differential test against engine/board.py: every move of 12 compiled playouts (light, tactical,
-    MoGo's patterns, both) is
+    MoGo's patterns, both; both with the last good replies learnt from the playouts before) is
     legal there, gives the same board, keeps each chain's pseudo-liberties zero exactly when it has no
     liberty, and the final count is the rules engine's area count."""
     moves_checked = 0
     scratch = np.empty(6 * size * size, np.int64)
+    policy = policy_tables(size, tactical, patterns, lgr)
     for seed in range(12):
         fb = fast(bytes(size * size), size, BLACK)
         rng = new_rng(seed)
         pos = Position(size)
+        played, colours = [], []
         while not over(fb.st, size * size):
             colour = int(fb.st[COLOUR])
-            p = step(rng, policy_tables(size, tactical, patterns), scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+            p = step(rng, policy, scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+            played.append(p)
+            colours.append(colour)
             try:
                 pos = pos.play(PASS if p < 0 else from_flat(p, size), colour)
             except IllegalMove as e:  # the playout knows simple ko only: a long cycle may repeat a board
@@ -76,8 +81,81 @@ def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical, 
                 assert fb.board[h] == fb.board[q]
                 assert (fb.plib[h] == 0) == (libs_up_to(h, 1, fb.board, fb.nxt, fb.nbr, fb.mark, fb.st) == 0)
             moves_checked += 1
-        assert area_score(fb.board, fb.nbr, 7.0) == (lambda b, w: b - w - 7.0)(*area(pos.stones, size))
+        score = area_score(fb.board, fb.nbr, 7.0)
+        assert score == (lambda b, w: b - w - 7.0)(*area(pos.stones, size))
+        if lgr:  # as a search does after each simulation: the later playouts start from these replies
+            remember_replies(policy[5], np.array(played, np.int64), np.array(colours, np.int64), len(played), -1,
+                             BLACK if score > 0 else WHITE)
+            assert (policy[5] >= 0).sum() > 10
     assert moves_checked > 12 * size * size  # the playouts went the distance (each fills the board, with captures)
+
+
+def test_last_good_reply_learns_the_winners_replies_and_forgets_the_losers_failed_ones():
+    a = 25
+    replies = np.full((3, a + 1), -1, np.int32)
+    replies[WHITE, 3] = 7  # White's stored answer to 3, which White plays below and loses with
+    replies[WHITE, 9] = 4  # another stored answer, not played: kept
+    played = np.array([3, 7, 9, -1, 12, 0, 0], np.int64)  # the last two entries are past ``count``
+    pcol = np.array([BLACK, WHITE, BLACK, WHITE, BLACK, WHITE, BLACK], np.int64)
+    remember_replies(replies, played, pcol, 5, 5, BLACK)  # 5: the move before the first
+    assert replies[BLACK, 5] == 3 and replies[BLACK, 7] == 9
+    assert replies[BLACK, a] == 12  # 12 answered White's pass (column A)
+    assert replies[WHITE, 3] == -1 and replies[WHITE, 9] == 4  # forgotten; not played, so kept
+    assert (replies >= 0).sum() == 4  # nothing else: the loser's moves are not learnt, a pass is no reply
+    before = replies.copy()
+    remember_replies(replies, played, pcol, 5, 5, 0)  # a draw teaches nothing
+    assert np.array_equal(replies, before)
+    remember_replies(replies, played, pcol, 1, -1, BLACK)  # no move before the first: column A too
+    assert replies[BLACK, a] == 3
+
+
+def test_the_playouts_play_the_stored_reply_first_when_the_policy_allows_it():
+    size = 9
+    scratch = np.empty(6 * size * size, np.int64)
+    last = to_flat((4, 4), size)
+    for reply, allowed in ((to_flat((0, 8), size), True), (last, False)):  # an empty corner; the occupied last move
+        seen = set()
+        for seed in range(20):
+            fb = FastBoard(size).setup(board(size, white=[(4, 4)]), BLACK, last=last)
+            policy = policy_tables(size, True, True, last_good_reply=True)
+            policy[5][BLACK, last] = reply
+            seen.add(step(new_rng(seed), policy, scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays()))
+            assert fb.st[LAST] in seen and fb.board[fb.st[LAST]] == BLACK
+        assert (seen == {reply}) == allowed  # the random part plays something else each seed
+    off = policy_tables(size, True, True)
+    assert not off[4] and (off[5] == -1).all() and off[5] is not policy_tables(size)[5]  # a fresh table a call
+
+
+def test_a_search_with_last_good_reply_fills_its_table_follows_the_rules_and_still_captures():
+    # the capture of test_the_tree_captures_a_big_group_in_atari... (light playouts: with MoGo's, every move
+    # here wins nearly all its playouts, since they capture at once) with the replies learnt over the search
+    white = [(3, 3), (3, 4), (3, 5), (4, 3), (4, 4), (4, 5)]
+    black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
+    game = Game(9, 7.0)
+    game.setup(black, white, BLACK)
+    points = candidates(game.position, BLACK)
+    search = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig(last_good_reply=True))
+    assert search.run(600) == 600
+    replies = search.policy[5]
+    assert (replies[1:] >= 0).sum() > 20 and (replies[0] == -1).all()  # rows by colour: 1 Black, 2 White
+    assert int(search.root.points[np.argmax(search.root.n)]) == to_flat((4, 6), 9)
+    plain = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig())
+    plain.run(600)
+    assert (plain.policy[5] == -1).all()  # off: the table stays empty
+    # playouts from the learnt table follow the rules engine move by move (as the differential test above)
+    scratch = np.empty(6 * 81, np.int64)
+    for seed in range(6):
+        fb = FastBoard(9).setup(game.position.stones, BLACK)
+        pos, rng = game.position, new_rng(seed)
+        while not over(fb.st, 81):
+            colour = int(fb.st[COLOUR])
+            p = step(rng, search.policy, scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())
+            try:
+                pos = pos.play(PASS if p < 0 else from_flat(p, 9), colour)
+            except IllegalMove as e:
+                assert e.reason == "superko", e
+                break
+            assert bytes(fb.board.astype(np.uint8)) == pos.stones
 
 
 def test_the_edge_rule_drops_low_moves_in_empty_areas_only():
