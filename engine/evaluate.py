@@ -25,6 +25,7 @@ from typing import Callable, Iterator, Optional
 from engine.blunders import in_atari
 from engine.coords import RESIGN, CoordError, Move, color_name, from_gtp, opponent, to_gtp
 from engine.engines import REPO, spec_from_preset
+from engine.eval_answers import pick_player, read_answers, write_answers
 from engine.labels import Label, LabelConfig, candidates, label_positions, load_labels
 from engine.metrics import Answer, Scores, compare, score
 from gtp.client import EngineSpec, GtpClient, GtpClientError, GtpCrash, GtpTimeout
@@ -224,7 +225,21 @@ def add_parser(sub) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--move-timeout", type=float, default=60.0)
     r.add_argument("--out", default=None, help="results JSON (default runs/eval/eval.json)")
+    r.add_argument("--answers", default=None, metavar="FILE",
+                   help="also write each position's answer, one JSON line per player and position, for "
+                        "`eval paired` later (engine/eval_answers.py)")
     r.set_defaults(func=run_eval)
+    pr = ev.add_parser("paired", help="B minus A, paired position by position, from two `eval run --answers` files")
+    pr.add_argument("a", help="answers file of the reference (A)")
+    pr.add_argument("b", help="answers file of the player compared with it (B)")
+    pr.add_argument("--player-a", default=None, help="A's player name (needed when its file holds several)")
+    pr.add_argument("--player-b", default=None, help="B's player name (needed when its file holds several)")
+    pr.add_argument("--data-dir", default=str(REPO / "data"))
+    pr.add_argument("--size", type=int, default=9)
+    pr.add_argument("--split", choices=("test", "val"), default="test", help="which label cache (see eval label)")
+    pr.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/{split}{size}.jsonl)")
+    pr.add_argument("--out", default=None, help="also write the differences as JSON here")
+    pr.set_defaults(func=run_paired)
 
 
 def _labels_path(args: argparse.Namespace) -> Path:
@@ -316,8 +331,38 @@ def run_eval(args: argparse.Namespace) -> int:
     report = {"labels": str(path), "only": args.only, "corpora": corpora, "positions": len(labels), "searched": n_search,
               "games": len({lb.source.get("game") for lb in labels}), "players": results}
     out.write_text(json.dumps(report, indent=2) + "\n")
+    if args.answers:
+        write_answers(Path(args.answers), answers, args.size)
     print(format_table(results))
     for name in args.player[1:]:
         print(format_difference(name, results[name]["minus_first"]))
     print(f"(95 % intervals: Wilson for rates, normal for the Action-Value mean and for paired differences; wrote {out})")
+    return 0
+
+
+def run_paired(args: argparse.Namespace) -> int:
+    """B minus A on the positions both files answered, as `eval run` pairs its players (paired intervals)."""
+    labels = load_labels(_labels_path(args))
+    try:
+        picked = [pick_player(read_answers(Path(path), args.size), name, Path(path))
+                  for path, name in ((args.a, args.player_a), (args.b, args.player_b))]
+    except (OSError, ValueError) as e:
+        print(f"videoworld-go eval paired: {e}", file=sys.stderr)
+        return 2
+    (name_a, a), (name_b, b) = picked
+    unknown = [x.id for x in a + b if x.id not in labels]
+    if unknown:
+        print(f"videoworld-go eval paired: {len(unknown)} answers name positions not in {_labels_path(args)} "
+              f"(first: {unknown[0]}): give the labels they were made on", file=sys.stderr)
+        return 2
+    moved = {x.id: x.move for x in a}
+    both = [y for y in b if y.id in moved]
+    diff = {"player": name_a, **{k: d.to_dict() for k, d in compare(labels, a, b).items()}}
+    report = {"a": {"file": args.a, "player": name_a, "answers": len(a)},
+              "b": {"file": args.b, "player": name_b, "answers": len(b)},
+              "both": len(both), "same_move": sum(moved[y.id] == y.move for y in both), "minus_a": diff}
+    print(f"{len(both)} positions answered by both; the same move in {report['same_move']}")
+    print(format_difference(name_b, diff))
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -14,6 +14,7 @@ from engine.cli import main as cli_main
 from engine.coords import BLACK, PASS, RESIGN, WHITE, from_gtp, to_flat
 from engine.corpus import CorpusFile, game_key
 from engine.engines import gnugo_available, gnugo_spec, katago_available
+from engine.eval_answers import read_answers, write_answers
 from engine.evaluate import answers_gtp, answers_player
 from engine.game import Game
 from engine.player import RandomPlayer
@@ -301,3 +302,39 @@ def test_eval_cli_only_keeps_the_positions_with_a_group_in_atari(tmp_path: Path)
         assert report["positions"] == 1 and report["only"] == only and report["games"] == 1
         assert report["players"]["random"]["legal"]["n"] == 1
     assert in_atari(load_labels(tmp_path / "t.jsonl")["own"].game().position, BLACK)
+
+
+def test_answers_written_by_two_runs_pair_as_one_run_pairs_its_players(tmp_path: Path, capsys) -> None:
+    """`eval run --answers` then `eval paired`: the same differences as the two players in one run, and the
+    answers read back as written (a pass, a missing move, the raw move)."""
+    write_cache(tmp_path / "t.jsonl")
+    other = "py:engine.player:RandomPlayer:seed=5"
+    common = ["--labels", str(tmp_path / "t.jsonl")]
+    assert cli_main(["eval", "run", "--player", "random", "--player", other, *common, "--out", str(tmp_path / "r.json"),
+                     "--answers", str(tmp_path / "both.jsonl")]) == 0
+    for name, tag in (("random", "a"), (other, "b")):
+        assert cli_main(["eval", "run", "--player", name, *common, "--out", str(tmp_path / f"{tag}.json"),
+                         "--answers", str(tmp_path / f"{tag}.jsonl")]) == 0
+    in_run = json.loads((tmp_path / "r.json").read_text())["players"][other]["minus_first"]
+    capsys.readouterr()
+    assert cli_main(["eval", "paired", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"), *common,
+                     "--out", str(tmp_path / "p.json")]) == 0
+    paired = json.loads((tmp_path / "p.json").read_text())
+    assert paired["minus_a"] == in_run and paired["both"] == 2
+    assert "2 positions answered by both" in capsys.readouterr().out
+    # one file holding both players: each named
+    assert cli_main(["eval", "paired", str(tmp_path / "both.jsonl"), str(tmp_path / "both.jsonl"), "--player-a",
+                     "random", "--player-b", other, *common, "--out", str(tmp_path / "p2.json")]) == 0
+    assert json.loads((tmp_path / "p2.json").read_text())["minus_a"] == in_run
+    # ... not named: a reason, exit 2; a broken line; answers on other labels
+    assert cli_main(["eval", "paired", str(tmp_path / "both.jsonl"), str(tmp_path / "b.jsonl"), *common]) == 2
+    assert "name one" in capsys.readouterr().err
+    (tmp_path / "bad.jsonl").write_text('{"player": "x", "id": "g:0"}\n')
+    assert cli_main(["eval", "paired", str(tmp_path / "bad.jsonl"), str(tmp_path / "b.jsonl"), *common]) == 2
+    assert "bad.jsonl:1: not an answer line" in capsys.readouterr().err
+    (tmp_path / "other.jsonl").write_text((tmp_path / "a.jsonl").read_text().replace('"g:1"', '"h:7"'))
+    assert cli_main(["eval", "paired", str(tmp_path / "other.jsonl"), str(tmp_path / "b.jsonl"), *common]) == 2
+    assert "not in" in capsys.readouterr().err
+    answers = [Answer("g:0", PASS, from_gtp("E5", N), False, True), Answer("g:1", None, error="timeout")]
+    write_answers(tmp_path / "rt.jsonl", {"p": answers}, N)
+    assert read_answers(tmp_path / "rt.jsonl", N) == {"p": answers}
