@@ -9,8 +9,8 @@ search (deterministic, so a run repeats the same work) and, as a ratio that hold
 and load, that time over the Python playout timed in the same process ("x playout": how many
 Python playouts' worth of time a move costs), and the tree's simulations a second (its early stop
 off, so every simulation of the budget runs), and that rate for each playout policy of the tree
-(engine/mc_player.py PLAYOUT_POLICIES: uniform, tactical, MoGo's patterns, both) as a ratio to the
-uniform one's in the same run. Last, the dead-stone count (engine/fastcount.py: the
+(engine/mc_player.py PLAYOUT_POLICIES: uniform, tactical, MoGo's patterns, both; and both with the last
+good reply, ``TreeConfig.last_good_reply``) as a ratio to the uniform one's in the same run. Last, the dead-stone count (engine/fastcount.py: the
 compiled playouts of ``config_for(size)``, 800 on 9x9) against what its playouts alone cost in
 Python (that many times the Python playout). The kernels are compiled (or loaded from numba's cache)
 before any timing. Prints a table and writes JSON.
@@ -98,7 +98,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from engine.mc_player import PLAYOUT_POLICIES, SEARCHES, MonteCarloConfig, MonteCarloPlayer
-    from engine.mc_tree import warm_up
+    from engine.mc_tree import TreeConfig, warm_up
 
     warm_up()
     budget = {"flat": args.flat_playouts, "tree": args.tree_playouts}
@@ -116,8 +116,10 @@ def main() -> None:
                 row[search] = {"playouts": budget[search], "seconds": round(seconds, 3),
                                "x_playout": round(seconds / reference, 1),
                                "per_second": round(budget[search] / seconds)}
-            for name, (tactical, patterns) in PLAYOUT_POLICIES.items():  # the tree's policies, same budget
-                cfg = MonteCarloConfig(playouts=budget["tree"], stop_early=False, tactical=tactical, patterns=patterns)
+            policies = {**{k: (*v, False) for k, v in PLAYOUT_POLICIES.items()}, "mogo+lgrf": (True, True, True)}
+            for name, (tactical, patterns, lgrf) in policies.items():  # the tree's policies, same budget
+                cfg = MonteCarloConfig(playouts=budget["tree"], stop_early=False, tactical=tactical, patterns=patterns,
+                                       tree=TreeConfig(last_good_reply=lgrf))
                 t = time.perf_counter()
                 MonteCarloPlayer(cfg).genmove(game, game.to_play)
                 per_second = budget["tree"] / (time.perf_counter() - t)
