@@ -22,6 +22,15 @@ def board(size: int, black=(), white=()) -> bytes:
     return bytes(stones)
 
 
+def capture_game() -> Game:
+    """9x9, Black to move: White's six stones in the middle have one liberty, (4,6)."""
+    white = [(3, 3), (3, 4), (3, 5), (4, 3), (4, 4), (4, 5)]
+    black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
+    game = Game(9, 7.0)
+    game.setup(black, white, BLACK)
+    return game
+
+
 def fast(stones: bytes, size: int, to_play: int) -> FastBoard:
     return FastBoard(size).setup(stones, to_play)
 
@@ -129,10 +138,7 @@ def test_the_playouts_play_the_stored_reply_first_when_the_policy_allows_it():
 def test_a_search_with_last_good_reply_fills_its_table_follows_the_rules_and_still_captures():
     # the capture of test_the_tree_captures_a_big_group_in_atari... (light playouts: with MoGo's, every move
     # here wins nearly all its playouts, since they capture at once) with the replies learnt over the search
-    white = [(3, 3), (3, 4), (3, 5), (4, 3), (4, 4), (4, 5)]
-    black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
-    game = Game(9, 7.0)
-    game.setup(black, white, BLACK)
+    game = capture_game()
     points = candidates(game.position, BLACK)
     search = TreeSearch(game.position, BLACK, 7.0, points, TreeConfig(last_good_reply=True))
     assert search.run(600) == 600
@@ -170,11 +176,7 @@ def test_the_edge_rule_drops_low_moves_in_empty_areas_only():
 
 
 def test_the_tree_captures_a_big_group_in_atari_and_its_visits_are_its_simulations():
-    # White's six stones in the middle have one liberty, (4,6); Black to move
-    white = [(3, 3), (3, 4), (3, 5), (4, 3), (4, 4), (4, 5)]
-    black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
-    game = Game(9, 7.0)
-    game.setup(black, white, BLACK)
+    game = capture_game()
     cfg = MonteCarloConfig(playouts=300, search="tree", stop_early=False)
     a = MonteCarloPlayer(cfg).analyze(game, BLACK)
     assert a.move == (4, 6)
@@ -204,10 +206,7 @@ def test_the_tree_grows_below_the_root_and_credits_rave_to_the_movers_points():
 
 def test_the_early_stop_keeps_the_full_budgets_move_and_batches_change_nothing():
     # the capture position above: (4,6) takes six stones and soon leads by more than the simulations left
-    white = [(3, 3), (3, 4), (3, 5), (4, 3), (4, 4), (4, 5)]
-    black = [(2, 3), (2, 4), (2, 5), (5, 3), (5, 4), (5, 5), (3, 2), (4, 2), (3, 6)]
-    game = Game(9, 7.0)
-    game.setup(black, white, BLACK)
+    game = capture_game()
     points = candidates(game.position, BLACK)
 
     def search(simulations: int, **kw) -> tuple[TreeSearch, int]:
