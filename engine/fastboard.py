@@ -457,6 +457,14 @@ def answers(rng, out, policy, nbr, board, head, nxt, plib, mark, st):
 
 
 @njit(cache=True)
+def _play_chosen(p, colour, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
+    """Plays a point a heavy policy chose (a stored reply, an urgent answer; it may be occupied) if it is
+    empty, not ``colour``'s own eye and the policy allows it (``play``); whether it did."""
+    return board[p] == 0 and not own_eye(p, colour, board, nbr, diag, ndiag) and play(
+        p, True, nbr, board, head, nxt, csize, plib, empties, slot, mark, st)
+
+
+@njit(cache=True)
 def step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
     """One move (or a pass) for the side to move; the point played, -1 for a pass. ``policy`` (tactical,
     patterns, nb8, pat, last_good_reply, replies) (``policy_tables``): with last_good_reply, first the reply
@@ -471,14 +479,13 @@ def step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, 
     if policy[4]:
         last = st[LAST]
         r = policy[5][colour, last if last >= 0 else board.shape[0]]
-        if r >= 0 and board[r] == 0 and not own_eye(r, colour, board, nbr, diag, ndiag) and play(
-                r, True, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+        if r >= 0 and _play_chosen(r, colour, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark,
+                                   st):
             played, n = r, 0
     if played < 0 and (policy[0] or policy[1]):
         for i in range(answers(rng, scratch, policy, nbr, board, head, nxt, plib, mark, st)):
             p = scratch[i]
-            if board[p] == 0 and not own_eye(p, colour, board, nbr, diag, ndiag) and play(
-                    p, True, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
+            if _play_chosen(p, colour, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
                 played, n = p, 0
                 break
     while k < n:
