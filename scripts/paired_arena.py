@@ -1,13 +1,16 @@
 """Two gauntlets on the same seeded openings and colours, game by game (a paired comparison).
 
     .venv/bin/python scripts/paired_arena.py docs/gnugo10_v11kg_search32_100.results.jsonl \
-        docs/gnugo10_v11kg_reuse32_100.results.jsonl [--out docs/paired.json]
+        docs/gnugo10_v11kg_reuse32_100.results.jsonl [--out docs/paired.json] \
+        [--games A.games.sgf B.games.sgf]
 
 Each file is an arena's ``results.jsonl`` with one hero (the engine that is not the shared
 opponent). Games pair by index; a pair must have the same opening and the hero on the same
 colour, else the files are not comparable and the script says so. Per file: wins-draws-losses,
 by colour, faults. Per pair: the points of each hero (1 / 1/2 / 0), and how often the second
-did better or worse; the two-sided sign test over the pairs that differ.
+did better or worse; the two-sided sign test over the pairs that differ. With ``--games`` (each run's
+games packed by scripts/pack_arena_games.py), also move by move: how many pairs are the same game, and
+at which ply the others first differ.
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ def sign_test(better: int, worse: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def _common(a: Path, b: Path) -> set[int]:
+    return set(load(a)[1]) & set(load(b)[1])
+
+
 def compare(a: Path, b: Path) -> dict:
     hero_a, ga = load(a)
     hero_b, gb = load(b)
@@ -76,14 +83,56 @@ def compare(a: Path, b: Path) -> dict:
                        "b_worse": worse, "sign_test_p": round(sign_test(better, worse), 4)}}
 
 
+def game_moves(path: Path) -> dict[int, list[tuple]]:
+    """{index: [(colour, point), ...]} of a packed SGF collection (one game a line, GN ``hero|opponent|index``)."""
+    from sgfmill import sgf
+
+    out = {}
+    for n, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        game = sgf.Sgf_game.from_bytes(line)
+        name = game.get_root().get("GN") if game.get_root().has_property("GN") else ""
+        try:
+            index = int(name.rsplit("|", 1)[-1])
+        except ValueError:
+            raise ValueError(f"{path}: line {n}: game name {name!r} does not end in |index") from None
+        out[index] = [node.get_move() for node in game.get_main_sequence()[1:]]
+    return out
+
+
+def divergence(a: Path, b: Path, common: list[int]) -> dict:
+    """Per paired game, the first ply (1-based, the opening stones included) where the two records differ;
+    a pair whose records are equal is the same game."""
+    ma, mb = game_moves(a), game_moves(b)
+    missing = [i for i in common if i not in ma or i not in mb]
+    if missing:
+        raise ValueError(f"games {missing[:5]} of the results are not in both game files")
+    first = {}
+    for i in common:
+        x, y = ma[i], mb[i]
+        ply = next((k + 1 for k, (u, v) in enumerate(zip(x, y)) if u != v), None)
+        if ply is None and len(x) != len(y):
+            ply = min(len(x), len(y)) + 1
+        first[i] = ply
+    differ = sorted(p for p in first.values() if p is not None)
+    mid = differ[len(differ) // 2] if differ else None
+    return {"games": len(common), "same_game": sum(p is None for p in first.values()),
+            "median_first_difference": mid, "first_difference": {str(i): p for i, p in first.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("a", type=Path, help="the reference gauntlet's results.jsonl")
     p.add_argument("b", type=Path, help="the gauntlet compared with it")
     p.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
+    p.add_argument("--games", type=Path, nargs=2, metavar=("A_SGF", "B_SGF"), default=None,
+                   help="the two runs' games (scripts/pack_arena_games.py): compare them move by move too")
     args = p.parse_args(argv)
     try:
         result = compare(args.a, args.b)
+        if args.games:
+            result["moves"] = divergence(*args.games, sorted(map(int, _common(args.a, args.b))))
     except (OSError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -94,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     q = result["paired"]
     print(f"paired over {q['games']} games: a {q['points_a']} points, b {q['points_b']}; b better in {q['b_better']}, "
           f"worse in {q['b_worse']} (sign test p = {q['sign_test_p']})")
+    if args.games:
+        m = result["moves"]
+        print(f"move by move: {m['same_game']} of {m['games']} pairs are the same game; the others first differ at "
+              f"ply {m['median_first_difference']} (median, opening stones counted)")
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
