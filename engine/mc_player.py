@@ -95,6 +95,10 @@ class MonteCarloConfig:
     # seconds a move at most (None: the budget alone): the search stops at this or at the caller's deadline
     # (GTP time controls), whichever comes first; the fallback sets it so a 19x19 move stays a few seconds
     max_seconds: Optional[float] = None
+    # simulations a move under a time control (the caller gives a deadline: GTP's clock), instead of
+    # ``playouts``: a long clock buys a larger tree, the deadline still stops it, and with ``stop_early`` a
+    # move that the time left cannot change is played at once (None: ``playouts``, clock or not)
+    clock_playouts: Optional[int] = None
     # tree with a reply reader (``analyze(replies=...)``; models/steered_mc.py: the network): after
     # ``reply_split`` of the budget, the replies to the ``replies`` most visited root moves get a prior term
     # of their own, as the root's (0: off, the playouts alone decide below the root)
@@ -104,6 +108,8 @@ class MonteCarloConfig:
     def __post_init__(self) -> None:
         if self.playouts < 1:
             raise ValueError(f"playouts must be >= 1, got {self.playouts}")
+        if self.clock_playouts is not None and self.clock_playouts < 1:
+            raise ValueError(f"clock_playouts must be >= 1 or None, got {self.clock_playouts}")
         if self.replies < 0:
             raise ValueError(f"replies must be >= 0, got {self.replies}")
         if not 0.0 < self.reply_split < 1.0:
@@ -160,6 +166,7 @@ class MonteCarloPlayer:
         """``prior`` (N*N+1,): a move distribution for the tree's root (its prior term, weighted by
         ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's). ``replies``: the opponent's
         move distributions after given root moves, for their nodes' prior terms (``cfg.replies``)."""
+        budget = self.cfg.clock_playouts if deadline is not None and self.cfg.clock_playouts else self.cfg.playouts
         if self.cfg.max_seconds is not None:
             cap = time.monotonic() + self.cfg.max_seconds
             deadline = cap if deadline is None else min(deadline, cap)
@@ -174,9 +181,9 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         if points and self.cfg.search == "tree":
-            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, prior, replies)
+            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies)
         elif points:
-            estimate = self._estimates(position, color, game.komi, points, deadline, visits)
+            estimate = self._estimates(position, color, game.komi, points, deadline, visits, budget)
             for p in points:
                 means[p] = estimate(p)[0]
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
@@ -202,16 +209,15 @@ class MonteCarloPlayer:
                         pvs=pvs)
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
-              visits: np.ndarray, means: np.ndarray, prior: Optional[np.ndarray] = None,
+              visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
               replies: Optional[ReplyReader] = None) -> tuple[int, dict[int, list[int]]]:
-        """Tree search over ``points`` (less the quiet edge moves); fills ``visits`` and ``means`` (the
+        """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills ``visits`` and ``means`` (the
         mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
         and the principal variation from each move tried. With ``replies`` and ``cfg.replies``, the
         search pauses after ``cfg.reply_split`` of the budget and gives the nodes after the most visited
         root moves the reader's distributions as priors (``TreeSearch.set_prior``)."""
         search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
                             tactical=self.cfg.tactical, patterns=self.cfg.patterns)
-        budget = self.cfg.playouts
         if replies is not None and self.cfg.replies > 0:
             first = max(1, int(budget * self.cfg.reply_split))
             done = search.run(first, deadline)  # no early stop: the replies are read before the move is decided
@@ -239,10 +245,10 @@ class MonteCarloPlayer:
             search.set_prior(search.child(p), dist)
 
     def _estimates(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
-                   visits: np.ndarray):
+                   visits: np.ndarray, budget: int):
         """Plays the budget out (AMAF share first, then sequential halving over ``points``), filling ``visits``
         with the direct playouts; returns ``estimate(p) -> (win share, mean margin)`` for the mover."""
-        amaf_budget = int(self.cfg.playouts * self.cfg.amaf)
+        amaf_budget = int(budget * self.cfg.amaf)
         amaf = self._amaf(position, color, komi, amaf_budget, deadline) if amaf_budget else None
         wins = {p: 0.0 for p in points}
         margins = {p: 0.0 for p in points}
@@ -260,7 +266,7 @@ class MonteCarloPlayer:
             return (beta * a_win + (1 - beta) * wins[p] / n, beta * a_margin + (1 - beta) * margins[p] / n)
 
         self._halve(position, color, komi, points, deadline, visits, wins, margins, estimate,
-                    self.cfg.playouts - amaf_budget)
+                    budget - amaf_budget)
         return estimate
 
     def _amaf(self, position: Position, color: int, komi: float, n: int, deadline: Optional[float] = None

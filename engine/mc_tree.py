@@ -353,19 +353,32 @@ class TreeSearch:
         second, top = np.partition(self.t_n[0], -2)[-2:]  # (A,) root visits; the two largest, in order
         return float(top) - float(second) > left
 
+    @staticmethod
+    def _left(by_count: int, done: int, elapsed: float, deadline: Optional[float], now: float) -> int:
+        """The simulations still to come: ``by_count``, or fewer if at the rate so far (``done`` in
+        ``elapsed`` seconds) the deadline comes first."""
+        if deadline is None or elapsed <= 0.0:
+            return by_count
+        return min(by_count, int(done / elapsed * max(0.0, deadline - now)) + 1)
+
     def run(self, simulations: int, deadline: Optional[float] = None, stop_early: bool = False) -> int:
         """Runs up to ``simulations`` (fewer if ``deadline`` passes; at least one); returns how many ran.
         With a deadline the compiled loop runs in batches sized to take ~10 ms, the clock read between them.
         ``stop_early``: stop once the most visited root move cannot be caught by the simulations left
         (``decided``): the move a player picks by visits is then the one the full run would pick, for
-        less time (the other moves' statistics rest on fewer simulations). Checked every ~1/64 of the
-        budget. The simulations are the same ones in any batching: the generator's state carries over."""
+        less time (the other moves' statistics rest on fewer simulations). With a deadline, the simulations
+        left are also bounded by the ones the rate so far fits before it: under a clock with a large budget
+        (``MonteCarloConfig.clock_playouts``) a clear move does not wait for the deadline. Checked every
+        ~1/64 of the budget. The simulations are the same ones in any batching: the generator's state
+        carries over."""
         cap = max(64, simulations // 64) if stop_early else simulations
         done, batch = 0, (1 if deadline is not None else cap)
+        began = time.monotonic()
         while done < simulations:
-            if done and deadline is not None and time.monotonic() >= deadline:
+            now = time.monotonic()
+            if done and deadline is not None and now >= deadline:
                 break
-            if done and stop_early and self.decided(simulations - done):
+            if done and stop_early and self.decided(self._left(simulations - done, done, now - began, deadline, now)):
                 break
             n = min(batch, simulations - done)
             started = time.monotonic()

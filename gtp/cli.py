@@ -50,6 +50,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "--mc-max-seconds cap on 19x19 here; the "
                         "flat search is Python, ~10x slower a playout: give it ~1500), and of --search mc on the "
                         "network's size (default: the bundle's player.mc_playouts, else 20000, ~2 s a move on 9x9)")
+    p.add_argument("--mc-clock-playouts", type=_mc_playouts, default=None, metavar="N",
+                   help="--search mc: simulations a move under a time control (time_settings), instead of "
+                        "--mc-playouts; each move's share of the clock still stops the search, and a move the time "
+                        "left cannot change is played at once (default: the bundle's player.mc_clock_playouts, "
+                        "else --mc-playouts)")
     p.add_argument("--mc-max-seconds", type=_non_negative, default=FALLBACK_MAX_SECONDS, metavar="S",
                    help="seconds a move at most of --player montecarlo and the fallback (their simulations stop "
                         f"there or at the time control's limit, whichever comes first; default {FALLBACK_MAX_SECONDS:g}, "
@@ -199,7 +204,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 mc_amaf: float = MonteCarloConfig.amaf, mc_search: str = MonteCarloConfig.search,
                 search: str | None = None, mc_prior: float | None = None,
                 mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
-                mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None) -> Player:
+                mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None,
+                mc_clock_playouts: int | None = None) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -234,7 +240,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         from models.steered_mc import tuned_steered
 
         model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies, mc_reply_views,
-                              mc_last_good_reply)
+                              mc_last_good_reply, mc_clock_playouts)
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
@@ -254,7 +260,8 @@ def run(args: argparse.Namespace) -> int:
                              args.quiescence, args.tactics, args.playouts, args.playout_weight, args.playout_policy,
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
                              args.mc_max_seconds, args.mc_replies, args.mc_reply_views,
-                             None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on")
+                             None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on",
+                             args.mc_clock_playouts)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -87,36 +87,41 @@ class SteeredPlayer:
 
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
                    tactical: bool = False, patterns: bool = False, replies: int = 0,
-                   last_good_reply: bool = False) -> MonteCarloConfig:
+                   last_good_reply: bool = False, clock_playouts: Optional[int] = None) -> MonteCarloConfig:
     return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical, patterns=patterns,
-                            tree=TreeConfig(prior_weight=weight, last_good_reply=last_good_reply), replies=replies)
+                            tree=TreeConfig(prior_weight=weight, last_good_reply=last_good_reply), replies=replies,
+                            clock_playouts=clock_playouts)
 
 
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
                   seed: int = 0, policy: Optional[str] = None, replies: Optional[int] = None,
-                  reply_views: Optional[int] = None, last_good_reply: Optional[bool] = None) -> SteeredPlayer:
+                  reply_views: Optional[int] = None, last_good_reply: Optional[bool] = None,
+                  clock_playouts: Optional[int] = None) -> SteeredPlayer:
     """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
-    ``mc_prior``, ``mc_playout_policy``, ``mc_replies``, ``mc_reply_views``, ``mc_last_good_reply``), which
-    the arguments override: what GTP and the benchmarks play."""
+    ``mc_prior``, ``mc_playout_policy``, ``mc_replies``, ``mc_reply_views``, ``mc_last_good_reply``,
+    ``mc_clock_playouts``), which the arguments override: what GTP and the benchmarks play."""
     tactical, patterns = playout_policy(policy or str(tuned.get("mc_playout_policy", "uniform")))
     replies = int(tuned.get("mc_replies", 0)) if replies is None else replies
     reply_views = int(tuned.get("mc_reply_views", 1)) if reply_views is None else reply_views
     if last_good_reply is None:
         last_good_reply = bool(tuned.get("mc_last_good_reply", False))
+    if clock_playouts is None and tuned.get("mc_clock_playouts") is not None:
+        clock_playouts = int(tuned["mc_clock_playouts"])
     return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
                                                  float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
-                                                 seed, tactical, patterns, replies, last_good_reply),
+                                                 seed, tactical, patterns, replies, last_good_reply, clock_playouts),
                          reply_views=reply_views)
 
 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
                seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
                patterns: bool = False, replies: int = 0, reply_views: int = 1,
-               last_good_reply: bool = False) -> SteeredPlayer:
+               last_good_reply: bool = False, clock_playouts: Optional[int] = None) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
     bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
     from models.player import shipped
 
     return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
-                         steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply),
+                         steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
+                                        clock_playouts),
                          reply_views=reply_views)

@@ -79,6 +79,20 @@ def test_a_deadline_stops_it_after_the_first_round():
     assert game.position.is_legal(a.move)
 
 
+def test_clock_playouts_are_the_budget_only_under_a_deadline():
+    game = Game(9, 7.0)
+    cfg = MonteCarloConfig(playouts=300, clock_playouts=1200, search="tree", stop_early=False)
+    assert MonteCarloPlayer(cfg).analyze(game, BLACK).visits.sum() == 300  # no clock: playouts
+    clocked = MonteCarloPlayer(cfg).analyze(game, BLACK, deadline=time.monotonic() + 600)
+    assert clocked.visits.sum() == 1200  # a clock with time to spare: the clock's budget
+    plain = MonteCarloConfig(playouts=300, search="tree", stop_early=False)
+    assert MonteCarloPlayer(plain).analyze(game, BLACK, deadline=time.monotonic() + 600).visits.sum() == 300
+    flat = MonteCarloConfig(playouts=400, clock_playouts=800, search="flat", amaf=0.0)
+    assert MonteCarloPlayer(flat).analyze(game, BLACK, deadline=time.monotonic() + 600).visits.sum() > 400
+    with pytest.raises(ValueError, match="clock_playouts"):
+        MonteCarloConfig(clock_playouts=0)
+
+
 def settled_game(to_play: int) -> Game:
     """Black owns the six left columns (with eyes), White the three right ones: Black wins the count."""
     black = [(r, 5) for r in range(9)] + [(r, c) for r in range(9) for c in range(5) if (r + c) % 3 == 0 and c != 4]
@@ -243,9 +257,10 @@ def test_gtp_mc_replies_and_last_good_reply_reach_the_steered_search_and_bad_val
     from gtp.cli import make_player
 
     player = make_player("neural", 1, search="mc", mc_playouts=100, mc_replies=4, mc_reply_views=2,
-                         mc_last_good_reply=True)
+                         mc_last_good_reply=True, mc_clock_playouts=400)
     try:
         steered = player.batcher.analyzer.for_size(9)
+        assert steered.cfg.clock_playouts == 400 and steered.cfg.playouts == 100
         assert steered.cfg.replies == 4 and steered.reply_network.symmetries == 2
         assert steered.cfg.tree.last_good_reply and steered.cfg.tree.prior_weight == 2
         assert steered.reply_network.bundle is steered.network.bundle  # one model, read in fewer views
@@ -258,10 +273,11 @@ def test_gtp_mc_replies_and_last_good_reply_reach_the_steered_search_and_bad_val
         assert default.batcher.analyzer.for_size(9).cfg.replies == 0
         assert default.batcher.analyzer.for_size(9).reply_network is None
         assert not default.batcher.analyzer.for_size(9).cfg.tree.last_good_reply
+        assert default.batcher.analyzer.for_size(9).cfg.clock_playouts is None  # a clock changes nothing
     finally:
         default.batcher.close()
     for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3"),
-                      ("--mc-last-good-reply", "yes")):
+                      ("--mc-last-good-reply", "yes"), ("--mc-clock-playouts", "0")):
         run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", flag, bad],
                              input="quit\n", capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and flag in run.stderr and "Traceback" not in run.stderr

@@ -225,6 +225,24 @@ def test_the_early_stop_keeps_the_full_budgets_move_and_batches_change_nothing()
     assert np.array_equal(prefix.t_n, early.t_n)
 
 
+def test_under_a_deadline_the_early_stop_counts_the_simulations_that_fit_before_it():
+    assert TreeSearch._left(5000, 100, 0.0, None, 0.0) == 5000  # no clock: the budget's count
+    # 1,000 simulations in 0.5 s, 0.25 s left: ~500 more fit, fewer than the 90,000 the count allows
+    assert TreeSearch._left(90_000, 1000, 0.5, 10.25, 10.0) == 501
+    assert TreeSearch._left(300, 1000, 0.5, 10.25, 10.0) == 300
+    assert TreeSearch._left(90_000, 1000, 0.5, 9.0, 10.0) == 1  # past the deadline
+    # the capture position: with a budget far beyond what 3 s hold, the leader's margin soon exceeds what the
+    # rest of the time can give the others, so the search stops well before its deadline (~60 % of it here), on the capture
+    game = capture_game()
+    s = TreeSearch(game.position, BLACK, 7.0, candidates(game.position, BLACK), TreeConfig())
+    s.run(64)  # compiled and warm: the rate below is the search's, not the compiler's
+    started = time.monotonic()
+    ran = s.run(10_000_000, deadline=started + 3.0, stop_early=True)
+    took = time.monotonic() - started
+    assert took < 2.6 and ran < 10_000_000
+    assert s.root.points[np.argmax(s.root.n)] == to_flat((4, 6), 9)
+
+
 def test_a_deadline_leaves_one_simulation():
     game = Game(13, 7.0)
     started = time.monotonic()
