@@ -211,11 +211,12 @@ class MonteCarloPlayer:
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
               visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
               replies: Optional[ReplyReader] = None) -> tuple[int, dict[int, list[int]]]:
-        """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills ``visits`` and ``means`` (the
-        mover's win share) of the root moves it tried; returns the most visited (ties: the better value)
-        and the principal variation from each move tried. With ``replies`` and ``cfg.replies``, the
-        search pauses after ``cfg.reply_split`` of the budget and gives the nodes after the most visited
-        root moves the reader's distributions as priors (``TreeSearch.set_prior``)."""
+        """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills
+        ``visits`` and ``means`` (the mover's win share) of the root moves it tried; returns the most
+        visited (ties: the better value) and the principal variation from each move tried. With
+        ``replies`` and ``cfg.replies``, the search pauses after ``cfg.reply_split`` of the budget and
+        gives the nodes after the most visited root moves the reader's distributions as priors
+        (``TreeSearch.set_prior``)."""
         search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
                             tactical=self.cfg.tactical, patterns=self.cfg.patterns)
         if replies is not None and self.cfg.replies > 0:
