@@ -12,16 +12,21 @@ its games; sgfmill reads each line), with the arena's game id ``hero|opponent|in
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from sgfmill import sgf
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.arena import read_results  # noqa: E402
+
 
 def pack(results: Path) -> list[bytes]:
     """One single-line SGF a game, index order; a game whose record names no SGF file is an error."""
-    rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    if not results.exists():
+        raise ValueError(f"{results}: no such results file")
+    rows = read_results(results)  # the arena's own reader: first record of each id, a torn last line skipped
     if not rows:
         raise ValueError(f"{results}: no games")
     out = []

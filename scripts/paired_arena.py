@@ -62,11 +62,9 @@ def sign_test(better: int, worse: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def _common(a: Path, b: Path) -> set[int]:
-    return set(load(a)[1]) & set(load(b)[1])
-
-
-def compare(a: Path, b: Path) -> dict:
+def compare(a: Path, b: Path, games: tuple[Path, Path] | None = None) -> dict:
+    """The paired figures of two results files; with ``games`` (their packed SGF collections), also
+    move by move (``divergence``) over the same paired games."""
     hero_a, ga = load(a)
     hero_b, gb = load(b)
     common = sorted(set(ga) & set(gb))
@@ -78,9 +76,12 @@ def compare(a: Path, b: Path) -> dict:
     pb = [points(gb[i], hero_b) for i in common]
     better = sum(y > x for x, y in zip(pa, pb))
     worse = sum(y < x for x, y in zip(pa, pb))
-    return {"a": summary(hero_a, ga), "b": summary(hero_b, gb),
-            "paired": {"games": len(common), "points_a": sum(pa), "points_b": sum(pb), "b_better": better,
-                       "b_worse": worse, "sign_test_p": round(sign_test(better, worse), 4)}}
+    out = {"a": summary(hero_a, ga), "b": summary(hero_b, gb),
+           "paired": {"games": len(common), "points_a": sum(pa), "points_b": sum(pb), "b_better": better,
+                      "b_worse": worse, "sign_test_p": round(sign_test(better, worse), 4)}}
+    if games is not None:
+        out["moves"] = divergence(*games, common)
+    return out
 
 
 def game_moves(path: Path) -> dict[int, list[tuple]]:
@@ -130,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="the two runs' games (scripts/pack_arena_games.py): compare them move by move too")
     args = p.parse_args(argv)
     try:
-        result = compare(args.a, args.b)
-        if args.games:
-            result["moves"] = divergence(*args.games, sorted(map(int, _common(args.a, args.b))))
+        result = compare(args.a, args.b, args.games)
     except (OSError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
