@@ -6,7 +6,7 @@
 Positions: the first N positions (every 3rd move of each game) of the test split. Our
 model: ``genmove`` in-process, one position at a time (no batching), as ``python -m gtp`` plays it:
 the bundle's player settings with its search (manifest ``player.search``: ``mc``, the network steering
-the Monte Carlo tree, models/steered_mc.py, ``mc_playouts`` / ``mc_prior`` / ``mc_playout_policy``, each
+the Monte Carlo tree, models/steered_mc.py, ``mc_playouts`` / ``mc_prior`` / ``mc_playout_policy`` / ``mc_threads``, each
 a ``--variant`` key too; or ``puct``, engine/search.py, ``player.visits``; ``--variant search=puct``
 times the PUCT search, ``--variant visits=1`` the network alone). GNU Go:
 through the GTP client, `genmove` after the moves are set up with `play` (only the
@@ -59,11 +59,11 @@ def _player(bundle, options: dict):
     keys = ("visits", "c_puct", "leaf_symmetries", "leaf_branches", "reuse", "playouts", "playout_weight",
             "playout_policy")
     search = {k: options.pop(k) for k in keys if k in options}
-    mc = {k: options.pop(k) for k in ("mc_playouts", "mc_prior", "mc_playout_policy") if k in options}
+    mc = {k: options.pop(k) for k in ("mc_playouts", "mc_prior", "mc_playout_policy", "mc_threads") if k in options}
     kind = search_kind(tuned, options.pop("search", None), search.get("visits"))
     if kind == "mc":
         return tuned_steered(NeuralPlayer(bundle, **options), tuned, mc.get("mc_playouts"), mc.get("mc_prior"),
-                             policy=mc.get("mc_playout_policy"))
+                             policy=mc.get("mc_playout_policy"), threads=mc.get("mc_threads"))
     cfg = replace(search_config(tuned), reuse=False)
     return with_search(NeuralPlayer(bundle, **options), replace(cfg, **search))
 

@@ -1,6 +1,6 @@
 """The Monte Carlo fallback's move time: flat (AMAF, Python) against the compiled tree search with RAVE.
 
-    .venv/bin/python benchmarks/bench_mc.py [--flat-playouts 1500] [--tree-playouts 10000] [--out benchmarks/results/mc.json]
+    .venv/bin/python benchmarks/bench_mc.py [--flat-playouts 1500] [--tree-playouts 10000] [--threads 2] [--out benchmarks/results/mc.json]
 
 Positions per size: the empty board and the positions after 20 and 60 moves of a game between two
 seeded random players. Per position: one light playout in Python (engine/playout.py) and compiled
@@ -10,7 +10,8 @@ and load, that time over the Python playout timed in the same process ("x playou
 Python playouts' worth of time a move costs), and the tree's simulations a second (its early stop
 off, so every simulation of the budget runs), and that rate for each playout policy of the tree
 (engine/mc_player.py PLAYOUT_POLICIES: uniform, tactical, MoGo's patterns, both; and both with the last
-good reply, ``TreeConfig.last_good_reply``) as a ratio to the uniform one's in the same run. Last, the dead-stone count (engine/fastcount.py: the
+good reply, ``TreeConfig.last_good_reply``) as a ratio to the uniform one's in the same run; then MoGo's tree
+with one thread against ``--threads`` root-parallel trees (``MonteCarloConfig.threads``), the same budget. Last, the dead-stone count (engine/fastcount.py: the
 compiled playouts of ``config_for(size)``, 800 on 9x9) against what its playouts alone cost in
 Python (that many times the Python playout). The kernels are compiled (or loaded from numba's cache)
 before any timing. Prints a table and writes JSON.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -94,6 +96,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[9, 13, 19])
     ap.add_argument("--flat-playouts", type=int, default=1500)
     ap.add_argument("--tree-playouts", type=int, default=10000)
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                    help="root-parallel trees to time against one (default: the cores this process may use)")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mc.json"))
     args = ap.parse_args()
 
@@ -127,6 +131,14 @@ def main() -> None:
                     "per_second": round(per_second),
                     "vs_uniform": round(per_second / row["tree_policies"]["uniform"]["per_second"], 2)
                     if name != "uniform" else 1.0}
+            # root-parallel trees (MonteCarloConfig.threads): MoGo's playouts, the same budget shared by the trees
+            for th in (1, args.threads):
+                cfg = MonteCarloConfig(playouts=budget["tree"], stop_early=False, tactical=True, patterns=True,
+                                       threads=th)
+                t = time.perf_counter()
+                MonteCarloPlayer(cfg).genmove(game, game.to_play)
+                row.setdefault("tree_threads", {})[str(th)] = round(budget["tree"] / (time.perf_counter() - t))
+            row["tree_threads"]["speedup"] = round(row["tree_threads"][str(args.threads)] / row["tree_threads"]["1"], 2)
             n, count = one_count(game)
             row["count"] = {"playouts": n, "seconds": round(count, 4), "python_playouts_s": round(n * reference, 3),
                             "speedup": round(n * reference / count, 1)}
@@ -143,7 +155,12 @@ def main() -> None:
     for r in rows:
         print(f"{r['size']:>4} {r['after_moves']:>5} " + "  ".join(
             f"{k} {v['per_second']:>6} ({v['vs_uniform']:.2f})" for k, v in r["tree_policies"].items()))
-    out = {"flat_playouts": args.flat_playouts, "tree_playouts": args.tree_playouts,
+    print(f"\nMoGo tree simulations a second, 1 tree against {args.threads} root-parallel trees (threads):")
+    for r in rows:
+        t = r["tree_threads"]
+        print(f"{r['size']:>4} {r['after_moves']:>5} 1: {t['1']:>6}  {args.threads}: {t[str(args.threads)]:>6}"
+              f"  ({t['speedup']:.2f}x)")
+    out = {"flat_playouts": args.flat_playouts, "threads": args.threads, "tree_playouts": args.tree_playouts,
            "machine": platform.processor() or platform.machine(), "rows": rows,
            "command": "benchmarks/bench_mc.py", "when": time.strftime("%Y-%m-%d %H:%M")}
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")

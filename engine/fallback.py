@@ -32,17 +32,20 @@ def default_policy(search: str) -> str:
 def fallback_analyzer(kind: str = DEFAULT_FALLBACK, seed: Optional[int] = None,
                       playouts: int = MonteCarloConfig.playouts, amaf: float = MonteCarloConfig.amaf,
                       search: str = MonteCarloConfig.search, policy: Optional[str] = None,
-                      max_seconds: Optional[float] = FALLBACK_MAX_SECONDS) -> Analyzer:
+                      max_seconds: Optional[float] = FALLBACK_MAX_SECONDS,
+                      threads: int = MonteCarloConfig.threads) -> Analyzer:
     """The fallback named ``kind`` (one of ``FALLBACKS``); for montecarlo, ``playouts`` per move, the
     ``amaf`` share of them (flat search), the ``search`` (one of ``SEARCHES``: flat or tree), the
     playouts' ``policy`` (a name of engine/mc_player.py ``PLAYOUT_POLICIES``; patterns need the tree;
-    None: ``default_policy(search)``) and a move's time cap ``max_seconds`` (None or 0: none)."""
+    None: ``default_policy(search)``), a move's time cap ``max_seconds`` (None or 0: none) and the tree's
+    ``threads`` (root-parallel trees; the flat search has one)."""
     if kind == "random":
         return UniformAnalyzer(RandomPlayer(seed))
     if kind == "montecarlo":
         tactical, patterns = playout_policy(policy or default_policy(search))
         return MonteCarloPlayer(MonteCarloConfig(playouts=playouts, seed=seed or 0, amaf=amaf, search=search,
-                                                 tactical=tactical, patterns=patterns, max_seconds=max_seconds or None))
+                                                 tactical=tactical, patterns=patterns, max_seconds=max_seconds or None,
+                                                 threads=threads if search == "tree" else 1))
     raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, not {kind!r}")
 
 

@@ -30,7 +30,8 @@ from numba import njit
 
 # st[...] slots
 NE, KO, COLOUR, PASSES, MOVES, LAST, STAMP = 0, 1, 2, 3, 4, 5, 6
-ST_LEN = 8
+OWN, TAKEN = 8, 12  # play's scratch, 4 slots each: the heads of the mover's / the captured chains next to the move
+ST_LEN = 16
 
 
 @lru_cache(maxsize=None)
@@ -234,8 +235,8 @@ def play(p, policy, nbr, board, head, nxt, csize, plib, empties, slot, mark, st)
     if p == st[KO]:
         return False
     colour = st[COLOUR]
-    own = np.full(4, -1, np.int32)
-    taken = np.full(4, -1, np.int32)
+    # The chains next to p go to st[OWN:OWN+4] / st[TAKEN:TAKEN+4], not to fresh arrays: two small heap
+    # allocations per call were ~60 ns, some 10 % of a MoGo playout's moves (benchmarks/bench_mc.py).
     nown, ntaken, nfree = 0, 0, 0
     for k in range(4):
         q = nbr[p, k]
@@ -249,18 +250,18 @@ def play(p, policy, nbr, board, head, nxt, csize, plib, empties, slot, mark, st)
         if v == colour:
             seen = False
             for j in range(nown):
-                if own[j] == h:
+                if st[OWN + j] == h:
                     seen = True
             if not seen:
-                own[nown] = h
+                st[OWN + nown] = h
                 nown += 1
         else:
             seen = False
             for j in range(ntaken):
-                if taken[j] == h:
+                if st[TAKEN + j] == h:
                     seen = True
             if not seen and libs_up_to(h, 2, board, nxt, nbr, mark, st) == 1:
-                taken[ntaken] = h
+                st[TAKEN + ntaken] = h
                 ntaken += 1
     if ntaken == 0:
         if nown == 0:
@@ -280,12 +281,12 @@ def play(p, policy, nbr, board, head, nxt, csize, plib, empties, slot, mark, st)
                     mark[q] = stamp
                     count += 1
             for j in range(nown):
-                count = _more_libs(own[j], count, need, stamp, board, nxt, nbr, mark)
+                count = _more_libs(st[OWN + j], count, need, stamp, board, nxt, nbr, mark)
             if count < need:
                 return False  # suicide, or (the policy's rule) a chain of two or more put in atari
     # Legal: play it.
-    if ntaken == 1 and csize[taken[0]] == 1 and nown == 0 and nfree == 0:
-        st[KO] = taken[0]
+    if ntaken == 1 and csize[st[TAKEN + 0]] == 1 and nown == 0 and nfree == 0:
+        st[KO] = st[TAKEN + 0]
     else:
         st[KO] = -1
     board[p] = colour
@@ -302,7 +303,7 @@ def play(p, policy, nbr, board, head, nxt, csize, plib, empties, slot, mark, st)
             plib[head[q]] -= 1
     h = p
     for j in range(nown):
-        o = own[j]
+        o = st[OWN + j]
         big, small = (o, h) if csize[o] >= csize[h] else (h, o)
         s = small
         while True:
@@ -316,7 +317,7 @@ def play(p, policy, nbr, board, head, nxt, csize, plib, empties, slot, mark, st)
         plib[big] += plib[small]
         h = big
     for j in range(ntaken):
-        t = taken[j]
+        t = st[TAKEN + j]
         s = t
         while True:  # empty the stones first, then give their neighbours the liberties
             board[s] = 0

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
@@ -104,6 +105,10 @@ class MonteCarloConfig:
     # of their own, as the root's (0: off, the playouts alone decide below the root)
     replies: int = 0
     reply_split: float = 0.25
+    # tree: independent trees searched at once, one thread each (root parallelism, Chaslot et al. 2008), their
+    # root statistics summed; ``playouts`` (or ``clock_playouts``) is shared among them, so 2 threads on 2 cores
+    # play the same number of simulations in about half the time, or under a clock about twice as many
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
@@ -112,6 +117,10 @@ class MonteCarloConfig:
             raise ValueError(f"clock_playouts must be >= 1 or None, got {self.clock_playouts}")
         if self.replies < 0:
             raise ValueError(f"replies must be >= 0, got {self.replies}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if self.threads > 1 and (self.replies > 0 or self.search != "tree"):
+            raise ValueError("threads > 1 runs root-parallel trees: search must be tree, without replies")
         if not 0.0 < self.reply_split < 1.0:
             raise ValueError(f"reply_split must be a share in (0, 1), got {self.reply_split}")
         if self.search not in SEARCHES:
@@ -130,6 +139,7 @@ def candidates(position: Position, color: int) -> list[int]:
     return [int(p) for p in np.flatnonzero(mask[:-1]) if not is_true_eye(position, int(p), color)]
 
 
+THREAD_SEED_STEP = 1_000_003  # tree i of a root-parallel search is seeded seed + i * this (tree 0: the seed itself)
 QUICK_COUNT = 1.0  # seconds: with less time than this to the deadline, the count judges by 1/8 of its playouts
 
 
@@ -216,24 +226,38 @@ class MonteCarloPlayer:
         visited (ties: the better value) and the principal variation from each move tried. With
         ``replies`` and ``cfg.replies``, the search pauses after ``cfg.reply_split`` of the budget and
         gives the nodes after the most visited root moves the reader's distributions as priors
-        (``TreeSearch.set_prior``)."""
-        search = TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed, prior=prior,
-                            tactical=self.cfg.tactical, patterns=self.cfg.patterns)
-        if replies is not None and self.cfg.replies > 0:
+        (``TreeSearch.set_prior``). With ``cfg.threads`` > 1, as many trees (seeded apart) share the budget and
+        grow at once, each in its own thread, each stopping early on its own share; their root statistics are
+        summed (root parallelism: no locks, no shared nodes) and each move's line is read from the tree that
+        visited it most."""
+        searches = [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
+                               prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns)
+                    for i in range(self.cfg.threads)]
+        if replies is not None and self.cfg.replies > 0:  # one tree: MonteCarloConfig refuses replies with threads
+            search = searches[0]
             first = max(1, int(budget * self.cfg.reply_split))
             done = search.run(first, deadline)  # no early stop: the replies are read before the move is decided
             budget -= done
             if done == first and budget > 0:  # not when the deadline cut the first part short
                 self._read_replies(search, replies)
         if budget > 0:
-            search.run(budget, deadline, stop_early=self.cfg.stop_early)
-        root = search.root
-        tried = root.n > 0
-        visits[root.points] = root.n
-        means[root.points[tried]] = root.wins[tried] / root.n[tried]
-        order = np.lexsort((-root.value / np.maximum(root.n, 1.0), -root.n))  # most visits, then best value
-        pvs = {int(root.points[i]): principal_variation(root, int(i)) for i in np.flatnonzero(tried)}
-        return int(root.points[order[0]]), pvs
+            share = -(-budget // len(searches))  # each tree's part of the budget, rounded up
+            if len(searches) == 1:
+                searches[0].run(share, deadline, stop_early=self.cfg.stop_early)
+            else:  # the compiled simulations release the GIL, so the trees grow on as many cores at once
+                with ThreadPoolExecutor(len(searches)) as pool:
+                    list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early), searches))
+        roots = [s.root for s in searches]
+        points_, n = roots[0].points, sum(r.n for r in roots)  # every tree has the same root moves: same position
+        wins, value = sum(r.wins for r in roots), sum(r.value for r in roots)
+        tried = n > 0
+        visits[points_] = n
+        means[points_[tried]] = wins[tried] / n[tried]
+        order = np.lexsort((-value / np.maximum(n, 1.0), -n))  # most visits, then best value
+        # each move's line from the tree that visited it most
+        pvs = {int(points_[i]): principal_variation(max(roots, key=lambda r: r.n[i]), int(i))
+               for i in np.flatnonzero(tried)}
+        return int(points_[order[0]]), pvs
 
     def _read_replies(self, search: TreeSearch, replies: ReplyReader) -> None:
         """Priors for the nodes after the ``cfg.replies`` most visited root moves that have a node."""

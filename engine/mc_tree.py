@@ -220,7 +220,7 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
                 t_rv[m, q] += value
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # no GIL: root-parallel searches run in threads (engine/mc_player.py)
 def _run(count, rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, nbr, diag, ndiag,
          root, work, path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn,
          t_rv, t_child, meta):

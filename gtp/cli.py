@@ -55,6 +55,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "--mc-playouts; each move's share of the clock still stops the search, and a move the time "
                         "left cannot change is played at once (default: the bundle's player.mc_clock_playouts, "
                         "else --mc-playouts)")
+    p.add_argument("--mc-threads", type=_threads, default=None, metavar="N",
+                   help="the Monte Carlo tree searches (--search mc, --player montecarlo, the other board sizes): N "
+                        "independent trees at once, one core each, their root statistics summed; the simulations a "
+                        "move are shared among them, so on N free cores a move takes about 1/N of the time (default: "
+                        "the bundle's player.mc_threads, else 1)")
     p.add_argument("--mc-max-seconds", type=_non_negative, default=FALLBACK_MAX_SECONDS, metavar="S",
                    help="seconds a move at most of --player montecarlo and the fallback (their simulations stop "
                         f"there or at the time control's limit, whichever comes first; default {FALLBACK_MAX_SECONDS:g}, "
@@ -156,6 +161,7 @@ _visits = _between(int, 1, 100_000, "visits")
 _playouts = _between(int, 0, 10_000, "playouts")
 _mc_playouts = _between(int, 1, 1_000_000, "playouts")
 _replies = _between(int, 0, 64, "replies")
+_threads = _between(int, 1, 64, "threads")
 _weight = _between(float, 0.0, 1.0, "weight")
 
 
@@ -205,7 +211,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 search: str | None = None, mc_prior: float | None = None,
                 mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
                 mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None,
-                mc_clock_playouts: int | None = None) -> Player:
+                mc_clock_playouts: int | None = None, mc_threads: int | None = None) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -222,9 +228,11 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if kind == "random":
         return RandomPlayer(seed)
     fallback_playouts = mc_playouts or MonteCarloConfig.playouts
+    fallback_threads = mc_threads or MonteCarloConfig.threads
     mc_policy = playout_policy  # the Monte Carlo player's and the fallback's playouts (None: engine/fallback.py's)
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy, mc_max_seconds)
+        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy, mc_max_seconds,
+                                 fallback_threads)
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -240,14 +248,14 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         from models.steered_mc import tuned_steered
 
         model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies, mc_reply_views,
-                              mc_last_good_reply, mc_clock_playouts)
+                              mc_last_good_reply, mc_clock_playouts, mc_threads)
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
         model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model},
                               fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search, mc_policy,
-                                                mc_max_seconds))
+                                                mc_max_seconds, fallback_threads))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -261,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
                              args.mc_max_seconds, args.mc_replies, args.mc_reply_views,
                              None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on",
-                             args.mc_clock_playouts)
+                             args.mc_clock_playouts, args.mc_threads)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -87,19 +87,20 @@ class SteeredPlayer:
 
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
                    tactical: bool = False, patterns: bool = False, replies: int = 0,
-                   last_good_reply: bool = False, clock_playouts: Optional[int] = None) -> MonteCarloConfig:
+                   last_good_reply: bool = False, clock_playouts: Optional[int] = None,
+                   threads: int = 1) -> MonteCarloConfig:
     return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical, patterns=patterns,
                             tree=TreeConfig(prior_weight=weight, last_good_reply=last_good_reply), replies=replies,
-                            clock_playouts=clock_playouts)
+                            clock_playouts=clock_playouts, threads=threads)
 
 
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
                   seed: int = 0, policy: Optional[str] = None, replies: Optional[int] = None,
                   reply_views: Optional[int] = None, last_good_reply: Optional[bool] = None,
-                  clock_playouts: Optional[int] = None) -> SteeredPlayer:
+                  clock_playouts: Optional[int] = None, threads: Optional[int] = None) -> SteeredPlayer:
     """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
     ``mc_prior``, ``mc_playout_policy``, ``mc_replies``, ``mc_reply_views``, ``mc_last_good_reply``,
-    ``mc_clock_playouts``), which the arguments override: what GTP and the benchmarks play."""
+    ``mc_clock_playouts``, ``mc_threads``), which the arguments override: what GTP and the benchmarks play."""
     tactical, patterns = playout_policy(policy or str(tuned.get("mc_playout_policy", "uniform")))
     replies = int(tuned.get("mc_replies", 0)) if replies is None else replies
     reply_views = int(tuned.get("mc_reply_views", 1)) if reply_views is None else reply_views
@@ -107,21 +108,23 @@ def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: 
         last_good_reply = bool(tuned.get("mc_last_good_reply", False))
     if clock_playouts is None and tuned.get("mc_clock_playouts") is not None:
         clock_playouts = int(tuned["mc_clock_playouts"])
+    threads = int(tuned.get("mc_threads", 1)) if threads is None else threads
     return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
                                                  float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
-                                                 seed, tactical, patterns, replies, last_good_reply, clock_playouts),
+                                                 seed, tactical, patterns, replies, last_good_reply, clock_playouts,
+                                                 threads),
                          reply_views=reply_views)
 
 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
                seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
                patterns: bool = False, replies: int = 0, reply_views: int = 1,
-               last_good_reply: bool = False, clock_playouts: Optional[int] = None) -> SteeredPlayer:
+               last_good_reply: bool = False, clock_playouts: Optional[int] = None, threads: int = 1) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
     bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
     from models.player import shipped
 
     return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
                          steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
-                                        clock_playouts),
+                                        clock_playouts, threads),
                          reply_views=reply_views)

@@ -250,7 +250,7 @@ def test_amaf_scores_the_points_the_mover_played_first_and_takes_its_share_of_th
         MonteCarloConfig(amaf=1.0)
 
 
-def test_gtp_mc_replies_and_last_good_reply_reach_the_steered_search_and_bad_values_are_refused():
+def test_gtp_mc_flags_reach_the_steered_search_and_the_fallback_and_bad_values_are_refused():
     import subprocess
     import sys
 
@@ -260,7 +260,7 @@ def test_gtp_mc_replies_and_last_good_reply_reach_the_steered_search_and_bad_val
                          mc_last_good_reply=True, mc_clock_playouts=400)
     try:
         steered = player.batcher.analyzer.for_size(9)
-        assert steered.cfg.clock_playouts == 400 and steered.cfg.playouts == 100
+        assert steered.cfg.clock_playouts == 400 and steered.cfg.playouts == 100 and steered.cfg.threads == 1
         assert steered.cfg.replies == 4 and steered.reply_network.symmetries == 2
         assert steered.cfg.tree.last_good_reply and steered.cfg.tree.prior_weight == 2
         assert steered.reply_network.bundle is steered.network.bundle  # one model, read in fewer views
@@ -268,16 +268,26 @@ def test_gtp_mc_replies_and_last_good_reply_reach_the_steered_search_and_bad_val
         assert game.position.is_legal(player.genmove(game, BLACK))
     finally:
         player.batcher.close()
+    threaded = make_player("neural", 1, search="mc", mc_playouts=200, mc_threads=2)
+    try:  # both the network's size and the fallback's sizes search with two trees
+        assert threaded.batcher.analyzer.for_size(9).cfg.threads == 2
+        assert threaded.batcher.analyzer.for_size(13).cfg.threads == 2
+        game = Game(9, 7.0)
+        assert game.position.is_legal(threaded.genmove(game, BLACK))
+    finally:
+        threaded.batcher.close()
     default = make_player("neural", 1, search="mc", mc_playouts=100)
     try:  # the shipped manifest names no replies: off
         assert default.batcher.analyzer.for_size(9).cfg.replies == 0
         assert default.batcher.analyzer.for_size(9).reply_network is None
         assert not default.batcher.analyzer.for_size(9).cfg.tree.last_good_reply
         assert default.batcher.analyzer.for_size(9).cfg.clock_playouts is None  # a clock changes nothing
+        assert default.batcher.analyzer.for_size(9).cfg.threads == 1  # one core unless asked
     finally:
         default.batcher.close()
     for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3"),
-                      ("--mc-last-good-reply", "yes"), ("--mc-clock-playouts", "0")):
+                      ("--mc-last-good-reply", "yes"), ("--mc-clock-playouts", "0"), ("--mc-threads", "0"),
+                      ("--mc-threads", "65")):
         run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", flag, bad],
                              input="quit\n", capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and flag in run.stderr and "Traceback" not in run.stderr

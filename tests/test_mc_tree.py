@@ -188,6 +188,32 @@ def test_the_tree_captures_a_big_group_in_atari_and_its_visits_are_its_simulatio
     assert MonteCarloPlayer(cfg).analyze(game, BLACK).move == a.move  # seeded by the board
 
 
+def test_root_parallel_trees_share_the_budget_and_sum_their_roots_whatever_the_threads_timing():
+    from dataclasses import replace
+
+    from engine.mc_player import THREAD_SEED_STEP
+    from engine.mc_tree import _run
+
+    assert _run.targetoptions.get("nogil")  # else the threads would take turns, not share the cores
+    game = capture_game()
+    cfg = MonteCarloConfig(playouts=600, search="tree", stop_early=False, threads=2)  # light playouts: see above
+    a = MonteCarloPlayer(cfg).analyze(game, BLACK)
+    assert a.move == (4, 6) and a.visits.sum() == 600
+    # tree i is the single tree seeded seed + i * THREAD_SEED_STEP on its share: the sum is exactly theirs,
+    # so two runs give the same analysis however the threads interleaved
+    one = [MonteCarloPlayer(replace(cfg, threads=1, playouts=300, seed=i * THREAD_SEED_STEP)).analyze(game, BLACK)
+           for i in range(2)]
+    assert (a.visits == one[0].visits + one[1].visits).all()
+    assert not (one[0].visits == one[1].visits).all()  # seeded apart: two different trees
+    again = MonteCarloPlayer(cfg).analyze(game, BLACK)
+    assert (again.visits == a.visits).all() and again.pvs == a.pvs
+    played = to_flat(a.move, 9)
+    assert a.pvs[played][0] == played and len(a.pvs[played]) >= 2  # the line from the tree that visited it most
+    assert a.winrate == a.move_winrates[played] > 0.9
+    # an odd budget is rounded up to a whole share a tree
+    assert MonteCarloPlayer(replace(cfg, playouts=601)).analyze(game, BLACK).visits.sum() == 602
+
+
 def test_the_tree_grows_below_the_root_and_credits_rave_to_the_movers_points():
     game = Game(9, 7.0)
     points = candidates(game.position, BLACK)
@@ -256,6 +282,11 @@ def test_bad_tree_settings_are_refused():
         MonteCarloConfig(search="uct")
     with pytest.raises(ValueError):
         TreeConfig(margin_weight=0.7)
+    with pytest.raises(ValueError, match="threads"):
+        MonteCarloConfig(threads=0)
+    for other in ({"search": "flat"}, {"replies": 4}):  # root parallelism is the tree's, with the root's prior only
+        with pytest.raises(ValueError, match="threads"):
+            MonteCarloConfig(threads=2, **other)
 
 
 def test_the_tactical_setting_reaches_the_tree_playouts(monkeypatch):
