@@ -248,16 +248,17 @@ class MonteCarloPlayer:
                 with ThreadPoolExecutor(len(searches)) as pool:
                     list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early), searches))
         roots = [s.root for s in searches]
-        points_, n = roots[0].points, sum(r.n for r in roots)  # every tree has the same root moves: same position
+        root_points = roots[0].points  # (K,) the same in every tree: the same position, candidates and edge rule
+        per_tree = np.stack([r.n for r in roots])  # (T, K) each tree's root visits
+        n = per_tree.sum(0)
         wins, value = sum(r.wins for r in roots), sum(r.value for r in roots)
         tried = n > 0
-        visits[points_] = n
-        means[points_[tried]] = wins[tried] / n[tried]
+        visits[root_points] = n
+        means[root_points[tried]] = wins[tried] / n[tried]
         order = np.lexsort((-value / np.maximum(n, 1.0), -n))  # most visits, then best value
-        # each move's line from the tree that visited it most
-        pvs = {int(points_[i]): principal_variation(max(roots, key=lambda r: r.n[i]), int(i))
-               for i in np.flatnonzero(tried)}
-        return int(points_[order[0]]), pvs
+        most = per_tree.argmax(0)  # (K,) the tree that visited each move most: its line is that move's pv
+        pvs = {int(root_points[i]): principal_variation(roots[most[i]], int(i)) for i in np.flatnonzero(tried)}
+        return int(root_points[order[0]]), pvs
 
     def _read_replies(self, search: TreeSearch, replies: ReplyReader) -> None:
         """Priors for the nodes after the ``cfg.replies`` most visited root moves that have a node."""

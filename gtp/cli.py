@@ -58,8 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-threads", type=_threads, default=None, metavar="N",
                    help="the Monte Carlo tree searches (--search mc, --player montecarlo, the other board sizes): N "
                         "independent trees at once, one core each, their root statistics summed; the simulations a "
-                        "move are shared among them, so on N free cores a move takes about 1/N of the time (default: "
-                        "the bundle's player.mc_threads, else 1)")
+                        "move are shared among them, so on N free cores a move takes about 1/N of the time; not with "
+                        "--mc-replies (default: 1, or the bundle's player.mc_threads for --search mc)")
     p.add_argument("--mc-max-seconds", type=_non_negative, default=FALLBACK_MAX_SECONDS, metavar="S",
                    help="seconds a move at most of --player montecarlo and the fallback (their simulations stop "
                         f"there or at the time control's limit, whichever comes first; default {FALLBACK_MAX_SECONDS:g}, "
