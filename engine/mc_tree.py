@@ -161,7 +161,8 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
                board, head, nxt, csize, plib, empties, slot, st)
     a = board.shape[0]
     node, plen, nplayed = 0, 0, 0
-    while True:
+    while not over(st, a):  # the playouts' move cap bounds the walk too: on a tiny board (2x2, 3x3) captures
+        # and retakes let the tree grow deeper than 3*A, past the path buffers (n_buf, TreeSearch)
         p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, priors, t_prior)
         while p >= 0 and not play_legal(p, nbr, board, head, nxt, csize, plib, empties, slot, mark, st):
             t_alive[node, p] = False  # occupied or illegal on this board: never again from here

@@ -277,6 +277,34 @@ def test_a_deadline_leaves_one_simulation():
     assert time.monotonic() - started < 5
 
 
+def _tree_depth(search: TreeSearch) -> int:
+    """Moves on the longest path from the root through made nodes."""
+    deepest, stack = 0, [(0, 0)]
+    while stack:
+        m, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((int(search.t_child[m, p]) - 1, d + 1) for p in np.flatnonzero(search.t_child[m]))
+    return deepest
+
+
+def test_on_a_tiny_board_the_walk_down_the_tree_stops_at_the_games_move_cap():
+    # On 2x2 captures and retakes never end, so the tree grew without bound: 19 moves deep after 60,000
+    # simulations (session 41), past the simulation's path buffers (3*A + 8 = 20), and numba's unchecked
+    # writes there corrupted the heap (GTP on boardsize 2 aborted: "corrupted size vs. prev_size"). The walk
+    # now stops at the playouts' cap of 3*A moves, as a playout does.
+    position = Position(2)
+    search = TreeSearch(position, BLACK, 7.0, candidates(position, BLACK), TreeConfig(), max_nodes=100_000)
+    assert search.run(60_000) == 60_000
+    assert search.nodes > 1_000
+    assert _tree_depth(search) <= 3 * 4 < len(search.path_node)
+    # and whole games on 2x2 and 3x3 through the player end without a fault
+    for size in (2, 3):
+        game, player = Game(size, 0.5), MonteCarloPlayer(MonteCarloConfig(playouts=20_000, patterns=True, tactical=True))
+        while not game.is_over() and game.move_number < 60:
+            game.play(player.genmove(game, game.to_play))
+        assert game.move_number > 2
+
+
 def test_bad_tree_settings_are_refused():
     with pytest.raises(ValueError):
         MonteCarloConfig(search="uct")
