@@ -395,9 +395,18 @@ def pattern_moves(rng, out, n, nb8, pat, board, st):
 
 
 @njit(cache=True)
+def answers_capacity(area):
+    """How many entries ``answers`` may write on a board of ``area`` points, at most: the capture of the last
+    move (1); for each of its 4 neighbours (one chain may come up 4 times) the escape (1) and one capture
+    per edge between that chain and an attacker in atari (a board has fewer than 2*A edges); MoGo's
+    patterns (8); one capture per opponent chain (A). numba does not check indices: ``out`` must hold this."""
+    return 1 + 4 * (1 + 2 * area) + 8 + area
+
+
+@njit(cache=True)
 def answers(rng, out, policy, nbr, board, head, nxt, plib, mark, st):
-    """The heavy policies' urgent points, in the order they are tried, written to ``out`` (6*A long: an
-    upper bound on the entries); how many. ``policy`` (tactical, patterns, nb8, pat) (``policy_tables``).
+    """The heavy policies' urgent points, in the order they are tried, written to ``out`` (``answers_capacity``
+    long); how many. ``policy`` (tactical, patterns, nb8, pat) (``policy_tables``).
     Tactical (engine/playout.py ``Playout._answers``), after the opponent's move ``st[LAST]``: capture the
     chain just played if it is in atari, save a chain of the mover's next to it that it put in atari
     (capture an attacker in atari, or extend); shuffled. Patterns (MoGo's order, Gelly et al. 2006): then
@@ -470,7 +479,7 @@ def step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, 
     """One move (or a pass) for the side to move; the point played, -1 for a pass. ``policy`` (tactical,
     patterns, nb8, pat, last_good_reply, replies) (``policy_tables``): with last_good_reply, first the reply
     ``replies`` holds for the mover to the last move (``remember_replies``); when tactical or patterns is
-    on, then the urgent points of ``answers`` (written to ``scratch``, (6*A,) int64), in order; if none is
+    on, then the urgent points of ``answers`` (written to ``scratch``, (``answers_capacity(A)``,) int64), in order; if none is
     played (and always for the light policy) a uniform draw by a partial Fisher-Yates shuffle of the empty
     points (engine/playout.py's reason)."""
     colour = st[COLOUR]
@@ -590,7 +599,7 @@ def area_score(board, nbr, komi):
 def run_playout(rng, policy, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st):
     """Plays to the end; the number of moves (passes included) it took."""
     area = board.shape[0]
-    scratch = np.empty(6 * area, np.int64)
+    scratch = np.empty(answers_capacity(area), np.int64)
     count = 0
     while not over(st, area):
         step(rng, policy, scratch, nbr, diag, ndiag, board, head, nxt, csize, plib, empties, slot, mark, st)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.fastboard import FastBoard, copy_board, flood_region, new_rng, over, policy_tables, step
+from engine.fastboard import FastBoard, answers_capacity, copy_board, flood_region, new_rng, over, policy_tables, step
 
 
 @njit(cache=True)
@@ -40,7 +40,7 @@ def _ownership(count, rng, policy, nbr, diag, ndiag, root, work, total):
     """Adds ``count`` playouts' final owners (``_owners``) from the board ``root`` into ``total`` (A,)."""
     board, head, nxt, csize, plib, empties, slot, mark, st = work
     a = board.shape[0]
-    scratch = np.empty(6 * a, np.int64)  # the heavy policies' urgent points
+    scratch = np.empty(answers_capacity(a), np.int64)  # the heavy policies' urgent points
     sign = np.zeros(a, np.float64)
     seen = np.zeros(a, np.bool_)
     region = np.empty(a, np.int32)

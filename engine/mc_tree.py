@@ -46,8 +46,8 @@ from numba import njit
 
 from engine.board import Position
 from engine.deadstones import last_point
-from engine.fastboard import (COLOUR, LAST, NE, STAMP, FastBoard, area_score, copy_board, new_rng, over, own_eye,
-                              play_legal, policy_tables, remember_replies, step)
+from engine.fastboard import (COLOUR, LAST, NE, STAMP, FastBoard, answers_capacity, area_score, copy_board, new_rng,
+                              over, own_eye, play_legal, policy_tables, remember_replies, step)
 
 TREE_BYTES = 256 << 20  # address space for a search's node arrays; only the nodes made are touched
 
@@ -225,7 +225,7 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
 def _run(count, rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, nbr, diag, ndiag,
          root, work, path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn,
          t_rv, t_child, meta):
-    scratch = np.empty(6 * root[0].shape[0], np.int64)  # the heavy policies' urgent points (engine/fastboard.py)
+    scratch = np.empty(answers_capacity(root[0].shape[0]), np.int64)  # the heavy policies' urgent points
     for _ in range(count):
         _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, scratch, nbr,
                   diag, ndiag, root, work,

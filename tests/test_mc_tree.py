@@ -7,7 +7,7 @@ import pytest
 
 from engine.board import IllegalMove, Position, area
 from engine.coords import BLACK, EMPTY, PASS, WHITE, from_flat, to_flat
-from engine.fastboard import (COLOUR, KO, LAST, MOVES, FastBoard, area_score, libs_up_to, new_rng, over, play,
+from engine.fastboard import (COLOUR, KO, LAST, MOVES, FastBoard, answers_capacity, area_score, libs_up_to, new_rng, over, play,
                               play_legal, policy_tables, remember_replies, step)
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
@@ -67,7 +67,7 @@ def test_compiled_playouts_follow_the_rules_engine_move_by_move(size, tactical, 
     legal there, gives the same board, keeps each chain's pseudo-liberties zero exactly when it has no
     liberty, and the final count is the rules engine's area count."""
     moves_checked = 0
-    scratch = np.empty(6 * size * size, np.int64)
+    scratch = np.empty(answers_capacity(size * size), np.int64)
     policy = policy_tables(size, tactical, patterns, lgr)
     for seed in range(12):
         fb = fast(bytes(size * size), size, BLACK)
@@ -120,7 +120,7 @@ def test_last_good_reply_learns_the_winners_replies_and_forgets_the_losers_faile
 
 def test_the_playouts_play_the_stored_reply_first_when_the_policy_allows_it():
     size = 9
-    scratch = np.empty(6 * size * size, np.int64)
+    scratch = np.empty(answers_capacity(size * size), np.int64)
     last = to_flat((4, 4), size)
     for reply, allowed in ((to_flat((0, 8), size), True), (last, False)):  # an empty corner; the occupied last move
         seen = set()
@@ -149,7 +149,7 @@ def test_a_search_with_last_good_reply_fills_its_table_follows_the_rules_and_sti
     plain.run(600)
     assert (plain.policy[5] == -1).all()  # off: the table stays empty
     # playouts from the learnt table follow the rules engine move by move (as the differential test above)
-    scratch = np.empty(6 * 81, np.int64)
+    scratch = np.empty(answers_capacity(81), np.int64)
     for seed in range(6):
         fb = FastBoard(9).setup(game.position.stones, BLACK)
         pos, rng = game.position, new_rng(seed)

@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from engine.fastboard import FastBoard, new_rng, pattern_code, policy_tables, step
+from engine.fastboard import FastBoard, answers_capacity, new_rng, pattern_code, policy_tables, step
 from engine.patterns import MOGO_PATTERNS, NEIGHBOURS, codes, matches, mogo_table, neighbours8
 
 SIZE = 9
@@ -109,7 +109,7 @@ def test_pattern_playouts_answer_the_last_move_with_a_matching_point():
 
     def first_moves(patterns: bool) -> Counter:
         out = Counter()
-        scratch = np.empty(6 * SIZE * SIZE, np.int64)
+        scratch = np.empty(answers_capacity(SIZE * SIZE), np.int64)
         for i in range(200):
             fb = FastBoard(SIZE).setup(bytes(stones), 1, last=last)
             out[step(new_rng(i), policy_tables(SIZE, False, patterns), scratch, fb.nbr, fb.diag, fb.ndiag,

@@ -178,11 +178,11 @@ def test_tactical_playouts_capture_a_chain_in_atari_anywhere_and_a_seeded_playou
 def _first_moves_compiled(board: str, last: int, tactical: bool, to_play: int = 1, n: int = 200) -> Counter:
     import numpy as np
 
-    from engine.fastboard import FastBoard, new_rng, policy_tables, step
+    from engine.fastboard import FastBoard, answers_capacity, new_rng, policy_tables, step
 
     pos = from_ascii(board, to_play=to_play)
     out = Counter()
-    scratch = np.empty(6 * 81, np.int64)
+    scratch = np.empty(answers_capacity(81), np.int64)
     for i in range(n):
         fb = FastBoard(9).setup(pos.stones, to_play, last=last)
         out[step(new_rng(i), policy_tables(9, tactical), scratch, fb.nbr, fb.diag, fb.ndiag, *fb.arrays())] += 1
