@@ -296,7 +296,11 @@ class Position:
 
     def unsettled_points(self) -> int:
         """Empty points in regions that touch both colours or none: 0 when every empty point is
-        someone's area (a finished game, dame aside)."""
+        someone's area (a finished game, dame aside). A board holding one colour only is not a finished
+        game but an opening (a first stone, handicap stones): all its empty points count, or a player asked
+        to move there would pass on "the board is Black's" (found by fuzzing GTP in session 41)."""
+        if not (BLACK in self.stones and WHITE in self.stones):
+            return self.stones.count(EMPTY)
         return sum(len(points) for points, borders in self.empty_regions() if borders not in (BLACK, WHITE))
 
     def score(self, komi: float) -> float:

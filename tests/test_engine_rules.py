@@ -393,6 +393,14 @@ def test_unsettled_points_count_empty_regions_touching_both_colours_or_none():
     """)
     assert open_board.unsettled_points() == 14
     assert open_board.area() == (1, 1)
+    # one colour alone is an opening, not a finished game, however its one region is bordered
+    one_colour = from_ascii("""
+        . . . .
+        . X . .
+        . . X .
+        . . . .
+    """)
+    assert one_colour.unsettled_points() == 14 and one_colour.area() == (16, 0)
 
 
 def test_chains_liberties_and_empty_regions_as_points():

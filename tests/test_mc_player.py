@@ -120,6 +120,18 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     assert a.move is not PASS or best == 0.0
 
 
+@pytest.mark.parametrize("search", ["flat", "tree"])
+def test_a_board_of_one_colour_is_not_settled_so_it_plays_there_until_the_opponent_passes(search):
+    # GTP lets a GUI ask Black to move twice: after "play b E5", "genmove b" passed, since the count on a
+    # board of Black's stones alone gives Black everything (session 41's fuzzing)
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300, search=search))
+    game = Game(9, 7.0)
+    game.play((4, 4), BLACK)
+    assert mc.genmove(game, BLACK) is not PASS
+    game.play(PASS, WHITE)  # once the opponent passes, the count may end it: Black owns the board
+    assert mc.genmove(game, BLACK) is PASS
+
+
 def test_it_never_fills_its_own_true_eye_and_passes_when_nothing_else_is_left():
     # Black: a wall with two true eyes at A1 and C1... every other point is Black's or an eye
     game = Game(5, 0.5)
