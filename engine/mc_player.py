@@ -157,6 +157,25 @@ def pass_value(game: Game, color: int, deadline: Optional[float] = None) -> Opti
     return win_value(agreed_score(position, game.komi, cfg), color)
 
 
+def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray,
+               means: np.ndarray) -> tuple[int, dict[int, list[int]]]:
+    """Sums the root statistics of root-parallel trees (of one position) into ``visits`` and ``means`` (the
+    mover's win share) (N*N+1,); returns the most visited root move (ties: the better value) and each tried
+    move's principal variation, read from the tree that visited it most."""
+    roots = [s.root for s in searches]
+    root_points = roots[0].points  # (K,) the same in every tree: the same position, candidates and edge rule
+    per_tree = np.stack([r.n for r in roots])  # (T, K) each tree's root visits
+    n = per_tree.sum(0)
+    wins, value = sum(r.wins for r in roots), sum(r.value for r in roots)
+    tried = n > 0
+    visits[root_points] = n
+    means[root_points[tried]] = wins[tried] / n[tried]
+    order = np.lexsort((-value / np.maximum(n, 1.0), -n))  # most visits, then best value
+    most = per_tree.argmax(0)  # (K,) the tree that visited each move most: its line is that move's pv
+    pvs = {int(root_points[i]): principal_variation(roots[most[i]], int(i)) for i in np.flatnonzero(tried)}
+    return int(root_points[order[0]]), pvs
+
+
 class MonteCarloPlayer:
     """A ``Player`` and analyzer (engine/analysis.py) choosing by Monte Carlo over the rules; see the module."""
 
@@ -172,10 +191,13 @@ class MonteCarloPlayer:
         return [self.analyze(game, color, cleanup, deadline) for game, color in requests]
 
     def analyze(self, game: Game, color: int, cleanup: bool = False, deadline: Optional[float] = None,
-                prior: Optional[np.ndarray] = None, replies: Optional[ReplyReader] = None) -> Analysis:
+                prior: Optional[np.ndarray] = None, replies: Optional[ReplyReader] = None,
+                keep: Optional[list[TreeSearch]] = None) -> Analysis:
         """``prior`` (N*N+1,): a move distribution for the tree's root (its prior term, weighted by
         ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's). ``replies``: the opponent's
-        move distributions after given root moves, for their nodes' prior terms (``cfg.replies``)."""
+        move distributions after given root moves, for their nodes' prior terms (``cfg.replies``).
+        ``keep``: receives the tree searches (none for the flat search or with nothing to play), so that
+        engine/mc_live.py can grow them on."""
         budget = self.cfg.clock_playouts if deadline is not None and self.cfg.clock_playouts else self.cfg.playouts
         if self.cfg.max_seconds is not None:
             cap = time.monotonic() + self.cfg.max_seconds
@@ -191,7 +213,8 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         if points and self.cfg.search == "tree":
-            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies)
+            best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies,
+                                   keep)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits, budget)
             for p in points:
@@ -199,6 +222,15 @@ class MonteCarloPlayer:
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
+        return self.answer(game, color, visits, means, stay, best, pvs)
+
+    def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[float],
+               best: Optional[int], pvs: Optional[dict[int, list[int]]]) -> Analysis:
+        """The Analysis of a search's statistics: ``visits`` and ``means`` (N*N+1,) per move (pass last),
+        ``stay`` what passing is worth (None: not on the table), ``best`` the search's move (None: none),
+        ``pvs`` its lines (None: flat, each move its own line). Decides between ``best`` and passing."""
+        position, size = game.position, game.size
+        n_moves = size * size + 1
         passes = best is None or (stay is not None and (stay > means[best] or (stay == means[best] and opponent_passed(game))))
         if passes:
             move, winrate = PASS, (stay if stay is not None else 0.0)
@@ -220,7 +252,8 @@ class MonteCarloPlayer:
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
               visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
-              replies: Optional[ReplyReader] = None) -> tuple[int, dict[int, list[int]]]:
+              replies: Optional[ReplyReader] = None,
+              keep: Optional[list[TreeSearch]] = None) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills
         ``visits`` and ``means`` (the mover's win share) of the root moves it tried; returns the most
         visited (ties: the better value) and the principal variation from each move tried. With
@@ -233,6 +266,8 @@ class MonteCarloPlayer:
         searches = [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
                                prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns)
                     for i in range(self.cfg.threads)]
+        if keep is not None:
+            keep.extend(searches)
         if replies is not None and self.cfg.replies > 0:  # one tree: MonteCarloConfig refuses replies with threads
             search = searches[0]
             first = max(1, int(budget * self.cfg.reply_split))
@@ -247,18 +282,7 @@ class MonteCarloPlayer:
             else:  # the compiled simulations release the GIL, so the trees grow on as many cores at once
                 with ThreadPoolExecutor(len(searches)) as pool:
                     list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early), searches))
-        roots = [s.root for s in searches]
-        root_points = roots[0].points  # (K,) the same in every tree: the same position, candidates and edge rule
-        per_tree = np.stack([r.n for r in roots])  # (T, K) each tree's root visits
-        n = per_tree.sum(0)
-        wins, value = sum(r.wins for r in roots), sum(r.value for r in roots)
-        tried = n > 0
-        visits[root_points] = n
-        means[root_points[tried]] = wins[tried] / n[tried]
-        order = np.lexsort((-value / np.maximum(n, 1.0), -n))  # most visits, then best value
-        most = per_tree.argmax(0)  # (K,) the tree that visited each move most: its line is that move's pv
-        pvs = {int(root_points[i]): principal_variation(roots[most[i]], int(i)) for i in np.flatnonzero(tried)}
-        return int(root_points[order[0]]), pvs
+        return read_trees(searches, visits, means)
 
     def _read_replies(self, search: TreeSearch, replies: ReplyReader) -> None:
         """Priors for the nodes after the ``cfg.replies`` most visited root moves that have a node."""

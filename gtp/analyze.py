@@ -38,6 +38,7 @@ import numpy as np
 from engine.analysis import Analysis, top_moves
 from engine.coords import BLACK, EMPTY, RESIGN, WHITE, CoordError, from_flat, parse_color, to_gtp
 from engine.deadstones import ownership_for
+from engine.mc_live import start_live
 from gtp.protocol import Stream
 
 if TYPE_CHECKING:
@@ -165,6 +166,15 @@ def imagined_gfx(analysis: Analysis, board: np.ndarray, size: int) -> str:
 
 
 # ------------------------------------------------------------------ handlers
+def analyzer_for(player: object, size: int) -> object:
+    """The analyzer that answers ``size`` behind ``player``: past GTP's batcher (engine/batcher.py, whose one
+    game at a time leaves it idle while a stream is open) and the routing by board size."""
+    batcher = getattr(player, "batcher", None)
+    inner = getattr(batcher, "analyzer", None) or player
+    for_size = getattr(inner, "for_size", None)
+    return for_size(size) if callable(for_size) else inner
+
+
 def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     """Handlers bound to ``engine``, in list_commands order."""
     from gtp.engine import GtpError
@@ -177,11 +187,18 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     def stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:
             a = parse_args(args, engine.game.to_play)
-            line = info_line(analyze(a.color, a.max_moves), engine.game.size, kata, a.max_moves)
-            if kata and a.ownership:
-                line += " " + ownership_text(engine.game.position, a.color)
+            size = engine.game.size
+            # with an interval and a tree search behind the player, the search goes on between the lines
+            live = start_live(analyzer_for(engine.player, size), engine.game, a.color) if a.interval > 0 else None
+            first = live.first if live is not None else analyze(a.color, a.max_moves)
+            suffix = " " + ownership_text(engine.game.position, a.color) if kata and a.ownership else ""
+            line = info_line(first, size, kata, a.max_moves) + suffix
+            grow = None
+            if live is not None:
+                def grow(seconds: float, stop) -> str:
+                    return info_line(live.grow(seconds, stop), size, kata, a.max_moves) + suffix
             return Stream(lines=(line,), repeat=line if a.interval > 0 else None, interval=a.interval,
-                          until_input=True)
+                          until_input=True, grow=grow)
         return handler
 
     def genmove_stream(kata: bool) -> Callable:

@@ -338,11 +338,21 @@ class Repeater:
             self._thread.start()
 
     def _run(self) -> None:
+        grow = self.answer.grow
         try:
-            while not self._stop.wait(self.answer.interval):
-                _write(self.outstream, self.answer.repeat)  # type: ignore[arg-type]
+            if grow is None:
+                while not self._stop.wait(self.answer.interval):
+                    _write(self.outstream, self.answer.repeat)  # type: ignore[arg-type]
+                return
+            while not self._stop.is_set():  # the search goes on: each interval's line is its state then
+                line = grow(self.answer.interval, self._stop)
+                if self._stop.is_set():
+                    return  # the next command has arrived: no line after it
+                _write(self.outstream, protocol.answer_line(line))
         except (OSError, ValueError):  # the controller went away; the main loop will notice too
             log.info("analysis output closed", exc_info=True)
+        except Exception:  # a failed search must not leave the stream hanging or kill the engine
+            log.exception("live analysis failed; the stream stays open without new lines")
 
     def close(self) -> None:
         """Stop repeating (joined: no line may follow the closing), then end the answer."""

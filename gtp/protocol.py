@@ -9,8 +9,9 @@ since an empty line ends the answer.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 MAX_LINE = 4096  # characters; longer lines are refused, not parsed (no GTP command needs more)
 
@@ -91,7 +92,9 @@ class Stream:
     ``lines`` are printed at once; if ``repeat`` is set it is printed again every
     ``interval`` seconds until the next input line arrives (Leela Zero's analysis: the
     command runs until the controller sends anything else); then ``tail`` lines and the
-    empty line that ends every GTP answer.
+    empty line that ends every GTP answer. ``grow``, when set, replaces the fixed repeat: each
+    interval's line is ``grow(interval, stop)``, which searches on for that long (ending early once
+    the event ``stop`` is set) and returns the line to print (a search that goes on, engine/mc_live.py).
     """
 
     lines: tuple[str, ...]
@@ -99,6 +102,7 @@ class Stream:
     repeat: Optional[str] = None
     interval: float = 0.0  # seconds between repeats; 0: print once, still wait for input
     until_input: bool = False  # False: the answer ends at once (genmove_analyze)
+    grow: Optional[Callable[[float, threading.Event], str]] = None
 
 
 class Streamed(str):
@@ -111,19 +115,20 @@ class Streamed(str):
     repeat: Optional[str]
     interval: float
     until_input: bool
+    grow: Optional[Callable[[float, threading.Event], str]]
 
     def __new__(cls, cid: Optional[str], stream: Stream) -> "Streamed":
         # "=5\n" then one line each, as Leela Zero and KataGo frame their analysis output.
-        opening = f"={cid or ''}\n" + "".join(_line(ln) for ln in stream.lines)
-        closing = "".join(_line(ln) for ln in stream.tail) + "\n"
+        opening = f"={cid or ''}\n" + "".join(answer_line(ln) for ln in stream.lines)
+        closing = "".join(answer_line(ln) for ln in stream.tail) + "\n"
         self = super().__new__(cls, opening + closing)
         self.opening, self.closing = opening, closing
-        self.repeat = None if stream.repeat is None else _line(stream.repeat)
-        self.interval, self.until_input = stream.interval, stream.until_input
+        self.repeat = None if stream.repeat is None else answer_line(stream.repeat)
+        self.interval, self.until_input, self.grow = stream.interval, stream.until_input, stream.grow
         return self
 
 
-def _line(text: str) -> str:
+def answer_line(text: str) -> str:
     """One non-empty output line: an empty line would end the answer early."""
     cleaned = " ".join(_clean(text).split("\n")).strip()
     return (cleaned or " ") + "\n"

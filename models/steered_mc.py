@@ -24,6 +24,7 @@ from typing import Optional, Sequence
 from engine.analysis import Analysis
 from engine.coords import Move, from_flat, opponent
 from engine.game import Game
+from engine.mc_live import LiveAnalysis
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, playout_policy
 from engine.mc_tree import TreeConfig
 
@@ -80,9 +81,21 @@ class SteeredPlayer:
         for (game, color), net in zip(requests, readings):
             replies = self._replies(game, color) if self.reply_network is not None and not tight else None
             a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs, replies=replies)
-            out.append(replace(a, raw_move=net.raw_move, raw_legal=net.raw_legal, z_codes=net.z_codes,
-                               imagined_board=net.imagined_board, imagined_frame=net.imagined_frame))
+            out.append(replace(a, **_network_fields(net)))
         return out
+
+    def live(self, game: Game, color: int) -> LiveAnalysis:
+        """An analysis that grows (GTP's lz-analyze repeats, engine/mc_live.py): the network reads the position
+        once, as for ``analyze_many``; its first answer is ``analyze_many``'s, then the same tree grows on."""
+        net = self.network.analyze_many([(game, color)])[0]
+        replies = self._replies(game, color) if self.reply_network is not None else None
+        return LiveAnalysis(self.mc, game, color, prior=net.legal_probs, replies=replies, fields=_network_fields(net))
+
+
+def _network_fields(net: Analysis) -> dict:
+    """What the network itself read, reported unchanged beside the search's statistics."""
+    return dict(raw_move=net.raw_move, raw_legal=net.raw_legal, z_codes=net.z_codes,
+                imagined_board=net.imagined_board, imagined_frame=net.imagined_frame)
 
 
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,

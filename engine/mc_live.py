@@ -1,0 +1,88 @@
+"""Analysis that goes on: a position's Monte Carlo trees kept growing while a GUI watches.
+
+A GUI's analysis mode (Lizzie, Sabaki: ``lz-analyze`` / ``kata-analyze`` with an interval) shows the
+engine's candidate moves with their visits climbing until the user moves on; Leela Zero and KataGo keep
+searching the same tree and print its state every interval. ``LiveAnalysis`` does that for the Monte Carlo
+players (engine/mc_player.py, and the network-steered one, models/steered_mc.py): its first answer is
+exactly what ``analyze`` answers (the move genmove would play), then each ``grow(seconds)`` runs the same
+trees (root-parallel ones too) that much longer and reads them again. The trees keep their node budget
+(engine/mc_tree.TREE_BYTES); once it is used up the simulations still count at the nodes made. Passing is
+valued once, at the start. For analysis only: a move under a clock is ``analyze``'s.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, Optional
+
+import numpy as np
+
+from engine.analysis import Analysis
+from engine.game import Game
+from engine.mc_player import MonteCarloPlayer, read_trees
+from engine.mc_tree import TreeSearch
+
+SLICE = 0.05  # seconds: ``grow`` checks its stop event this often (GTP closes a stream within about this)
+ENDLESS = 1 << 40  # simulations to ask of a tree bounded by a deadline only
+
+
+class LiveAnalysis:
+    """``first``: ``player.analyze(game, color, prior=...)``; ``grow(seconds)``: the same search, longer.
+    ``fields``: Analysis fields to set on every answer (the steered player's network reading: raw move,
+    latent codes, imagined frame). ``game`` must not change while it grows (GTP: the next command closes
+    the stream first)."""
+
+    def __init__(self, player: MonteCarloPlayer, game: Game, color: int, prior: Optional[np.ndarray] = None,
+                 replies=None, fields: Optional[dict[str, Any]] = None) -> None:
+        self.player, self.game, self.color = player, game, color
+        self.fields = fields or {}
+        self.searches: list[TreeSearch] = []
+        first = player.analyze(game, color, prior=prior, replies=replies, keep=self.searches)
+        self.first = replace(first, **self.fields)
+        n_moves = game.size * game.size + 1
+        stay = first.move_winrates[-1] if first.move_winrates is not None else np.nan
+        self.stay = None if np.isnan(stay) else float(stay)  # what passing was worth (None: not on the table)
+        self.simulations = int(first.visits.sum()) if first.visits is not None else 0
+        self._n_moves = n_moves
+
+    def grow(self, seconds: float, stop: Optional[threading.Event] = None) -> Analysis:
+        """Runs the trees ``seconds`` more (in slices of ``SLICE``, ending early once ``stop`` is set) and
+        answers from all their simulations; without trees (the flat search, nothing to play) the first answer."""
+        if not self.searches:
+            return self.first
+        end = time.monotonic() + seconds
+        pool = ThreadPoolExecutor(len(self.searches)) if len(self.searches) > 1 else None
+        try:
+            while not (stop is not None and stop.is_set()):
+                now = time.monotonic()
+                if now >= end:
+                    break
+                deadline = min(end, now + SLICE)
+                if pool is None:
+                    self.searches[0].run(ENDLESS, deadline)
+                else:  # root-parallel trees grow on as many cores at once (the compiled loop releases the GIL)
+                    list(pool.map(lambda s: s.run(ENDLESS, deadline), self.searches))
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        visits = np.zeros(self._n_moves)
+        means = np.full(self._n_moves, np.nan)
+        if self.stay is not None:
+            means[-1] = self.stay
+        best, pvs = read_trees(self.searches, visits, means)
+        self.simulations = int(visits.sum())
+        return replace(self.player.answer(self.game, self.color, visits, means, self.stay, best, pvs), **self.fields)
+
+
+def start_live(analyzer: object, game: Game, color: int) -> Optional[LiveAnalysis]:
+    """A growing analysis of ``game`` for ``color`` by ``analyzer`` (a player that has ``live``, or a Monte Carlo
+    tree player); None when it has no tree to grow (the network alone, the PUCT search, the random player)."""
+    live = getattr(analyzer, "live", None)
+    if callable(live):
+        return live(game, color)
+    if isinstance(analyzer, MonteCarloPlayer) and analyzer.cfg.search == "tree":
+        return LiveAnalysis(analyzer, game, color)
+    return None

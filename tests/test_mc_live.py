@@ -1,0 +1,94 @@
+"""Analysis that goes on (engine/mc_live.py): GTP's lz-analyze / kata-analyze with an interval keep growing the
+Monte Carlo trees between lines, as Leela Zero and KataGo do, instead of printing one search's result again."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import numpy as np
+
+from engine.analysis import UniformAnalyzer
+from engine.coords import BLACK, WHITE
+from engine.game import Game
+from engine.mc_live import LiveAnalysis, start_live
+from engine.mc_player import MonteCarloConfig, MonteCarloPlayer
+from engine.player import RandomPlayer
+from gtp.analyze import analyzer_for, info_line
+from gtp.engine import GtpEngine
+from tests.test_gtp_analyze import _Pipe, parse_sabaki
+
+
+def opening() -> Game:
+    game = Game(9, 7.0)
+    game.play((4, 4), BLACK)
+    game.play((5, 3), WHITE)
+    return game
+
+
+def test_the_first_answer_is_analyzes_and_growing_only_adds_simulations():
+    for threads in (1, 2):
+        player = MonteCarloPlayer(MonteCarloConfig(playouts=1_000, patterns=True, tactical=True, threads=threads))
+        game = opening()
+        plain = player.analyze(game, BLACK)
+        live = start_live(player, game, BLACK)
+        assert isinstance(live, LiveAnalysis) and len(live.searches) == threads
+        assert live.first.move == plain.move and np.array_equal(live.first.visits, plain.visits)
+        assert live.first.pvs == plain.pvs
+        before = live.first.visits
+        for _ in range(3):
+            grown = live.grow(0.15)
+            assert np.all(grown.visits >= before) and grown.visits.sum() > before.sum()  # the same trees, longer
+            assert game.position.is_legal(grown.move) and live.simulations == grown.visits.sum()
+            before = grown.visits
+        assert np.isclose(grown.probs.sum(), 1.0) and grown.pvs[int(np.argmax(grown.visits[:-1]))]
+
+
+def test_a_set_stop_event_ends_the_growth_at_once():
+    live = start_live(MonteCarloPlayer(MonteCarloConfig(playouts=500)), opening(), BLACK)
+    stop = threading.Event()
+    stop.set()
+    began = time.monotonic()
+    answer = live.grow(30.0, stop)
+    assert time.monotonic() - began < 1.0 and answer.visits.sum() == live.first.visits.sum()
+
+
+def test_only_tree_searches_grow():
+    game = opening()
+    assert start_live(MonteCarloPlayer(MonteCarloConfig(playouts=200, search="flat")), game, BLACK) is None
+    assert start_live(UniformAnalyzer(RandomPlayer(seed=1)), game, BLACK) is None
+
+
+def test_the_steered_players_live_analysis_keeps_the_networks_reading():
+    from models.steered_mc import steered_mc
+
+    player = steered_mc(playouts=300, weight=2.0)
+    game = opening()
+    plain = player.analyze_many([(game, BLACK)])[0]
+    live = start_live(player, game, BLACK)
+    assert live.first.move == plain.move and np.array_equal(live.first.visits, plain.visits)
+    grown = live.grow(0.2)
+    assert grown.visits.sum() > 300
+    # the network's own reading stays what it read: raw move, codes, imagined board
+    assert grown.raw_move == plain.raw_move and grown.z_codes == plain.z_codes
+    assert np.array_equal(grown.imagined_board, plain.imagined_board)
+
+
+def test_gtp_lz_analyze_prints_a_growing_search_until_the_next_command():
+    player = MonteCarloPlayer(MonteCarloConfig(playouts=1_000, patterns=True, tactical=True))
+    assert analyzer_for(player, 9) is player
+    pipe = _Pipe(GtpEngine(lambda: Game(size=9, komi=7.0), player))
+    pipe.send("1 play B E5\n2 play W D4\n3 lz-analyze B 10 maxmoves 4\n")
+    time.sleep(1.5)
+    pipe.send("4 name\n")
+    out = pipe.close().decode()
+    m = re.fullmatch(r"=1 \n\n=2 \n\n=3\n((?:info [^\n]*\n)+)\n=4 videoworld-go\n\n", out)
+    assert m, out
+    lines = m.group(1).splitlines()
+    assert len(lines) >= 4  # 1.5 s at 0.1 s a line, on a busy machine too
+    # the first line is the search genmove would run; each later one has more visits, as a GUI shows them climb
+    assert lines[0] == info_line(player.analyze(opening(), BLACK), 9, False, 4)
+    totals = [sum(v["visits"] for v in parse_sabaki(line)) for line in lines]
+    assert all(b > a for a, b in zip(totals, totals[1:])), totals
+
