@@ -345,14 +345,16 @@ class Repeater:
                     _write(self.outstream, self.answer.repeat)  # type: ignore[arg-type]
                 return
             while not self._stop.is_set():  # the search goes on: each interval's line is its state then
-                line = grow(self.answer.interval, self._stop)
+                try:
+                    line = grow(self.answer.interval, self._stop)
+                except Exception:  # a failed search must not kill the engine: the stream stays open, silent
+                    log.exception("live analysis failed; no more lines until the next command")
+                    return
                 if self._stop.is_set():
                     return  # the next command has arrived: no line after it
                 _write(self.outstream, protocol.answer_line(line))
         except (OSError, ValueError):  # the controller went away; the main loop will notice too
             log.info("analysis output closed", exc_info=True)
-        except Exception:  # a failed search must not leave the stream hanging or kill the engine
-            log.exception("live analysis failed; the stream stays open without new lines")
 
     def close(self) -> None:
         """Stop repeating (joined: no line may follow the closing), then end the answer."""

@@ -92,3 +92,22 @@ def test_gtp_lz_analyze_prints_a_growing_search_until_the_next_command():
     totals = [sum(v["visits"] for v in parse_sabaki(line)) for line in lines]
     assert all(b > a for a, b in zip(totals, totals[1:])), totals
 
+
+
+def test_a_failing_live_search_leaves_the_engine_answering():
+    from types import SimpleNamespace
+
+    from tests.test_gtp_analyze import FixedAnalyzer
+
+    class BrokenLive(FixedAnalyzer):
+        def live(self, game, color):
+            def grow(seconds, stop=None):
+                raise RuntimeError("the search broke")
+            return SimpleNamespace(first=self.analyze_many([(game, color)])[0], grow=grow)
+
+    pipe = _Pipe(GtpEngine(lambda: Game(size=5), BrokenLive()))
+    pipe.send("1 lz-analyze B 5 maxmoves 1\n")
+    time.sleep(0.3)
+    pipe.send("2 name\n")
+    out = pipe.close().decode()
+    assert out == "=1\ninfo move C3 visits 500 winrate 6250 prior 5000 order 0 pv C3\n\n=2 videoworld-go\n\n"
