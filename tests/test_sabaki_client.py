@@ -77,3 +77,23 @@ def test_sabaki_controller_plays_a_full_game_against_gnugo_and_parses_our_analys
     lz, kata = out["analyses"][0]["variations"][0], out["analyses"][1]["variations"][0]
     assert [v["move"] for v in lz] == [v["move"] for v in kata]
     assert all(abs(x["winrate"] - y["winrate"]) <= 0.01 for x, y in zip(lz, kata))  # x10000 ints vs floats
+
+
+def test_sabaki_reads_a_monte_carlo_analysis_whose_visits_climb_until_it_ends_it(node_modules):
+    # the Monte Carlo tree behind --player montecarlo (as behind the shipped 9x9 player) goes on searching while
+    # Sabaki listens (engine/mc_live.py): each line Sabaki parses has at least as many visits as the one before
+    cfg = {
+        "engine": [sys.executable, "-m", "gtp", "--player", "montecarlo", "--mc-playouts", "500"],
+        "gnugo": [GNUGO, "--mode", "gtp", "--level", "1", "--chinese-rules"],
+        "cwd": str(REPO), "maxMoves": 40, "analyzeEvery": 10, "analysisLines": 4,
+    }
+    proc = subprocess.run(["node", str(JS / "sabaki_game.js"), json.dumps(cfg)], cwd=JS,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    assert len(out["analyses"]) >= 4
+    for a in out["analyses"]:
+        assert not a["error"] and len(a["lines"]) >= 4
+        totals = [sum(v["visits"] for v in variations) for variations in a["variations"]]
+        assert all(v["pv"] and v["pv"][0] == v["move"] for variations in a["variations"] for v in variations)
+        assert totals == sorted(totals) and totals[-1] > totals[0], totals

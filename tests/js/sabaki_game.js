@@ -3,7 +3,8 @@
 // (`<analyze command> <color> <interval>`, ended by the next command) and read with the
 // rules of Sabaki's analysis parser (src/modules/enginesyncer.js, written anew here).
 //
-//   node sabaki_game.js '{"engine": [argv...], "gnugo": [argv...], "maxMoves": 400, "analyzeEvery": 10}'
+//   node sabaki_game.js '{"engine": [argv...], "gnugo": [argv...], "maxMoves": 400, "analyzeEvery": 10,
+//                         "analysisLines": 2}'   (info lines to read before ending each analysis)
 //
 // Prints one JSON object on stdout; exits non-zero on any GTP error.
 'use strict'
@@ -56,14 +57,14 @@ async function send(controller, name, args = []) {
 
 // As Sabaki: send the analysis command, take the info lines as they stream in, and end
 // it with the next command (Sabaki's sendAbort sends protocol_version).
-async function analyze(controller, name, color, size) {
+async function analyze(controller, name, color, size, want = 2) {
   const lines = []
   let enough
   const gotEnough = new Promise(resolve => (enough = resolve))
   const response = controller.sendCommand({name, args: [color, '10']}, ({line}) => {
     if (line.startsWith('info ')) {
       lines.push(line)
-      if (lines.length >= 2) enough()
+      if (lines.length >= want) enough()
     }
   })
   await gotEnough
@@ -96,8 +97,8 @@ async function main() {
       const color = n % 2 === 0 ? 'B' : 'W'
       const [mover, other] = color === 'B' ? [ours, gnugo] : [gnugo, ours]
       if (mover === ours && n % cfg.analyzeEvery === 0) {
-        analyses.push(await analyze(ours, 'lz-analyze', color, size))
-        analyses.push(await analyze(ours, sabakiChoice, color, size))
+        analyses.push(await analyze(ours, 'lz-analyze', color, size, cfg.analysisLines))
+        analyses.push(await analyze(ours, sabakiChoice, color, size, cfg.analysisLines))
       }
       const vertex = (await send(mover, 'genmove', [color])).trim().toUpperCase()
       moves.push([color, vertex])
