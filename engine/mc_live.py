@@ -42,11 +42,9 @@ class LiveAnalysis:
         self.searches: list[TreeSearch] = []
         first = player.analyze(game, color, prior=prior, replies=replies, keep=self.searches)
         self.first = replace(first, **self.fields)
-        n_moves = game.size * game.size + 1
         stay = first.move_winrates[-1] if first.move_winrates is not None else np.nan
         self.stay = None if np.isnan(stay) else float(stay)  # what passing was worth (None: not on the table)
         self.simulations = int(first.visits.sum()) if first.visits is not None else 0
-        self._n_moves = n_moves
 
     def grow(self, seconds: float, stop: Optional[threading.Event] = None) -> Analysis:
         """Runs the trees ``seconds`` more (in slices of ``SLICE``, ending early once ``stop`` is set) and
@@ -68,8 +66,9 @@ class LiveAnalysis:
         finally:
             if pool is not None:
                 pool.shutdown()
-        visits = np.zeros(self._n_moves)
-        means = np.full(self._n_moves, np.nan)
+        n_moves = self.game.size * self.game.size + 1  # every point, pass last
+        visits = np.zeros(n_moves)
+        means = np.full(n_moves, np.nan)
         if self.stay is not None:
             means[-1] = self.stay
         best, pvs = read_trees(self.searches, visits, means)
