@@ -14,7 +14,7 @@ where the analyzer can tell).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol, Sequence, runtime_checkable
+from typing import Callable, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -50,6 +50,21 @@ class Analysis:
     def playable(self) -> np.ndarray:
         """The distribution a move is drawn from (at any temperature)."""
         return self.legal_probs if self.play_probs is None else self.play_probs
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a search shows its state while it runs (GTP's genmove_analyze lines during the thinking):
+    ``report(analysis)`` about every ``every`` seconds, with what the search would answer if it stopped
+    there. Analyzers that take it say so with a true ``reports_progress`` attribute (``reports_progress``)."""
+
+    report: Callable[["Analysis"], None]
+    every: float = 0.1  # seconds
+
+
+def reports_progress(analyzer: object) -> bool:
+    """Whether ``analyzer.analyze_many`` takes ``progress=`` (the Monte Carlo tree players)."""
+    return bool(getattr(analyzer, "reports_progress", False))
 
 
 @runtime_checkable

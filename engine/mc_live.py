@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.analysis import Analysis
 from engine.game import Game
-from engine.mc_player import MonteCarloPlayer, read_trees
+from engine.mc_player import MonteCarloPlayer
 from engine.mc_tree import TreeSearch
 
 SLICE = 0.05  # seconds: ``grow`` checks its stop event this often (GTP closes a stream within about this)
@@ -66,14 +66,9 @@ class LiveAnalysis:
         finally:
             if pool is not None:
                 pool.shutdown()
-        n_moves = self.game.size * self.game.size + 1  # every point, pass last
-        visits = np.zeros(n_moves)
-        means = np.full(n_moves, np.nan)
-        if self.stay is not None:
-            means[-1] = self.stay
-        best, pvs = read_trees(self.searches, visits, means)
-        self.simulations = int(visits.sum())
-        return replace(self.player.answer(self.game, self.color, visits, means, self.stay, best, pvs), **self.fields)
+        now = self.player.read(self.game, self.color, self.searches, self.stay)
+        self.simulations = int(now.visits.sum())
+        return replace(now, **self.fields)
 
 
 def start_live(analyzer: object, game: Game, color: int) -> Optional[LiveAnalysis]:

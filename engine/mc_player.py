@@ -46,7 +46,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from engine.analysis import Analysis, next_board
+from engine.analysis import Analysis, Progress, next_board
 from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
 from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
@@ -179,6 +179,8 @@ def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray,
 class MonteCarloPlayer:
     """A ``Player`` and analyzer (engine/analysis.py) choosing by Monte Carlo over the rules; see the module."""
 
+    reports_progress = True  # analyze_many takes progress= (engine/analysis.Progress)
+
     def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo") -> None:
         self.cfg = cfg
         self.name = name
@@ -187,17 +189,20 @@ class MonteCarloPlayer:
         return self.analyze(game, color, cleanup, deadline).move
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
-        return [self.analyze(game, color, cleanup, deadline) for game, color in requests]
+                     move_winrates: int = 0, deadline: Optional[float] = None,
+                     progress: Optional[Progress] = None) -> list[Analysis]:
+        return [self.analyze(game, color, cleanup, deadline, progress=progress) for game, color in requests]
 
     def analyze(self, game: Game, color: int, cleanup: bool = False, deadline: Optional[float] = None,
                 prior: Optional[np.ndarray] = None, replies: Optional[ReplyReader] = None,
-                keep: Optional[list[TreeSearch]] = None) -> Analysis:
+                keep: Optional[list[TreeSearch]] = None, progress: Optional[Progress] = None) -> Analysis:
         """``prior`` (N*N+1,): a move distribution for the tree's root (its prior term, weighted by
         ``cfg.tree.prior_weight``; models/steered_mc.py gives the network's). ``replies``: the opponent's
         move distributions after given root moves, for their nodes' prior terms (``cfg.replies``).
         ``keep``: receives the tree searches (none for the flat search or with nothing to play), so that
-        engine/mc_live.py can grow them on."""
+        engine/mc_live.py can grow them on. ``progress``: the tree's state while it grows (one tree only:
+        root-parallel trees and the flat search report nothing before their answer); the same move as
+        without it."""
         budget = self.cfg.clock_playouts if deadline is not None and self.cfg.clock_playouts else self.cfg.playouts
         if self.cfg.max_seconds is not None:
             cap = time.monotonic() + self.cfg.max_seconds
@@ -213,8 +218,15 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         if points and self.cfg.search == "tree":
+            searches: list[TreeSearch] = []
+            report = None
+            if progress is not None and self.cfg.threads == 1:
+                def report() -> None:
+                    progress.report(self.read(game, color, searches, stay))
             best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies,
-                                   keep)
+                                   searches, report, progress.every if progress is not None else 0.0)
+            if keep is not None:
+                keep.extend(searches)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits, budget)
             for p in points:
@@ -222,6 +234,17 @@ class MonteCarloPlayer:
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
+        return self.answer(game, color, visits, means, stay, best, pvs)
+
+    def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[float]) -> Analysis:
+        """The answer the trees ``searches`` (of ``game``'s position, for ``color``) give as they stand; ``stay``:
+        what passing is worth (None: not on the table)."""
+        n_moves = game.size * game.size + 1  # every point, pass last
+        visits = np.zeros(n_moves)
+        means = np.full(n_moves, np.nan)
+        if stay is not None:
+            means[-1] = stay
+        best, pvs = read_trees(searches, visits, means)
         return self.answer(game, color, visits, means, stay, best, pvs)
 
     def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[float],
@@ -252,8 +275,8 @@ class MonteCarloPlayer:
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
               visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
-              replies: Optional[ReplyReader] = None,
-              keep: Optional[list[TreeSearch]] = None) -> tuple[int, dict[int, list[int]]]:
+              replies: Optional[ReplyReader] = None, keep: Optional[list[TreeSearch]] = None,
+              report: Optional[Callable[[], None]] = None, every: float = 0.0) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills
         ``visits`` and ``means`` (the mover's win share) of the root moves it tried; returns the most
         visited (ties: the better value) and the principal variation from each move tried. With
@@ -262,7 +285,8 @@ class MonteCarloPlayer:
         (``TreeSearch.set_prior``). With ``cfg.threads`` > 1, as many trees (seeded apart) share the budget and
         grow at once, each in its own thread, each stopping early on its own share; their root statistics are
         summed (root parallelism: no locks, no shared nodes) and each move's line is read from the tree that
-        visited it most."""
+        visited it most. ``report``: called about every ``every`` seconds while one tree grows
+        (``TreeSearch.run``)."""
         searches = [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
                                prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns)
                     for i in range(self.cfg.threads)]
@@ -271,14 +295,14 @@ class MonteCarloPlayer:
         if replies is not None and self.cfg.replies > 0:  # one tree: MonteCarloConfig refuses replies with threads
             search = searches[0]
             first = max(1, int(budget * self.cfg.reply_split))
-            done = search.run(first, deadline)  # no early stop: the replies are read before the move is decided
+            done = search.run(first, deadline, report=report, every=every)  # no early stop: the replies come first
             budget -= done
             if done == first and budget > 0:  # not when the deadline cut the first part short
                 self._read_replies(search, replies)
         if budget > 0:
             share = -(-budget // len(searches))  # each tree's part of the budget, rounded up
             if len(searches) == 1:
-                searches[0].run(share, deadline, stop_early=self.cfg.stop_early)
+                searches[0].run(share, deadline, stop_early=self.cfg.stop_early, report=report, every=every)
             else:  # the compiled simulations release the GIL, so the trees grow on as many cores at once
                 with ThreadPoolExecutor(len(searches)) as pool:
                     list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early), searches))

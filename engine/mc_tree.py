@@ -39,7 +39,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from numba import njit
@@ -362,7 +362,8 @@ class TreeSearch:
             return by_count
         return min(by_count, int(done / elapsed * max(0.0, deadline - now)) + 1)
 
-    def run(self, simulations: int, deadline: Optional[float] = None, stop_early: bool = False) -> int:
+    def run(self, simulations: int, deadline: Optional[float] = None, stop_early: bool = False,
+            report: Optional[Callable[[], None]] = None, every: float = 0.1) -> int:
         """Runs up to ``simulations`` (fewer if ``deadline`` passes; at least one); returns how many ran.
         With a deadline the compiled loop runs in batches sized to take ~10 ms, the clock read between them.
         ``stop_early``: stop once the most visited root move cannot be caught by the simulations left
@@ -371,21 +372,28 @@ class TreeSearch:
         left are also bounded by the ones the rate so far fits before it: under a clock with a large budget
         (``MonteCarloConfig.clock_playouts``) a clear move does not wait for the deadline. Checked every
         ~1/64 of the budget. The simulations are the same ones in any batching: the generator's state
-        carries over."""
+        carries over. ``report``: called between batches once ``every`` seconds have passed since the last call
+        (the search's state for a GUI while it runs: GTP's genmove_analyze); the batches are then timed as
+        under a deadline. The early stop may then come at another count, never on another move: a decided
+        move stays the most visited one whatever the simulations left do."""
         cap = max(64, simulations // 64) if stop_early else simulations
-        done, batch = 0, (1 if deadline is not None else cap)
-        began = time.monotonic()
+        timed = deadline is not None or report is not None  # batches of ~10 ms, the clock read between them
+        done, batch = 0, (1 if timed else cap)
+        began = last_report = time.monotonic()
         while done < simulations:
             now = time.monotonic()
             if done and deadline is not None and now >= deadline:
                 break
             if done and stop_early and self.decided(self._left(simulations - done, done, now - began, deadline, now)):
                 break
+            if done and report is not None and now - last_report >= every:
+                report()
+                last_report = time.monotonic()
             n = min(batch, simulations - done)
             started = time.monotonic()
             self._batch(n)
             done += n
-            if deadline is not None and time.monotonic() - started < 0.01:
+            if timed and time.monotonic() - started < 0.01:
                 batch = min(2 * batch, cap)
         return done
 

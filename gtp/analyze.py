@@ -7,8 +7,11 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   candidate, repeated every ``interval`` centiseconds until the next input line, then an
   empty line. Leela Zero's numbers are integers x10000, KataGo's floats in 0..1; ``pv`` is
   last because Sabaki reads the variation as the vertices at the end of each ``info``.
-- ``lz-genmove_analyze`` / ``kata-genmove_analyze``: one ``info`` line, then ``play D4``;
-  the move is played, like ``genmove``.
+- ``lz-genmove_analyze`` / ``kata-genmove_analyze`` ``[color] [interval] ...``: ``info`` lines, then
+  ``play D4``; the move is played, like ``genmove``. With an interval and a Monte Carlo tree behind the
+  move (the 9x9 default, the other sizes), one line every interval while the tree grows (sent as they
+  come: ``GtpEngine.early_line``), then the final search's line; else the final line alone. The move is
+  genmove's either way.
 - ``kata-analyze ... ownership true`` (and ``kata-genmove_analyze``) end the line with KataGo's
   ``ownership`` and N*N floats in [-1, 1], top-left first, from the analysed side's view. They come
   from random playouts over the rules (engine/deadstones.py, the count's own tool), not from the
@@ -35,7 +38,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from engine.analysis import Analysis, top_moves
+from engine.analysis import Analysis, Progress, reports_progress, top_moves
 from engine.coords import BLACK, EMPTY, RESIGN, WHITE, CoordError, from_flat, parse_color, to_gtp
 from engine.deadstones import ownership_for
 from engine.mc_live import start_live
@@ -204,14 +207,27 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
     def genmove_stream(kata: bool) -> Callable:
         def handler(args: tuple[str, ...]) -> Stream:
             a = parse_args(args, engine.game.to_play)
+            size = engine.game.size
+            # of the position searched, before the move, as KataGo prints it
+            suffix = " " + ownership_text(engine.game.position, a.color) if kata and a.ownership else ""
+            searcher = analyzer_for(engine.player, size)
+            if a.interval > 0 and reports_progress(searcher):
+                # a tree search behind the move: its state every interval while it runs, as KataGo prints them
+                def show(now: Analysis) -> None:
+                    engine.early_line(info_line(now, size, kata, a.max_moves) + suffix)
+
+                def think(timing: dict) -> Analysis:
+                    return searcher.analyze_many([(engine.game, a.color)], move_winrates=a.max_moves,  # type: ignore[attr-defined]
+                                                 progress=Progress(show, a.interval), **timing)[0]
+            else:
+                def think(timing: dict) -> Analysis:
+                    return analyze(a.color, a.max_moves, timing)
             # a move of the game like genmove: under a time control it gets the clock's deadline
-            result = engine.timed(a.color, lambda timing: analyze(a.color, a.max_moves, timing))
+            result = engine.timed(a.color, think)
             move = result.move
             if move is not RESIGN and not engine.game.position.is_legal(move, a.color):
                 raise GtpError(f"internal error: player {engine.player.name} chose an illegal move {move!r}")
-            line = info_line(result, engine.game.size, kata, a.max_moves)
-            if kata and a.ownership:  # of the position searched, before the move, as KataGo prints it
-                line += " " + ownership_text(engine.game.position, a.color)
+            line = info_line(result, size, kata, a.max_moves) + suffix
             engine.game.play(move, a.color)
             return Stream(lines=(line,), tail=(f"play {to_gtp(move, engine.game.size)}",))
         return handler

@@ -294,9 +294,12 @@ def serve(engine: GtpEngine, instream: BinaryIO, outstream: BinaryIO) -> None:
 
     A streamed answer (``lz-analyze``) stays open while the next line is awaited: a
     ``Repeater`` thread prints its line at the requested interval meanwhile, and the next
-    input line (or the end of input) closes it before that line is answered.
+    input line (or the end of input) closes it before that line is answered. A command may also
+    print lines of its answer while it runs (``*-genmove_analyze`` during its search:
+    ``GtpEngine.early_line``).
     """
     open_stream: Optional[Repeater] = None
+    engine.write = lambda text: _write(outstream, text)  # lines of an answer sent while its command runs
     try:
         while not engine.quit_requested:
             raw = instream.readline(protocol.MAX_LINE + 1)

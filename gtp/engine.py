@@ -77,6 +77,10 @@ class GtpEngine:
         self.version = version
         self.clock = Clock()
         self.quit_requested = False
+        # where lines of an answer go while its command still runs (serve() sets it to the output; None: they
+        # stay in the answer handle() returns)
+        self.write: Optional[Callable[[str], None]] = None
+        self._early = protocol.EarlyLines(None, None)
         # Exactly the commands implemented, in list_commands order.
         self.commands: dict[str, Handler] = {
             "protocol_version": self._protocol_version,
@@ -124,18 +128,23 @@ class GtpEngine:
         if handler is None:
             return protocol.failure(cmd.id, "unknown command" if cmd.name else "syntax error")
         saved = self._snapshot()
+        early = self._early = protocol.EarlyLines(cmd.id, self.write)
         try:
             result = handler(cmd.args)
             if isinstance(result, protocol.Stream):  # lz-analyze & co.: serve() prints it in pieces
-                return protocol.Streamed(cmd.id, result)
-            return protocol.success(cmd.id, result)
+                return early.rest(protocol.Streamed(cmd.id, result))
+            return early.rest(protocol.success(cmd.id, result))
         except GtpError as e:
             self._restore(saved)
-            return protocol.failure(cmd.id, str(e))
+            return early.failed(str(e))
         except Exception as e:  # a bug must not kill the session or corrupt the game
             log.exception("internal error in %r", text[:200])
             self._restore(saved)
-            return protocol.failure(cmd.id, f"internal error: {type(e).__name__}: {e}")
+            return early.failed(f"internal error: {type(e).__name__}: {e}")
+
+    def early_line(self, text: str) -> None:
+        """Sends one line of the answer to the command being handled now, before the command ends."""
+        self._early.line(text)
 
     def _snapshot(self) -> tuple[dict, Clock]:
         """The game's fields (containers copied; positions are immutable) and the clock."""

@@ -128,6 +128,42 @@ class Streamed(str):
         return self
 
 
+class EarlyLines:
+    """The lines of one answer that go out while its command still runs (``*-genmove_analyze``'s ``info``
+    lines during the search, as KataGo prints them): the first sends the ``=[id]`` header before it.
+    ``write`` None (an engine driven through ``GtpEngine.handle`` alone: tests, transcripts): they are kept
+    and put in front of the rest of the answer, so the text is the same as printed."""
+
+    def __init__(self, cid: Optional[str], write: Optional[Callable[[str], None]]) -> None:
+        self.cid, self.write = cid, write
+        self.kept: list[str] = []
+        self.started = False
+
+    def line(self, text: str) -> None:
+        piece = ("" if self.started else f"={self.cid or ''}\n") + answer_line(text)
+        self.started = True
+        if self.write is None:
+            self.kept.append(piece)
+        else:
+            self.write(piece)
+
+    def rest(self, answer: str) -> str:
+        """What is left to print of the framed success ``answer`` (``=[id]`` then lines) after the early lines."""
+        if not self.started:
+            return answer
+        head = f"={self.cid or ''}\n"
+        if not answer.startswith(head):  # "=id result" on one line: a handler mixing the two forms is a bug
+            raise ValueError("an answer with early lines must be a stream")
+        return "".join(self.kept) + answer[len(head):]
+
+    def failed(self, message: str) -> str:
+        """The answer to print when the command fails: ``? message``, unless its header has gone out, when the
+        answer can only end (with its empty line)."""
+        if self.started and self.write is not None:
+            return "\n"
+        return failure(self.cid, message)
+
+
 def answer_line(text: str) -> str:
     """One non-empty output line: an empty line would end the answer early."""
     cleaned = " ".join(_clean(text).split("\n")).strip()

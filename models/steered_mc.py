@@ -21,7 +21,7 @@ import time
 from dataclasses import replace
 from typing import Optional, Sequence
 
-from engine.analysis import Analysis
+from engine.analysis import Analysis, Progress
 from engine.coords import Move, from_flat, opponent
 from engine.game import Game
 from engine.mc_live import LiveAnalysis
@@ -64,11 +64,14 @@ class SteeredPlayer:
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move
 
+    reports_progress = True  # analyze_many takes progress= (engine/analysis.Progress)
+
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
-                     move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
+                     move_winrates: int = 0, deadline: Optional[float] = None,
+                     progress: Optional[Progress] = None) -> list[Analysis]:
         """The network reads all positions in one batch (in one board view when ``deadline`` is near: see
         ``TIGHT``); the searches run one after another (each to ``deadline`` at most: the caller's clock
-        covers one position)."""
+        covers one position). ``progress``: each search's state while it runs, with the network's reading."""
         network = self.network
         tight = deadline is not None and deadline - time.monotonic() < TIGHT * self.network_seconds
         if tight:
@@ -80,8 +83,10 @@ class SteeredPlayer:
         out = []
         for (game, color), net in zip(requests, readings):
             replies = self._replies(game, color) if self.reply_network is not None and not tight else None
-            a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs, replies=replies)
-            out.append(replace(a, **_network_fields(net)))
+            fields = _network_fields(net)
+            shown = None if progress is None else Progress(lambda a, f=fields: progress.report(replace(a, **f)), progress.every)
+            a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs, replies=replies, progress=shown)
+            out.append(replace(a, **fields))
         return out
 
     def live(self, game: Game, color: int) -> LiveAnalysis:

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from engine.analysis import UniformAnalyzer
+from engine.analysis import Progress, UniformAnalyzer
 from engine.coords import BLACK, WHITE
 from engine.game import Game
 from engine.mc_live import LiveAnalysis, start_live
@@ -111,3 +111,84 @@ def test_a_failing_live_search_leaves_the_engine_answering():
     pipe.send("2 name\n")
     out = pipe.close().decode()
     assert out == "=1\ninfo move C3 visits 500 winrate 6250 prior 5000 order 0 pv C3\n\n=2 videoworld-go\n\n"
+
+
+# ------------------------------------------------------------------ genmove_analyze: lines while the move is searched
+def test_a_tree_reports_while_it_searches_and_the_reports_change_nothing():
+    game = opening()
+    for stop_early in (False, True):
+        player = MonteCarloPlayer(MonteCarloConfig(playouts=4_000, patterns=True, tactical=True, stop_early=stop_early))
+        plain = player.analyze(game, BLACK)
+        seen = []
+        reported = player.analyze(game, BLACK, progress=Progress(seen.append, every=0.01))
+        assert reported.move == plain.move  # the early stop may come at another count, never on another move
+        if not stop_early:  # the same simulations in other batches: the same tree
+            assert np.array_equal(reported.visits, plain.visits) and reported.pvs == plain.pvs
+        assert len(seen) >= 2, len(seen)
+        totals = [int(a.visits.sum()) for a in seen]
+        assert all(b >= a for a, b in zip(totals, totals[1:])) and 0 < totals[0] < totals[-1] <= reported.visits.sum()
+        assert all(game.position.is_legal(a.move) and np.isclose(a.probs.sum(), 1.0) for a in seen)
+
+
+def test_root_parallel_trees_and_the_flat_search_report_nothing_before_their_answer():
+    game = opening()
+    for cfg in (MonteCarloConfig(playouts=2_000, threads=2), MonteCarloConfig(playouts=300, search="flat")):
+        seen = []
+        answer = MonteCarloPlayer(cfg).analyze(game, BLACK, progress=Progress(seen.append, every=0.0))
+        assert seen == [] and game.position.is_legal(answer.move)
+
+
+def test_the_steered_player_reports_with_the_networks_reading_and_plays_its_move():
+    from models.steered_mc import steered_mc
+
+    player = steered_mc(playouts=3_000, weight=2.0)
+    game = opening()
+    plain = player.analyze_many([(game, BLACK)])[0]
+    seen = []
+    reported = player.analyze_many([(game, BLACK)], progress=Progress(seen.append, every=0.01))[0]
+    assert reported.move == plain.move and len(seen) >= 2
+    assert all(a.raw_move == plain.raw_move and a.z_codes == plain.z_codes for a in seen)
+
+
+def test_gtp_genmove_analyze_prints_lines_during_the_search_then_plays_genmoves_move():
+    cfg = MonteCarloConfig(playouts=15_000, patterns=True, tactical=True, stop_early=False)
+    genmove = GtpEngine(lambda: Game(size=9, komi=7.0), MonteCarloPlayer(cfg))
+    expected = genmove.handle("1 play B E5") + genmove.handle("2 play W D4") + genmove.handle("3 genmove B")
+    pipe = _Pipe(GtpEngine(lambda: Game(size=9, komi=7.0), MonteCarloPlayer(cfg)))
+    pipe.send("1 play B E5\n2 play W D4\n3 lz-genmove_analyze B 5 maxmoves 3\n")
+    deadline = time.monotonic() + 60
+    while "info" not in (early := pipe.out.getvalue().decode()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert "info" in early and "play" not in early  # a line of the answer went out while the move was searched
+    pipe.send("4 showboard\n")
+    out = pipe.close().decode()
+    m = re.match(r"=1 \n\n=2 \n\n=3\n((?:info [^\n]*\n)+)play ([A-HJ]\d|pass)\n\n=4 \n", out)
+    assert m, out[:2000]
+    lines = m.group(1).splitlines()
+    assert len(lines) >= 3
+    totals = [sum(v["visits"] for v in parse_sabaki(line)) for line in lines]
+    assert all(b >= a for a, b in zip(totals, totals[1:])) and totals[0] < totals[-1], totals
+    assert expected.endswith(f"=3 {m.group(2)}\n\n")  # genmove's move, with or without the lines
+    assert parse_sabaki(lines[-1])[0]["move"] == m.group(2)  # the last line leads with it
+
+
+def test_genmove_analyze_without_an_output_keeps_its_lines_in_the_answer_and_a_failure_ends_it():
+    player = MonteCarloPlayer(MonteCarloConfig(playouts=3_000, stop_early=False))
+    engine = GtpEngine(lambda: Game(size=9, komi=7.0), player)
+    engine.handle("play B E5")
+    out = engine.handle("7 kata-genmove_analyze W 1")
+    assert re.fullmatch(r"=7\n(info [^\n]*\n){2,}play [A-HJ]\d\n\n", out), out[:500]
+
+    def broken(*args, **kwargs):
+        kwargs["progress"].report(player.analyze(engine.game, BLACK))
+        raise RuntimeError("the search broke")
+
+    player.analyze_many = broken
+    written = []
+    engine.write = written.append  # as serve() sets it: the header and a line have gone out
+    moves = list(engine.game.moves)
+    assert engine.handle("8 lz-genmove_analyze B 1") == "\n"  # the answer can only end; the engine answers on
+    assert written[0].startswith("=8\ninfo move ") and engine.game.moves == moves
+    assert engine.handle("9 name") == "=9 videoworld-go\n\n"
+    engine.write = None
+    assert engine.handle("10 lz-genmove_analyze B 1").startswith("?10 internal error: RuntimeError: the search broke")

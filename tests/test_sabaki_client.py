@@ -97,3 +97,28 @@ def test_sabaki_reads_a_monte_carlo_analysis_whose_visits_climb_until_it_ends_it
         totals = [sum(v["visits"] for v in variations) for variations in a["variations"]]
         assert all(v["pv"] and v["pv"][0] == v["move"] for variations in a["variations"] for v in variations)
         assert totals == sorted(totals) and totals[-1] > totals[0], totals
+
+
+def test_sabaki_sees_the_monte_carlo_search_think_through_genmove_analyze(node_modules):
+    # a GUI showing the engine's thinking: each of our moves is asked as `lz-genmove_analyze B 10`; the info lines
+    # come while the tree grows (gtp/analyze.py), each with more visits, the last one leading with the move played
+    cfg = {
+        "engine": [sys.executable, "-m", "gtp", "--player", "montecarlo", "--mc-playouts", "6000"],
+        "gnugo": [GNUGO, "--mode", "gtp", "--level", "1", "--chinese-rules"],
+        "cwd": str(REPO), "maxMoves": 16, "analyzeEvery": 1000, "analysisLines": 1,
+        "genmoveAnalyze": "lz-genmove_analyze",
+    }
+    proc = subprocess.run(["node", str(JS / "sabaki_game.js"), json.dumps(cfg)], cwd=JS,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    assert len(out["thinking"]) == 8  # GNU Go accepted each of the 8 moves read from the "play" lines
+    streamed = 0
+    for move in out["thinking"]:
+        assert move["lines"], move
+        totals = [sum(v["visits"] for v in variations) for variations in move["variations"]]
+        assert totals == sorted(totals), totals
+        assert move["variations"][-1][0]["move"] == move["vertex"]  # the final line leads with the move played
+        # a line that arrived well before the answer ended was sent during the search, not after it
+        streamed += len(move["lines"]) >= 3 and move["at"][0] < move["ms"] - 100
+    assert streamed >= 6, [(m["at"], m["ms"]) for m in out["thinking"]]

@@ -5,6 +5,9 @@
 //
 //   node sabaki_game.js '{"engine": [argv...], "gnugo": [argv...], "maxMoves": 400, "analyzeEvery": 10,
 //                         "analysisLines": 2}'   (info lines to read before ending each analysis)
+//   optional "genmoveAnalyze": "lz-genmove_analyze": our moves come from that command with an interval
+//   of 10 (Sabaki's way of showing an engine's thinking), its info lines taken as they stream in and the
+//   move read from the answer's "play" line
 //
 // Prints one JSON object on stdout; exits non-zero on any GTP error.
 'use strict'
@@ -72,6 +75,26 @@ async function analyze(controller, name, color, size, want = 2) {
   return {command: name, color, lines, error: final.error, variations: lines.map(l => parseAnalysisLine(l, size))}
 }
 
+// A move through genmove_analyze: the info lines as they arrive (with the milliseconds since the command
+// was sent) and the move from the "play <vertex>" line ending the answer.
+async function genmoveAnalyze(controller, name, color, size) {
+  const sent = Date.now()
+  const lines = [], at = []
+  const response = await controller.sendCommand({name, args: [color, '10']}, ({line}) => {
+    if (line.startsWith('info ')) {
+      lines.push(line)
+      at.push(Date.now() - sent)
+    }
+  })
+  if (response.error) throw new Error(`${name} ${color}: ${response.content}`)
+  const play = response.content.split('\n').find(l => l.startsWith('play '))
+  if (play === undefined) throw new Error(`${name} ${color}: no play line in ${JSON.stringify(response.content)}`)
+  return {
+    vertex: play.slice(5).trim().toUpperCase(), lines, at, ms: Date.now() - sent,
+    variations: lines.map(l => parseAnalysisLine(l, size)),
+  }
+}
+
 async function main() {
   const cfg = JSON.parse(process.argv[2])
   const size = 9
@@ -91,7 +114,7 @@ async function main() {
     }
     // Sabaki's choice of analysis command: the first of these the engine lists.
     const sabakiChoice = ['analyze', 'kata-analyze', 'lz-analyze'].find(c => commands.includes(c))
-    const moves = [], analyses = []
+    const moves = [], analyses = [], thinking = []
     let passes = 0
     for (let n = 0; passes < 2 && n < cfg.maxMoves; n++) {
       const color = n % 2 === 0 ? 'B' : 'W'
@@ -100,14 +123,21 @@ async function main() {
         analyses.push(await analyze(ours, 'lz-analyze', color, size, cfg.analysisLines))
         analyses.push(await analyze(ours, sabakiChoice, color, size, cfg.analysisLines))
       }
-      const vertex = (await send(mover, 'genmove', [color])).trim().toUpperCase()
+      let vertex
+      if (mover === ours && cfg.genmoveAnalyze) {
+        const move = await genmoveAnalyze(ours, cfg.genmoveAnalyze, color, size)
+        thinking.push(move)
+        vertex = move.vertex
+      } else {
+        vertex = (await send(mover, 'genmove', [color])).trim().toUpperCase()
+      }
       moves.push([color, vertex])
       if (vertex === 'RESIGN') break
       await send(other, 'play', [color, vertex]) // each side checks the other's move
       passes = vertex === 'PASS' ? passes + 1 : 0
     }
     const result = {
-      commands, version, sabakiChoice, moves, passes, analyses,
+      commands, version, sabakiChoice, moves, passes, analyses, thinking,
       ourScore: await send(ours, 'final_score'),
       gnugoScore: await send(gnugo, 'final_score'),
       ourBoard: await send(ours, 'showboard'),
