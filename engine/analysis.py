@@ -13,6 +13,7 @@ where the analyzer can tell).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol, Sequence, runtime_checkable
 
@@ -45,6 +46,13 @@ class Analysis:
     visits: Optional[np.ndarray] = None
     # flat index of a visited move -> the search's principal variation from it (flat indices, the move first)
     pvs: Optional[dict[int, list[int]]] = None
+    # (N*N+1,) a Monte Carlo search's playouts after each root move: the mover's mean final area margin (komi
+    # included) and its standard deviation, NaN where not searched (engine/mc_player.read_scores)
+    move_scores: Optional[np.ndarray] = None
+    move_score_stdevs: Optional[np.ndarray] = None
+    # (N*N+1,) the network's own distribution over the legal moves when a search chose the move by other
+    # numbers (models/steered_mc.py: ``legal_probs`` then holds the search's visit shares); None: no network
+    policy: Optional[np.ndarray] = None
 
     @property
     def playable(self) -> np.ndarray:
@@ -60,6 +68,8 @@ class Progress:
 
     report: Callable[["Analysis"], None]
     every: float = 0.1  # seconds
+    # once set, the search ends at its next batch and answers from what it has (KataGo's "terminate")
+    stop: Optional[threading.Event] = None
 
 
 def reports_progress(analyzer: object) -> bool:

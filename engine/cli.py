@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "eval": "engine.evaluate",
     "blunders": "engine.blunders",
     "serve": "server.cli",
+    "analysis": "server.analysis_engine",
 }
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -176,6 +177,19 @@ def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray,
     return int(root_points[order[0]]), pvs
 
 
+def read_scores(searches: Sequence[TreeSearch], color: int, n_moves: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N*N+1,) twice: the mean final area margin (komi included) of the playouts after each root move, from
+    ``color``'s view, and its standard deviation, summed over root-parallel trees; NaN where no playout went."""
+    sums = sum(s.root_score for s in searches)  # (2, A) Black's margin: sum, sum of squares
+    n = sum(s.t_n[0].astype(np.float64) for s in searches)  # (A,) root visits
+    mean, stdev = np.full(n_moves, np.nan), np.full(n_moves, np.nan)
+    seen = n > 0
+    a = len(n)
+    mean[:a][seen] = sums[0][seen] / n[seen] * (1.0 if color == BLACK else -1.0)
+    stdev[:a][seen] = np.sqrt(np.maximum(0.0, sums[1][seen] / n[seen] - (sums[0][seen] / n[seen]) ** 2))
+    return mean, stdev
+
+
 class MonteCarloPlayer:
     """A ``Player`` and analyzer (engine/analysis.py) choosing by Monte Carlo over the rules; see the module."""
 
@@ -187,6 +201,12 @@ class MonteCarloPlayer:
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze(game, color, cleanup, deadline).move
+
+    def with_budget(self, playouts: int, max_seconds: Optional[float] = None) -> "MonteCarloPlayer":
+        """The same player searching ``playouts`` simulations to the end (no early stop: an analysis, KataGo's
+        maxVisits), at most ``max_seconds`` (None: no cap)."""
+        return MonteCarloPlayer(replace(self.cfg, playouts=playouts, clock_playouts=None, stop_early=False,
+                                        max_seconds=max_seconds), self.name)
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0, deadline: Optional[float] = None,
@@ -217,6 +237,7 @@ class MonteCarloPlayer:
             means[-1] = stay
         best = None
         pvs = None
+        scores = None
         if points and self.cfg.search == "tree":
             searches: list[TreeSearch] = []
             report = None
@@ -224,9 +245,11 @@ class MonteCarloPlayer:
                 def report() -> None:
                     progress.report(self.read(game, color, searches, stay))
             best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies,
-                                   searches, report, progress.every if progress is not None else 0.0)
+                                   searches, report, progress.every if progress is not None else 0.0,
+                                   progress.stop if progress is not None else None)
             if keep is not None:
                 keep.extend(searches)
+            scores = read_scores(searches, color, n_moves)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits, budget)
             for p in points:
@@ -234,7 +257,7 @@ class MonteCarloPlayer:
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
-        return self.answer(game, color, visits, means, stay, best, pvs)
+        return self.answer(game, color, visits, means, stay, best, pvs, scores)
 
     def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[float]) -> Analysis:
         """The answer the trees ``searches`` (of ``game``'s position, for ``color``) give as they stand; ``stay``:
@@ -245,13 +268,15 @@ class MonteCarloPlayer:
         if stay is not None:
             means[-1] = stay
         best, pvs = read_trees(searches, visits, means)
-        return self.answer(game, color, visits, means, stay, best, pvs)
+        return self.answer(game, color, visits, means, stay, best, pvs, read_scores(searches, color, n_moves))
 
     def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[float],
-               best: Optional[int], pvs: Optional[dict[int, list[int]]]) -> Analysis:
+               best: Optional[int], pvs: Optional[dict[int, list[int]]],
+               scores: Optional[tuple[np.ndarray, np.ndarray]] = None) -> Analysis:
         """The Analysis of a search's statistics: ``visits`` and ``means`` (N*N+1,) per move (pass last),
         ``stay`` what passing is worth (None: not on the table), ``best`` the search's move (None: none),
-        ``pvs`` its lines (None: flat, each move its own line). Decides between ``best`` and passing."""
+        ``pvs`` its lines (None: flat, each move its own line), ``scores`` the playouts' margins after each
+        move (``read_scores``; None: not kept). Decides between ``best`` and passing."""
         position, size = game.position, game.size
         n_moves = size * size + 1
         passes = best is None or (stay is not None and (stay > means[best] or (stay == means[best] and opponent_passed(game))))
@@ -271,12 +296,14 @@ class MonteCarloPlayer:
         return Analysis(probs=probs, legal_probs=probs, raw_move=move, raw_legal=True, move=move,
                         winrate=winrate, z_codes=[], imagined_board=next_board(position, move, color),
                         imagined_frame=None, move_winrates=means, visits=visits.astype(np.int64),
-                        pvs=pvs)
+                        pvs=pvs, move_scores=None if scores is None else scores[0],
+                        move_score_stdevs=None if scores is None else scores[1])
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
               visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
               replies: Optional[ReplyReader] = None, keep: Optional[list[TreeSearch]] = None,
-              report: Optional[Callable[[], None]] = None, every: float = 0.0) -> tuple[int, dict[int, list[int]]]:
+              report: Optional[Callable[[], None]] = None, every: float = 0.0,
+              stop: Optional[threading.Event] = None) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills
         ``visits`` and ``means`` (the mover's win share) of the root moves it tried; returns the most
         visited (ties: the better value) and the principal variation from each move tried. With
@@ -285,8 +312,8 @@ class MonteCarloPlayer:
         (``TreeSearch.set_prior``). With ``cfg.threads`` > 1, as many trees (seeded apart) share the budget and
         grow at once, each in its own thread, each stopping early on its own share; their root statistics are
         summed (root parallelism: no locks, no shared nodes) and each move's line is read from the tree that
-        visited it most. ``report``: called about every ``every`` seconds while one tree grows
-        (``TreeSearch.run``)."""
+        visited it most. ``report``: called about every ``every`` seconds while one tree grows; ``stop``: ends
+        every tree's search at its next batch once set (``TreeSearch.run``)."""
         searches = [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
                                prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns)
                     for i in range(self.cfg.threads)]
@@ -295,17 +322,17 @@ class MonteCarloPlayer:
         if replies is not None and self.cfg.replies > 0:  # one tree: MonteCarloConfig refuses replies with threads
             search = searches[0]
             first = max(1, int(budget * self.cfg.reply_split))
-            done = search.run(first, deadline, report=report, every=every)  # no early stop: the replies come first
+            done = search.run(first, deadline, report=report, every=every, stop=stop)  # no early stop: replies first
             budget -= done
-            if done == first and budget > 0:  # not when the deadline cut the first part short
+            if done == first and budget > 0 and not (stop is not None and stop.is_set()):  # not when the deadline cut the first part short
                 self._read_replies(search, replies)
         if budget > 0:
             share = -(-budget // len(searches))  # each tree's part of the budget, rounded up
             if len(searches) == 1:
-                searches[0].run(share, deadline, stop_early=self.cfg.stop_early, report=report, every=every)
+                searches[0].run(share, deadline, stop_early=self.cfg.stop_early, report=report, every=every, stop=stop)
             else:  # the compiled simulations release the GIL, so the trees grow on as many cores at once
                 with ThreadPoolExecutor(len(searches)) as pool:
-                    list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early), searches))
+                    list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early, stop=stop), searches))
         return read_trees(searches, visits, means)
 
     def _read_replies(self, search: TreeSearch, replies: ReplyReader) -> None:

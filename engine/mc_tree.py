@@ -36,6 +36,7 @@ made; a node is made on its move's second visit, so M bounds the tree, not the s
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -153,9 +154,10 @@ def _select(m, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, pr
 @njit(cache=True)
 def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, scratch,
               nbr, diag, ndiag, root, work, path_node, path_move, played, pcol,
-              t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv, t_child, meta):
+              t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn, t_rv, t_child, meta, r_score):
     """One simulation from the root board ``root`` on the scratch board ``work`` (tuples of the board
-    arrays, engine/fastboard.py); grows the tree by at most one node and backs the result up."""
+    arrays, engine/fastboard.py); grows the tree by at most one node and backs the result up. ``r_score``
+    (2, A): the root moves' sums of the final area margin (Black's, komi included) and of its square."""
     board, head, nxt, csize, plib, empties, slot, mark, st = work
     copy_board(root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[8],
                board, head, nxt, csize, plib, empties, slot, st)
@@ -200,6 +202,9 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
     black_value = (1.0 - margin_weight) * black_win + margin_weight * (0.5 + 0.5 * math.tanh(score / (0.1 * a)))
     if policy[4]:
         remember_replies(policy[5], played, pcol, nplayed, root[8][LAST], 0 if score == 0 else (1 if score > 0 else 2))
+    if plen > 0:  # the root move's score statistics (read, never used to select)
+        r_score[0, path_move[0]] += score
+        r_score[1, path_move[0]] += score * score
     for d in range(plen):
         m, p = path_node[d], path_move[d]
         mine = t_colour[m] == 1
@@ -224,13 +229,13 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
 @njit(cache=True, nogil=True)  # no GIL: root-parallel searches run in threads (engine/mc_player.py)
 def _run(count, rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, nbr, diag, ndiag,
          root, work, path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins, t_rn,
-         t_rv, t_child, meta):
+         t_rv, t_child, meta, r_score):
     scratch = np.empty(answers_capacity(root[0].shape[0]), np.int64)  # the heavy policies' urgent points
     for _ in range(count):
         _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_weight, quiet, low, policy, scratch, nbr,
                   diag, ndiag, root, work,
                   path_node, path_move, played, pcol, t_colour, t_total, t_cand, t_alive, t_n, t_value, t_wins,
-                  t_rn, t_rv, t_child, meta)
+                  t_rn, t_rv, t_child, meta, r_score)
 
 
 class NodeView:
@@ -305,6 +310,7 @@ class TreeSearch:
         self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv = (np.zeros((m, a), np.float32) for _ in range(5))
         self.t_child = np.zeros((m, a), np.int32)
         self.meta = np.ones(1, np.int64)  # nodes made; the root is node 0
+        self.root_score = np.zeros((2, a), np.float64)  # (2, A) per root move: sum of Black's final margin, of its square
         moves = np.zeros(a, np.bool_)
         moves[np.asarray(points, dtype=np.int64)] = True
         if cfg.quiet_edges:
@@ -346,7 +352,8 @@ class TreeSearch:
              c.rave_prior, c.margin_weight,
              c.quiet_edges, low_lines(self.size), self.policy, rb.nbr, rb.diag, rb.ndiag, rb.arrays(), wb.arrays(),
              self.path_node, self.path_move, self.played, self.pcol, self.t_colour, self.t_total, self.t_cand,
-             self.t_alive, self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv, self.t_child, self.meta)
+             self.t_alive, self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv, self.t_child, self.meta,
+             self.root_score)
 
     def decided(self, left: int) -> bool:
         """Whether the most visited root move keeps the lead over ``left`` more simulations, whichever
@@ -363,7 +370,8 @@ class TreeSearch:
         return min(by_count, int(done / elapsed * max(0.0, deadline - now)) + 1)
 
     def run(self, simulations: int, deadline: Optional[float] = None, stop_early: bool = False,
-            report: Optional[Callable[[], None]] = None, every: float = 0.1) -> int:
+            report: Optional[Callable[[], None]] = None, every: float = 0.1,
+            stop: Optional[threading.Event] = None) -> int:
         """Runs up to ``simulations`` (fewer if ``deadline`` passes; at least one); returns how many ran.
         With a deadline the compiled loop runs in batches sized to take ~10 ms, the clock read between them.
         ``stop_early``: stop once the most visited root move cannot be caught by the simulations left
@@ -375,14 +383,16 @@ class TreeSearch:
         carries over. ``report``: called between batches once ``every`` seconds have passed since the last call
         (the search's state for a GUI while it runs: GTP's genmove_analyze); the batches are then timed as
         under a deadline. The early stop may then come at another count, never on another move: a decided
-        move stays the most visited one whatever the simulations left do."""
+        move stays the most visited one whatever the simulations left do. ``stop``: once set, the search ends at
+        its next batch (after at least one simulation)."""
         cap = max(64, simulations // 64) if stop_early else simulations
-        timed = deadline is not None or report is not None  # batches of ~10 ms, the clock read between them
+        # batches of ~10 ms, the clock (and the stop event) read between them
+        timed = deadline is not None or report is not None or stop is not None
         done, batch = 0, (1 if timed else cap)
         began = last_report = time.monotonic()
         while done < simulations:
             now = time.monotonic()
-            if done and deadline is not None and now >= deadline:
+            if done and ((deadline is not None and now >= deadline) or (stop is not None and stop.is_set())):
                 break
             if done and stop_early and self.decided(self._left(simulations - done, done, now - began, deadline, now)):
                 break

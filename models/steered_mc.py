@@ -17,6 +17,7 @@ move and whether it was legal, its latent codes and the imagined next frame and 
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import replace
 from typing import Optional, Sequence
@@ -61,6 +62,13 @@ class SteeredPlayer:
             return [a.legal_probs for a in self.reply_network.analyze_many(after)]
         return read
 
+    def with_budget(self, playouts: int, max_seconds: Optional[float] = None) -> "SteeredPlayer":
+        """The same network steering a search of ``playouts`` simulations to the end (``MonteCarloPlayer.with_budget``)."""
+        other = copy.copy(self)  # the network (and the replies' view of it) shared
+        other.mc = self.mc.with_budget(playouts, max_seconds)
+        other.cfg = other.mc.cfg
+        return other
+
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move
 
@@ -100,7 +108,7 @@ class SteeredPlayer:
 def _network_fields(net: Analysis) -> dict:
     """What the network itself read, reported unchanged beside the search's statistics."""
     return dict(raw_move=net.raw_move, raw_legal=net.raw_legal, z_codes=net.z_codes,
-                imagined_board=net.imagined_board, imagined_frame=net.imagined_frame)
+                imagined_board=net.imagined_board, imagined_frame=net.imagined_frame, policy=net.legal_probs)
 
 
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
