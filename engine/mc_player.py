@@ -190,23 +190,37 @@ def read_scores(searches: Sequence[TreeSearch], color: int, n_moves: int) -> tup
     return mean, stdev
 
 
+@dataclass(frozen=True)
+class RootMoves:
+    """The first moves a search may consider (KataGo's allowMoves / avoidMoves, server/katago_json.py): flat
+    ``points`` with N*N for pass; ``named`` when they were asked for by name (allowMoves), so that the tree's
+    quiet-edge rule does not drop any of them."""
+
+    points: frozenset[int]
+    named: bool = False
+
+
 class MonteCarloPlayer:
     """A ``Player`` and analyzer (engine/analysis.py) choosing by Monte Carlo over the rules; see the module."""
 
     reports_progress = True  # analyze_many takes progress= (engine/analysis.Progress)
 
-    def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo") -> None:
+    def __init__(self, cfg: MonteCarloConfig = MonteCarloConfig(), name: str = "montecarlo",
+                 root_moves: Optional[RootMoves] = None) -> None:
+        """``root_moves``: the only first moves the search may consider (None: all)."""
         self.cfg = cfg
         self.name = name
+        self.root_moves = root_moves
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze(game, color, cleanup, deadline).move
 
-    def with_budget(self, playouts: int, max_seconds: Optional[float] = None) -> "MonteCarloPlayer":
+    def with_budget(self, playouts: int, max_seconds: Optional[float] = None,
+                    root_moves: Optional[RootMoves] = None) -> "MonteCarloPlayer":
         """The same player searching ``playouts`` simulations to the end (no early stop: an analysis, KataGo's
-        maxVisits), at most ``max_seconds`` (None: no cap)."""
+        maxVisits), at most ``max_seconds`` (None: no cap), over ``root_moves`` first moves (None: all)."""
         return MonteCarloPlayer(replace(self.cfg, playouts=playouts, clock_playouts=None, stop_early=False,
-                                        max_seconds=max_seconds), self.name)
+                                        max_seconds=max_seconds), self.name, root_moves)
 
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0, deadline: Optional[float] = None,
@@ -230,9 +244,12 @@ class MonteCarloPlayer:
         position, size = game.position, game.size
         points = candidates(position, color)
         n_moves = size * size + 1
+        if self.root_moves is not None:
+            points = [p for p in points if p in self.root_moves.points]
         visits = np.zeros(n_moves)  # direct playouts per move (pass last)
         means = np.full(n_moves, np.nan)  # the mover's estimated share of wins per move
-        stay = None if cleanup and points else pass_value(game, color, deadline)
+        may_pass = self.root_moves is None or n_moves - 1 in self.root_moves.points
+        stay = None if (cleanup and points) or not may_pass else pass_value(game, color, deadline)
         if stay is not None:
             means[-1] = stay
         best = None
@@ -315,7 +332,8 @@ class MonteCarloPlayer:
         visited it most. ``report``: called about every ``every`` seconds while one tree grows; ``stop``: ends
         every tree's search at its next batch once set (``TreeSearch.run``)."""
         searches = [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
-                               prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns)
+                               prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns,
+                               root_edge_rule=self.root_moves is None or not self.root_moves.named)
                     for i in range(self.cfg.threads)]
         if keep is not None:
             keep.extend(searches)

@@ -282,11 +282,12 @@ class TreeSearch:
     ataris first (engine/fastboard.py ``answers``); ``patterns``: they play MoGo's 3x3 patterns around the
     last move first (after the atari answers when both); else light. ``prior`` (A,) or (A+1,): a move
     distribution for the root's prior term (``cfg.prior_weight``; a pass entry is ignored).
-    ``max_nodes`` bounds the tree (default: what ``TREE_BYTES`` holds on this board)."""
+    ``max_nodes`` bounds the tree (default: what ``TREE_BYTES`` holds on this board). ``root_edge_rule``
+    False: every one of ``points`` is searched at the root (moves asked for by name, KataGo's allowMoves)."""
 
     def __init__(self, position: Position, colour: int, komi: float, points: list[int], cfg: TreeConfig,
                  seed: int = 0, max_nodes: Optional[int] = None, prior: Optional[np.ndarray] = None,
-                 tactical: bool = False, patterns: bool = False) -> None:
+                 tactical: bool = False, patterns: bool = False, root_edge_rule: bool = True) -> None:
         self.position, self.colour, self.komi, self.cfg = position, colour, komi, cfg
         self.size = size = position.size
         self.policy = policy_tables(size, tactical, patterns, cfg.last_good_reply)
@@ -313,7 +314,7 @@ class TreeSearch:
         self.root_score = np.zeros((2, a), np.float64)  # (2, A) per root move: sum of Black's final margin, of its square
         moves = np.zeros(a, np.bool_)
         moves[np.asarray(points, dtype=np.int64)] = True
-        if cfg.quiet_edges:
+        if cfg.quiet_edges and root_edge_rule:
             edge_rule(self.root_board.board, self.root_board.nbr, low_lines(size), moves)
         _new_node(0, colour, moves, self.t_colour, self.t_cand, self.t_alive, self.t_rn, self.t_rv, cfg.rave_prior)
         n_buf = 3 * a + 8  # a simulation's moves: the tree's and the playout's, at most 3*A in all

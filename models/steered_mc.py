@@ -26,7 +26,7 @@ from engine.analysis import Analysis, Progress
 from engine.coords import Move, from_flat, opponent
 from engine.game import Game
 from engine.mc_live import LiveAnalysis
-from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, playout_policy
+from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, RootMoves, playout_policy
 from engine.mc_tree import TreeConfig
 
 DEFAULT_WEIGHT = 2.0  # the prior term's weight measured against GNU Go 10 (docs/model.md, session 30)
@@ -62,10 +62,12 @@ class SteeredPlayer:
             return [a.legal_probs for a in self.reply_network.analyze_many(after)]
         return read
 
-    def with_budget(self, playouts: int, max_seconds: Optional[float] = None) -> "SteeredPlayer":
-        """The same network steering a search of ``playouts`` simulations to the end (``MonteCarloPlayer.with_budget``)."""
+    def with_budget(self, playouts: int, max_seconds: Optional[float] = None,
+                    root_moves: Optional[RootMoves] = None) -> "SteeredPlayer":
+        """The same network steering a search of ``playouts`` simulations to the end over ``root_moves`` first
+        moves (``MonteCarloPlayer.with_budget``)."""
         other = copy.copy(self)  # the network (and the replies' view of it) shared
-        other.mc = self.mc.with_budget(playouts, max_seconds)
+        other.mc = self.mc.with_budget(playouts, max_seconds, root_moves)
         other.cfg = other.mc.cfg
         return other
 

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO, Callable, Optional
 from engine.analysis import Progress
 from engine.deadstones import ownership_for
 from engine.coords import BLACK
+from engine.mc_player import RootMoves
 from server.katago_json import QueryError, Turn, parse_query, response
 
 log = logging.getLogger("analysis")
@@ -43,12 +44,14 @@ class AnalysisSettings:
     version: str = "0.1"
 
 
-Searcher = Callable[[int, Optional[int], Optional[float]], Any]  # (size, visits, max seconds) -> analyzer
+# (size, visits, max seconds, the first moves allowed) -> analyzer
+Searcher = Callable[[int, Optional[int], Optional[float], Optional[RootMoves]], Any]
 
 
 class AnalysisEngine:
-    """The protocol's state: queued turns, the running one, the output. ``searcher(size, visits, seconds)``
-    gives the analyzer for a board size with that budget (``analyze_many(..., progress=)``); ``write`` takes
+    """The protocol's state: queued turns, the running one, the output. ``searcher(size, visits, seconds,
+    root_moves)`` gives the analyzer for a board size with that budget over those first moves
+    (``analyze_many(..., progress=)``); ``write`` takes
     one response line (called from the reader and the worker: it is locked here)."""
 
     def __init__(self, searcher: Searcher, write: Callable[[str], None], settings: AnalysisSettings = AnalysisSettings(),
@@ -72,7 +75,7 @@ class AnalysisEngine:
             return
         try:
             q = json.loads(text)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:  # nesting deeper than the parser's stack is refused too
             self.emit({"error": f"could not parse input line as json request: {e}"})
             return
         if not isinstance(q, dict):
@@ -88,6 +91,10 @@ class AnalysisEngine:
             turns = parse_query(q, self.settings.max_visits)
         except QueryError as e:
             self.emit({"error": str(e), "field": e.field, "id": q["id"]} if e.field else {"error": str(e), "id": q["id"]})
+            return
+        except Exception as e:  # a bug must not end the engine: the query is refused, the rest goes on
+            log.exception("query %r could not be read", q["id"])
+            self.emit({"error": f"internal error: {type(e).__name__}: {e}", "id": q["id"]})
             return
         for w in turns[0].warnings:
             self.emit(w)
@@ -135,7 +142,10 @@ class AnalysisEngine:
 
     # -------------------------------------------------------------- output
     def emit(self, obj: dict) -> None:
-        line = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+        try:
+            line = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+        except ValueError as e:  # NaN or infinity (an echoed action's own field, say): JSON has no word for it
+            line = json.dumps({"error": f"the answer could not be written as JSON: {e}", "id": str(obj.get("id", ""))})
         with self._lock:
             self._write(line + "\n")
 
@@ -161,7 +171,7 @@ class AnalysisEngine:
                     self._running = None
 
     def _analyse(self, turn: Turn, stop: threading.Event) -> None:
-        analyzer = self.searcher(turn.game.size, turn.visits, turn.max_seconds)
+        analyzer = self.searcher(turn.game.size, turn.visits, turn.max_seconds, turn.root_moves)
         ownership = ownership_for(turn.game.position, BLACK) if turn.ownership else None  # the position's, once
 
         def during(a) -> None:
@@ -246,9 +256,9 @@ def make_searcher(player: Optional[str], weights: Optional[str], seed: int, max_
                           "sha256": bundle.manifest.get("files", {}).get("transformer.safetensors", {}).get("sha256"),
                           "search": "Monte Carlo tree steered by the network"})
 
-    def searcher(size: int, visits: Optional[int], seconds: Optional[float]) -> Any:
+    def searcher(size: int, visits: Optional[int], seconds: Optional[float], root_moves: Optional[RootMoves]) -> Any:
         base = by_size.get(size, fallback)
-        return base.with_budget(visits or base.cfg.playouts, seconds if seconds is not None else max_seconds)
+        return base.with_budget(visits or base.cfg.playouts, seconds if seconds is not None else max_seconds, root_moves)
 
     return searcher, models
 

@@ -28,6 +28,7 @@ from engine.analysis import Analysis
 from engine.board import IllegalMove, Position, zobrist
 from engine.coords import BLACK, MAX_SIZE, MIN_SIZE, PASS, WHITE, CoordError, from_flat, from_gtp, opponent, to_gtp
 from engine.game import Game
+from engine.mc_player import RootMoves
 from engine.symmetry import transform_move, transform_stones
 
 REPORT_AS = ("BLACK", "WHITE", "SIDETOMOVE")
@@ -45,12 +46,11 @@ IGNORED = {  # fields KataGo knows and we accept without acting on them: why
     "includeMovesOwnership": "ownership is given for the position only",
     "includePVVisits": "visits along a variation are not kept",
     "includeNoResultValue": "no result value is kept",
-    "avoidMoves": "move restrictions are not supported",
-    "allowMoves": "move restrictions are not supported",
 }
 KNOWN = {"id", "moves", "initialStones", "initialPlayer", "rules", "komi", "boardXSize", "boardYSize",
          "analyzeTurns", "maxVisits", "includeOwnership", "includePolicy", "analysisPVLen",
-         "reportDuringSearchEvery", "priority", "priorities", "overrideSettings"} | set(IGNORED)
+         "reportDuringSearchEvery", "priority", "priorities", "overrideSettings", "avoidMoves",
+         "allowMoves"} | set(IGNORED)
 OVERRIDES = ("reportAnalysisWinratesAs", "maxVisits", "maxTime", "analysisPVLen")
 
 
@@ -79,13 +79,15 @@ class Turn:
     policy: bool
     priority: int
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    root_moves: Optional[RootMoves] = None  # the first moves allowed; None: all
 
 
 # ------------------------------------------------------------------ queries
 def _int(q: dict, key: str, low: int, high: int, default: Optional[int] = None) -> Optional[int]:
-    value = q.get(key, default)
-    if value is None:
-        return None
+    """``q[key]``, an integer in [low, high]; ``default`` when absent (null is not absent)."""
+    if key not in q:
+        return default
+    value = q[key]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise QueryError(f"Must provide an integer from {low} to {high}", key)
     return value
@@ -210,11 +212,59 @@ def parse_query(q: dict, max_visits: int) -> list[Turn]:
     if priorities is not None and not (isinstance(priorities, list) and len(priorities) == len(turns)
                                        and all(isinstance(p, int) and not isinstance(p, bool) for p in priorities)):
         raise QueryError("Must be an array of integers as long as analyzeTurns", "priorities")
+    rules = _move_rules(q, size, warnings, qid)
     games = _histories(size, float(komi), stones, moves, first, set(turns))
-    return [Turn(qid, t, games[t], _to_move(t, moves, first), visits, max_time, report_as.upper(), int(pv_len),
-                 every, _bool(q, "includeOwnership"), _bool(q, "includePolicy"),
-                 priorities[i] if priorities is not None else int(priority), warnings if i == 0 else [])
-            for i, t in enumerate(turns)]
+    out = []
+    for i, t in enumerate(turns):
+        color = _to_move(t, moves, first)
+        out.append(Turn(qid, t, games[t], color, visits, max_time, report_as.upper(), int(pv_len), every,
+                        _bool(q, "includeOwnership"), _bool(q, "includePolicy"),
+                        priorities[i] if priorities is not None else int(priority), warnings if i == 0 else [],
+                        _root_moves(rules, color, size)))
+    return out
+
+
+def _move_rules(q: dict, size: int, warnings: list[dict], qid: str) -> list[tuple[str, int, set[int]]]:
+    """KataGo's ``allowMoves`` / ``avoidMoves`` as (kind, colour, flat points with N*N for pass). They bind the
+    first move of the search only: entries reaching deeper (``untilDepth`` > 1), or for the other side's
+    replies, are warned about."""
+    out = []
+    for key, kind in (("allowMoves", "allow"), ("avoidMoves", "avoid")):
+        if key not in q:
+            continue
+        entries = q[key]
+        if not isinstance(entries, list) or (kind == "allow" and len(entries) != 1):
+            raise QueryError("Must be an array of objects (allowMoves: exactly one)", key)
+        for e in entries:
+            if not (isinstance(e, dict) and isinstance(e.get("moves"), list) and all(isinstance(m, str) for m in e["moves"])):
+                raise QueryError("Each entry needs player, moves (an array of locations) and untilDepth", key)
+            depth = _int(e, "untilDepth", 1, 1 << 20)
+            if depth is None:
+                raise QueryError("Each entry needs player, moves (an array of locations) and untilDepth", key)
+            points = set()
+            for m in e["moves"]:
+                try:
+                    move = from_gtp(m, size)
+                except CoordError:
+                    raise QueryError(f"Could not parse location: {m!r}", key) from None
+                if move is not PASS and not isinstance(move, tuple):
+                    raise QueryError(f"Could not parse location: {m!r}", key)
+                points.add(size * size if move is PASS else move[0] * size + move[1])  # type: ignore[index]
+            if depth > 1:
+                warnings.append(_warning(qid, key, "enforced on the first move of the search only"))
+            out.append((kind, _player(e.get("player"), key), points))
+    return out
+
+
+def _root_moves(rules: list[tuple[str, int, set[int]]], color: int, size: int) -> Optional[RootMoves]:
+    """The first moves ``color`` may play under the move rules (None: all)."""
+    mine = [(kind, points) for kind, who, points in rules if who == color]
+    if not mine:
+        return None
+    allowed = set(range(size * size + 1))
+    for kind, points in mine:
+        allowed = allowed & points if kind == "allow" else allowed - points
+    return RootMoves(frozenset(allowed), named=any(kind == "allow" for kind, _ in mine))
 
 
 def _to_move(turn: int, moves: list[tuple[int, Any]], first: Optional[int]) -> int:

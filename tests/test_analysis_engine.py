@@ -116,7 +116,7 @@ class Recorder:
 
 def mc_engine(out: Recorder) -> AnalysisEngine:
     base = MonteCarloPlayer(MonteCarloConfig(playouts=500, patterns=True, tactical=True))
-    return AnalysisEngine(lambda size, visits, seconds: base.with_budget(visits or 500, seconds), out)
+    return AnalysisEngine(lambda size, visits, seconds, root: base.with_budget(visits or 500, seconds, root), out)
 
 
 def query(qid: str, **extra) -> str:
@@ -168,15 +168,16 @@ def test_a_higher_priority_goes_first_and_bad_lines_change_nothing():
     engine.handle_line(query("high", maxVisits=100, priority=5))
     for bad in ("{", "[1, 2]", '{"id": 3}', '{"id": "x", "action": "dance"}',
                 query("ko", moves=[["B", "E5"], ["W", "E5"]]), query("size", boardYSize=13),
-                query("visits", maxVisits=0), query("turns", analyzeTurns=[3])):
-        engine.handle_line(bad)
+                query("visits", maxVisits=0), query("turns", analyzeTurns=[3]), "[" * 100_000,
+                '{"id": "nan", "action": "query_version", "x": NaN}', query("pv", analysisPVLen=None)):
+        engine.handle_line(bad)  # fuzzing found the last three: a parser's recursion, NaN echoed, a null length
     lines = out.wait_for(lambda ls: len([d for d in ls if d.get("isDuringSearch") is False]) == 3)
     engine.close()
     order = [d["id"] for d in lines if d.get("isDuringSearch") is False]
     assert order == ["first", "high", "low"]
     errors = [d for d in lines if "error" in d]
     assert [d.get("field") for d in errors] == [None, None, "id", "action", "moves", "boardYSize", "maxVisits",
-                                               "analyzeTurns"]
+                                               "analyzeTurns", None, None, "analysisPVLen"]
     assert errors[4]["error"] == "Illegal move 1: E5"
 
 
@@ -207,9 +208,26 @@ def test_hashes_tell_positions_apart_and_symmetric_ones_together():
 def test_the_shipped_network_steers_and_gives_its_policy():
     searcher, models = make_searcher(None, None, 0, None)
     assert models[0]["boardSizes"] == "9"
-    analyzer = searcher(9, 300, None)
+    analyzer = searcher(9, 300, None, None)
     game = Game(9, 7.0)
     game.play((4, 4), BLACK)
     a = analyzer.analyze_many([(game, WHITE)])[0]
     assert a.visits.sum() == 300 and a.policy is not None and np.isclose(a.policy.sum(), 1.0)
-    assert searcher(13, 200, None).analyze_many([(Game(13, 7.0), BLACK)])[0].policy is None
+    assert searcher(13, 200, None, None).analyze_many([(Game(13, 7.0), BLACK)])[0].policy is None
+
+
+def test_allow_and_avoid_moves_bind_the_searchs_first_move():
+    out = Recorder()
+    engine = mc_engine(out)
+    region = ["A1", "B1", "C1", "A2", "B2", "C2"]  # KaTrain's region of interest: the lower left corner
+    engine.handle_line(query("allow", maxVisits=600, allowMoves=[{"player": "B", "moves": region, "untilDepth": 1}]))
+    engine.handle_line(query("avoid", maxVisits=600, avoidMoves=[{"player": "B", "moves": ["C7", "G7", "pass"],
+                                                                  "untilDepth": 3}]))
+    lines = out.wait_for(lambda ls: len([d for d in ls if d.get("isDuringSearch") is False]) == 2)
+    engine.close()
+    allow, avoid = finals(lines, "allow")[0], finals(lines, "avoid")[0]
+    assert {m["move"] for m in allow["moveInfos"]} <= set(region) and len(allow["moveInfos"]) >= 3
+    assert allow["rootInfo"]["visits"] == 600
+    assert not {"C7", "G7", "pass"} & {m["move"] for m in avoid["moveInfos"]} and len(avoid["moveInfos"]) > 20
+    warned = [d for d in lines if d.get("warning") and d.get("id") == "avoid"]
+    assert [d["field"] for d in warned] == ["avoidMoves"]  # untilDepth 3: the first move only
