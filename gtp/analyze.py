@@ -6,7 +6,9 @@ Registered by ``GtpEngine`` only when its player can analyze (``analyze_many``).
   ``=`` then one line of ``info move D4 visits N winrate W prior P order I pv D4`` per
   candidate, repeated every ``interval`` centiseconds until the next input line, then an
   empty line. Leela Zero's numbers are integers x10000, KataGo's floats in 0..1; ``pv`` is
-  last because Sabaki reads the variation as the vertices at the end of each ``info``.
+  last because Sabaki reads the variation as the vertices at the end of each ``info``. After a Monte
+  Carlo search ``kata-analyze`` also gives each move's ``scoreMean`` / ``scoreStdev`` / ``scoreLead``: its
+  playouts' mean final area margin (komi included) for the analysed side and their spread.
 - ``lz-genmove_analyze`` / ``kata-genmove_analyze`` ``[color] [interval] ...``: ``info`` lines, then
   ``play D4``; the move is played, like ``genmove``. With an interval and a Monte Carlo tree behind the
   move (the 9x9 default, the other sizes), one line every interval while the tree grows (sent as they
@@ -120,11 +122,22 @@ def info_line(analysis: Analysis, size: int, kata: bool, max_moves: int) -> str:
         wr = float(per_move[flat]) if per_move is not None and np.isfinite(per_move[flat]) else position_wr
         pv = " ".join(to_gtp(from_flat(f, size), size) for f in (analysis.pvs or {}).get(flat, [flat]))
         if kata:
-            parts.append(f"info move {vertex} visits {visits} winrate {wr:.6f} prior {p:.6f} order {order} pv {pv}")
+            parts.append(f"info move {vertex} visits {visits} winrate {wr:.6f}{_score_fields(analysis, flat)} "
+                         f"prior {p:.6f} order {order} pv {pv}")
         else:
             parts.append(f"info move {vertex} visits {visits} winrate {round(wr * 10000)} "
                          f"prior {round(p * 10000)} order {order} pv {pv}")
     return " ".join(parts)
+
+
+def _score_fields(analysis: Analysis, flat: int) -> str:
+    """KataGo's ``scoreMean``, ``scoreStdev`` and ``scoreLead`` of a move where a Monte Carlo search measured it:
+    its playouts' mean final area margin for the analysed side, komi included, and their spread (Lizzie and
+    KaTrain show the lead); nothing where no playout went through the move."""
+    scores, spreads = analysis.move_scores, analysis.move_score_stdevs
+    if scores is None or spreads is None or not np.isfinite(scores[flat]):
+        return ""
+    return f" scoreMean {scores[flat]:.6f} scoreStdev {spreads[flat]:.6f} scoreLead {scores[flat]:.6f}"
 
 
 def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, int]]:

@@ -192,3 +192,20 @@ def test_genmove_analyze_without_an_output_keeps_its_lines_in_the_answer_and_a_f
     assert engine.handle("9 name") == "=9 videoworld-go\n\n"
     engine.write = None
     assert engine.handle("10 lz-genmove_analyze B 1").startswith("?10 internal error: RuntimeError: the search broke")
+
+
+def test_kata_analyze_gives_the_playouts_score_lead_from_the_analysed_side():
+    game_factory = lambda: Game(size=9, komi=7.0)  # noqa: E731
+    engine = GtpEngine(game_factory, MonteCarloPlayer(MonteCarloConfig(playouts=2_000, patterns=True, tactical=True)))
+    engine.game.setup(black=[(6, c) for c in range(9)], white=[(3, c) for c in range(9)])  # White: 36 points behind
+    leads = {}
+    for color in ("W", "B"):  # its wall, Black 27: White ahead by ~16 with komi, whoever is asked about
+        line = engine.handle(f"kata-analyze {color} maxmoves 4").split("\n")[1]
+        infos = [part.split() for part in line.split("info ")[1:]]
+        fields = [dict(zip(words[:words.index("pv"):2], words[1:words.index("pv"):2])) for words in infos]
+        assert all({"scoreMean", "scoreStdev", "scoreLead"} <= set(f) for f in fields)
+        assert all(f["scoreMean"] == f["scoreLead"] and float(f["scoreStdev"]) >= 0 for f in fields)
+        assert [v["move"] for v in parse_sabaki(line)] == [f["move"] for f in fields]  # Sabaki still reads it
+        leads[color] = [float(f["scoreLead"]) for f in fields]
+    assert min(leads["W"]) > 5 and max(leads["B"]) < -5, leads
+    assert "score" not in engine.handle("lz-analyze W maxmoves 4")  # Leela Zero's format has no score
