@@ -142,8 +142,9 @@ def _score_fields(analysis: Analysis, flat: int) -> str:
 
 def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, int]]:
     """(flat, prior, visits), best first: after a tree search the visited moves by visits (ties: prior),
-    else the most likely legal moves with pseudo-visits proportional to the prior."""
-    probs = analysis.legal_probs
+    else the most likely legal moves with pseudo-visits proportional to the prior. The prior is the network's
+    move distribution where a network steered the search (``Analysis.policy``), else the answer's own."""
+    probs = analysis.legal_probs if analysis.policy is None else analysis.policy
     if analysis.visits is not None and analysis.visits.sum() > 0:
         order = np.lexsort((-probs, -analysis.visits))
         return [(int(f), float(probs[f]), int(analysis.visits[f])) for f in order[:max_moves] if analysis.visits[f] > 0]

@@ -209,3 +209,19 @@ def test_kata_analyze_gives_the_playouts_score_lead_from_the_analysed_side():
         leads[color] = [float(f["scoreLead"]) for f in fields]
     assert min(leads["W"]) > 5 and max(leads["B"]) < -5, leads
     assert "score" not in engine.handle("lz-analyze W maxmoves 4")  # Leela Zero's format has no score
+
+
+def test_the_steered_players_lines_give_the_networks_prior_not_the_visit_shares():
+    from engine.coords import from_gtp, to_flat
+    from models.steered_mc import steered_mc
+
+    player = steered_mc(playouts=500, weight=2.0)
+    game = opening()
+    a = player.analyze_many([(game, BLACK)])[0]
+    net = player.network.analyze_many([(game, BLACK)])[0]  # the same network reading, deterministic
+    words = info_line(a, 9, True, 5).split()
+    moves = [words[i + 1] for i, w in enumerate(words) if w == "move"]
+    priors = [float(words[i + 1]) for i, w in enumerate(words) if w == "prior"]
+    flats = [to_flat(from_gtp(m, 9), 9) for m in moves]
+    assert np.allclose(priors, net.legal_probs[flats], atol=1e-6)  # the "move distribution as prior"
+    assert not np.allclose(priors, a.legal_probs[flats], atol=1e-3)  # ... not the search's visit shares
