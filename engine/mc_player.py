@@ -110,6 +110,10 @@ class MonteCarloConfig:
     # root statistics summed; ``playouts`` (or ``clock_playouts``) is shared among them, so 2 threads on 2 cores
     # play the same number of simulations in about half the time, or under a clock about twice as many
     threads: int = 1
+    # tree: keep the trees after a search (and after pondering: ``MonteCarloPlayer.ponder``); the next search
+    # starts from the subtree of the moves played since, when the trees have it (``TreeSearch.advance``), and
+    # adds its simulations to those already there
+    reuse: bool = False
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
@@ -181,7 +185,8 @@ def read_scores(searches: Sequence[TreeSearch], color: int, n_moves: int) -> tup
     """(N*N+1,) twice: the mean final area margin (komi included) of the playouts after each root move, from
     ``color``'s view, and its standard deviation, summed over root-parallel trees; NaN where no playout went."""
     sums = sum(s.root_score for s in searches)  # (2, A) Black's margin: sum, sum of squares
-    n = sum(s.t_n[0].astype(np.float64) for s in searches)  # (A,) root visits
+    # (A,) the root visits of this search (a reused tree's earlier visits have no score sums)
+    n = sum(s.t_n[s.root_index].astype(np.float64) - s.root_base for s in searches)
     mean, stdev = np.full(n_moves, np.nan), np.full(n_moves, np.nan)
     seen = n > 0
     a = len(n)
@@ -211,9 +216,17 @@ class MonteCarloPlayer:
         self.cfg = cfg
         self.name = name
         self.root_moves = root_moves
+        # with cfg.reuse: the trees of the last search, and the game length and side to move they searched for;
+        # taken under the lock by the next search (one search owns a tree at a time)
+        self._kept: Optional[tuple[list[TreeSearch], int, int]] = None
+        self._kept_lock = threading.Lock()
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze(game, color, cleanup, deadline).move
+
+    def reusing(self) -> "MonteCarloPlayer":
+        """The same player keeping its trees between moves (``MonteCarloConfig.reuse``; needed to ponder)."""
+        return MonteCarloPlayer(replace(self.cfg, reuse=True), self.name, self.root_moves)
 
     def with_budget(self, playouts: int, max_seconds: Optional[float] = None,
                     root_moves: Optional[RootMoves] = None) -> "MonteCarloPlayer":
@@ -256,7 +269,7 @@ class MonteCarloPlayer:
         pvs = None
         scores = None
         if points and self.cfg.search == "tree":
-            searches: list[TreeSearch] = []
+            searches: list[TreeSearch] = self._reused(game, color, points, prior) if self.cfg.reuse else []
             report = None
             if progress is not None and self.cfg.threads == 1:
                 def report() -> None:
@@ -266,6 +279,8 @@ class MonteCarloPlayer:
                                    progress.stop if progress is not None else None)
             if keep is not None:
                 keep.extend(searches)
+            if self.cfg.reuse:
+                self._keep(searches, game, color)
             scores = read_scores(searches, color, n_moves)
         elif points:
             estimate = self._estimates(position, color, game.komi, points, deadline, visits, budget)
@@ -318,7 +333,7 @@ class MonteCarloPlayer:
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
               visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
-              replies: Optional[ReplyReader] = None, keep: Optional[list[TreeSearch]] = None,
+              replies: Optional[ReplyReader] = None, trees: Optional[list[TreeSearch]] = None,
               report: Optional[Callable[[], None]] = None, every: float = 0.0,
               stop: Optional[threading.Event] = None) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills
@@ -329,14 +344,13 @@ class MonteCarloPlayer:
         (``TreeSearch.set_prior``). With ``cfg.threads`` > 1, as many trees (seeded apart) share the budget and
         grow at once, each in its own thread, each stopping early on its own share; their root statistics are
         summed (root parallelism: no locks, no shared nodes) and each move's line is read from the tree that
-        visited it most. ``report``: called about every ``every`` seconds while one tree grows; ``stop``: ends
-        every tree's search at its next batch once set (``TreeSearch.run``)."""
-        searches = [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
-                               prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns,
-                               root_edge_rule=self.root_moves is None or not self.root_moves.named)
-                    for i in range(self.cfg.threads)]
-        if keep is not None:
-            keep.extend(searches)
+        visited it most. ``trees``: the trees to grow, new ones put in it when it is empty (else the trees kept
+        from before, ``cfg.reuse``, already moved to this position). ``report``: called about every ``every``
+        seconds while one tree grows; ``stop``: ends every tree's search at its next batch once set
+        (``TreeSearch.run``)."""
+        searches = [] if trees is None else trees
+        if not searches:
+            searches.extend(self._new_trees(position, color, komi, points, prior))
         if replies is not None and self.cfg.replies > 0:  # one tree: MonteCarloConfig refuses replies with threads
             search = searches[0]
             first = max(1, int(budget * self.cfg.reply_split))
@@ -353,9 +367,62 @@ class MonteCarloPlayer:
                     list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early, stop=stop), searches))
         return read_trees(searches, visits, means)
 
+    def _new_trees(self, position: Position, color: int, komi: float, points: list[int],
+                   prior: Optional[np.ndarray]) -> list[TreeSearch]:
+        return [TreeSearch(position, color, komi, points, self.cfg.tree, self.cfg.seed + i * THREAD_SEED_STEP,
+                           prior=prior, tactical=self.cfg.tactical, patterns=self.cfg.patterns,
+                           root_edge_rule=self.root_moves is None or not self.root_moves.named)
+                for i in range(self.cfg.threads)]
+
+    def _keep(self, searches: list[TreeSearch], game: Game, color: int) -> None:
+        with self._kept_lock:
+            self._kept = (searches, len(game.moves), color)
+
+    def _reused(self, game: Game, color: int, points: list[int], prior: Optional[np.ndarray]) -> list[TreeSearch]:
+        """The kept trees moved down to ``game``'s position for ``color`` (``TreeSearch.advance``), or [] when they
+        searched another game, a pass came between, or they lack the moves' nodes. Taken: no one else gets them."""
+        with self._kept_lock:
+            kept, self._kept = self._kept, None
+        if kept is None:
+            return []
+        searches, length, kept_color = kept
+        since = game.moves[length:]
+        alternate = all(c == (kept_color if i % 2 == 0 else opponent(kept_color)) for i, (c, _) in enumerate(since))
+        if (length > len(game.moves) or game.positions[length] != searches[0].position or not since or not alternate
+                or since[-1][0] == color or any(m is PASS for _, m in since)):
+            return []
+        path = [move[0] * game.size + move[1] for _, move in since]  # type: ignore[index]
+        edge_rule = self.root_moves is None or not self.root_moves.named
+        if all(s.advance(path, game.position, color, points, prior, edge_rule) for s in searches):
+            return searches
+        return []
+
+    def ponder(self, game: Game, color: int, stop: threading.Event, prior: Optional[np.ndarray] = None) -> int:
+        """Searches ``game``'s position for ``color`` (the opponent, after our move) until ``stop`` is set or the trees
+        are half full, and keeps the trees (``cfg.reuse``): the search after the opponent's reply starts from that
+        reply's subtree. The simulations run (0: nothing to search)."""
+        points = candidates(game.position, color)
+        if not points or self.cfg.search != "tree":
+            return 0
+        searches = self._reused(game, color, points, prior) or self._new_trees(
+            game.position, color, game.komi, points, prior)
+        done, pool = 0, ThreadPoolExecutor(len(searches)) if len(searches) > 1 else None
+        try:
+            while not stop.is_set() and all(2 * s.nodes < s.t_colour.shape[0] for s in searches):
+                deadline = time.monotonic() + 0.05
+                if pool is None:
+                    done += searches[0].run(1 << 40, deadline, stop=stop)
+                else:
+                    done += sum(pool.map(lambda s: s.run(1 << 40, deadline, stop=stop), searches))
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        self._keep(searches, game, color)
+        return done
+
     def _read_replies(self, search: TreeSearch, replies: ReplyReader) -> None:
         """Priors for the nodes after the ``cfg.replies`` most visited root moves that have a node."""
-        root_visits = search.t_n[0]  # (A,)
+        root_visits = search.t_n[search.root_index]  # (A,)
         order = np.argsort(-root_visits, kind="stable")
         chosen = [int(p) for p in order[:self.cfg.replies] if root_visits[p] > 0 and search.child(int(p)) >= 0]
         if not chosen:

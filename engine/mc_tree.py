@@ -162,7 +162,7 @@ def _simulate(rng, komi, k_rave, c_explore, priors, t_prior, rave_prior, margin_
     copy_board(root[0], root[1], root[2], root[3], root[4], root[5], root[6], root[8],
                board, head, nxt, csize, plib, empties, slot, st)
     a = board.shape[0]
-    node, plen, nplayed = 0, 0, 0
+    node, plen, nplayed = meta[1], 0, 0  # the root: node 0, or where TreeSearch.advance moved it
     while not over(st, a):  # the playouts' move cap bounds the walk too: on a tiny board (2x2, 3x3) captures
         # and retakes let the tree grow deeper than 3*A, past the path buffers (n_buf, TreeSearch)
         p = _select(node, t_alive, t_n, t_value, t_rn, t_rv, t_total, k_rave, c_explore, priors, t_prior)
@@ -310,8 +310,9 @@ class TreeSearch:
         self.t_alive = np.zeros((m, a), np.bool_)
         self.t_n, self.t_value, self.t_wins, self.t_rn, self.t_rv = (np.zeros((m, a), np.float32) for _ in range(5))
         self.t_child = np.zeros((m, a), np.int32)
-        self.meta = np.ones(1, np.int64)  # nodes made; the root is node 0
+        self.meta = np.array([1, 0], np.int64)  # nodes made; the root node (0 until ``advance`` moves it)
         self.root_score = np.zeros((2, a), np.float64)  # (2, A) per root move: sum of Black's final margin, of its square
+        self.root_base = np.zeros(a, np.float32)  # (A,) the root's visits before the present search (``advance``)
         moves = np.zeros(a, np.bool_)
         moves[np.asarray(points, dtype=np.int64)] = True
         if cfg.quiet_edges and root_edge_rule:
@@ -322,8 +323,12 @@ class TreeSearch:
         self.played, self.pcol = np.zeros(n_buf, np.int64), np.zeros(n_buf, np.int64)
 
     @property
+    def root_index(self) -> int:
+        return int(self.meta[1])
+
+    @property
     def root(self) -> NodeView:
-        return NodeView(self, 0)
+        return NodeView(self, self.root_index)
 
     @property
     def nodes(self) -> int:
@@ -331,7 +336,40 @@ class TreeSearch:
 
     def child(self, point: int) -> int:
         """The node after the root move ``point`` (-1 while it has none: a node is made on a move's second visit)."""
-        return int(self.t_child[0, point]) - 1
+        return int(self.t_child[self.root_index, point]) - 1
+
+    def advance(self, moves: list[int], position: Position, colour: int, points: list[int],
+                prior: Optional[np.ndarray] = None, root_edge_rule: bool = True) -> bool:
+        """Moves the root down the tree along ``moves`` (flat points played from the root, in turn) to search
+        ``position`` (what those moves led to) with ``colour`` to move, keeping the statistics gathered below:
+        tree reuse between moves, and pondering (engine/mc_player.py). ``points``, ``prior`` and
+        ``root_edge_rule`` are the new root's, as in the constructor. False (the tree unchanged) when a move has
+        no node yet, the node has another side to move, or the tree is over half full (a fresh tree then)."""
+        m, a = self.root_index, self.size * self.size
+        if self.nodes * 2 > self.t_colour.shape[0]:
+            return False
+        for p in moves:
+            if not 0 <= p < a or self.t_child[m, p] <= 0:
+                return False
+            m = int(self.t_child[m, p]) - 1
+        if int(self.t_colour[m]) != colour:
+            return False
+        self.position, self.colour = position, colour
+        ko = position.ko if colour == position.to_play else -1
+        self.root_board = FastBoard(self.size).setup(position.stones, colour, ko, last_point(position, colour))
+        mask = np.zeros(a, np.bool_)
+        mask[np.asarray(points, dtype=np.int64)] = True
+        if self.cfg.quiet_edges and root_edge_rule:
+            edge_rule(self.root_board.board, self.root_board.nbr, low_lines(self.size), mask)
+        # a point the node ruled out on this very board stays out; one the root now allows comes in
+        self.t_alive[m] = mask & (self.t_alive[m] | ~self.t_cand[m])
+        self.t_cand[m] = mask
+        self.meta[1] = m
+        self.root_score[:] = 0.0
+        self.root_base = self.t_n[m].copy()
+        if prior is not None and self.cfg.prior_weight > 0:
+            self.set_prior(m, prior)
+        return True
 
     def set_prior(self, m: int, prior: np.ndarray) -> None:
         """Gives node ``m`` a prior term like the root's: ``prior`` (A,) or (A+1,) a move distribution of the
@@ -359,7 +397,7 @@ class TreeSearch:
     def decided(self, left: int) -> bool:
         """Whether the most visited root move keeps the lead over ``left`` more simulations, whichever
         moves they go to: its visits exceed every other move's by more than ``left``."""
-        second, top = np.partition(self.t_n[0], -2)[-2:]  # (A,) root visits; the two largest, in order
+        second, top = np.partition(self.t_n[self.root_index], -2)[-2:]  # (A,) root visits; the two largest, in order
         return float(top) - float(second) > left
 
     @staticmethod

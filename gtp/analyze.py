@@ -243,6 +243,7 @@ def analysis_commands(engine: "GtpEngine") -> dict[str, Callable]:
                 raise GtpError(f"internal error: player {engine.player.name} chose an illegal move {move!r}")
             line = info_line(result, size, kata, a.max_moves) + suffix
             engine.game.play(move, a.color)
+            engine.played(move)
             return Stream(lines=(line,), tail=(f"play {to_gtp(move, engine.game.size)}",))
         return handler
 

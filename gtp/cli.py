@@ -84,6 +84,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-reply-views", type=int, choices=VIEW_COUNTS, default=None, metavar="S",
                    help="--search mc with --mc-replies: board views the replies are read in, one of "
                         f"{', '.join(map(str, VIEW_COUNTS))} (default: the bundle's player.mc_reply_views, else 1)")
+    p.add_argument("--ponder", action="store_true",
+                   help="think on the opponent's time: after each move it plays, the Monte Carlo tree search grows "
+                        "its tree for the opponent's replies until the next command, and the next move starts from "
+                        "the reply's subtree (implies --mc-reuse; takes the CPU the opponent does not use; gtp/ponder.py)")
+    p.add_argument("--mc-reuse", action="store_true",
+                   help="the Monte Carlo tree search keeps its tree between moves: a move starts from the subtree of "
+                        "the moves played since the last one, its simulations added to those already there")
     p.add_argument("--mc-last-good-reply", choices=("on", "off"), default=None,
                    help="--search mc: playouts first play the reply that last won a simulation against the previous "
                         "move, forgetting it once it loses (LGRF-1; engine/fastboard.py) (default: the bundle's "
@@ -211,7 +218,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 search: str | None = None, mc_prior: float | None = None,
                 mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
                 mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None,
-                mc_clock_playouts: int | None = None, mc_threads: int | None = None) -> Player:
+                mc_clock_playouts: int | None = None, mc_threads: int | None = None, mc_reuse: bool = False) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -230,9 +237,13 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     fallback_playouts = mc_playouts or MonteCarloConfig.playouts
     fallback_threads = mc_threads or MonteCarloConfig.threads
     mc_policy = playout_policy  # the Monte Carlo player's and the fallback's playouts (None: engine/fallback.py's)
+    def reused(analyzer):  # --mc-reuse / --ponder: the tree searches keep their trees between moves
+        reusing = getattr(analyzer, "reusing", None)
+        return reusing() if mc_reuse and callable(reusing) else analyzer
+
     if kind == "montecarlo":
-        return fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy, mc_max_seconds,
-                                 fallback_threads)
+        return reused(fallback_analyzer("montecarlo", seed, fallback_playouts, mc_amaf, mc_search, mc_policy,
+                                        mc_max_seconds, fallback_threads))
     if not (folder / "manifest.json").exists():
         raise ValueError(f"--player neural: no model bundle at {folder}")
     from engine.analysis import BySizeAnalyzer
@@ -247,15 +258,15 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
     if search == "mc":
         from models.steered_mc import tuned_steered
 
-        model = tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies, mc_reply_views,
-                              mc_last_good_reply, mc_clock_playouts, mc_threads)
+        model = reused(tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies,
+                                     mc_reply_views, mc_last_good_reply, mc_clock_playouts, mc_threads))
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
         model = with_search(neural, cfg)
     analyzer = BySizeAnalyzer({bundle.board_size: model},
-                              fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search, mc_policy,
-                                                mc_max_seconds, fallback_threads))
+                              reused(fallback_analyzer(fallback, seed, fallback_playouts, mc_amaf, mc_search, mc_policy,
+                                                       mc_max_seconds, fallback_threads)))
     return BatchedPlayer(Batcher(analyzer, max_batch=8, max_wait=0.0))
 
 
@@ -269,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
                              args.mc_max_seconds, args.mc_replies, args.mc_reply_views,
                              None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on",
-                             args.mc_clock_playouts, args.mc_threads)
+                             args.mc_clock_playouts, args.mc_threads, args.mc_reuse or args.ponder)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 
@@ -278,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", e)
         return 2
     engine = GtpEngine(lambda: Game(size=args.size, komi=args.komi), player)
+    engine.ponder = args.ponder
     try:
         serve(engine, sys.stdin.buffer, sys.stdout.buffer)
     except (BrokenPipeError, KeyboardInterrupt):  # the controller went away: nothing to answer
@@ -298,11 +310,17 @@ def serve(engine: GtpEngine, instream: BinaryIO, outstream: BinaryIO) -> None:
     print lines of its answer while it runs (``*-genmove_analyze`` during its search:
     ``GtpEngine.early_line``).
     """
+    from gtp.ponder import Ponderer
+
     open_stream: Optional[Repeater] = None
+    pondering: Optional[Ponderer] = None
     engine.write = lambda text: _write(outstream, text)  # lines of an answer sent while its command runs
     try:
         while not engine.quit_requested:
             raw = instream.readline(protocol.MAX_LINE + 1)
+            if pondering is not None:  # the opponent has answered (or the GUI wants something): stop thinking
+                pondering.close()
+                pondering = None
             if open_stream is not None:
                 open_stream.close()
                 open_stream = None
@@ -317,7 +335,11 @@ def serve(engine: GtpEngine, instream: BinaryIO, outstream: BinaryIO) -> None:
                 open_stream = Repeater(answer, outstream)
             elif answer is not None:
                 _write(outstream, answer)
+            if engine.ponder and engine.ponder_due and not engine.quit_requested:
+                pondering = Ponderer(engine)
     finally:
+        if pondering is not None:
+            pondering.close()
         if open_stream is not None:
             open_stream.close()
 

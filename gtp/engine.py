@@ -81,6 +81,10 @@ class GtpEngine:
         # stay in the answer handle() returns)
         self.write: Optional[Callable[[str], None]] = None
         self._early = protocol.EarlyLines(None, None)
+        # --ponder: think on the opponent's time after each move the engine plays (gtp/ponder.py); ``ponder_due``
+        # says the command just answered played one
+        self.ponder = False
+        self.ponder_due = False
         # Exactly the commands implemented, in list_commands order.
         self.commands: dict[str, Handler] = {
             "protocol_version": self._protocol_version,
@@ -128,6 +132,7 @@ class GtpEngine:
         if handler is None:
             return protocol.failure(cmd.id, "unknown command" if cmd.name else "syntax error")
         saved = self._snapshot()
+        self.ponder_due = False
         early = self._early = protocol.EarlyLines(cmd.id, self.write)
         try:
             result = handler(cmd.args)
@@ -136,11 +141,18 @@ class GtpEngine:
             return early.rest(protocol.success(cmd.id, result))
         except GtpError as e:
             self._restore(saved)
+            self.ponder_due = False
             return early.failed(str(e))
         except Exception as e:  # a bug must not kill the session or corrupt the game
             log.exception("internal error in %r", text[:200])
             self._restore(saved)
+            self.ponder_due = False
             return early.failed(f"internal error: {type(e).__name__}: {e}")
+
+    def played(self, move: Move) -> None:
+        """The engine played ``move`` in the game (genmove and the ``*-genmove_analyze`` commands): with --ponder, the
+        opponent's time is thought on once the answer is out."""
+        self.ponder_due = move is not PASS and move is not RESIGN
 
     def early_line(self, text: str) -> None:
         """Sends one line of the answer to the command being handled now, before the command ends."""
@@ -309,6 +321,7 @@ class GtpEngine:
         color = self._color(self._arity(args, 1)[0])
         move = self._choose(color, cleanup)
         self.game.play(move, color)
+        self.played(move)
         return self._gtp(move)
 
     def _genmove_cleanup(self, args: tuple[str, ...]) -> str:

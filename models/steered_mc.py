@@ -18,6 +18,7 @@ move and whether it was legal, its latent codes and the imagined next frame and 
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from dataclasses import replace
 from typing import Optional, Sequence
@@ -62,6 +63,13 @@ class SteeredPlayer:
             return [a.legal_probs for a in self.reply_network.analyze_many(after)]
         return read
 
+    def reusing(self) -> "SteeredPlayer":
+        """The same network steering a search that keeps its trees between moves (``MonteCarloPlayer.reusing``)."""
+        other = copy.copy(self)
+        other.mc = self.mc.reusing()
+        other.cfg = other.mc.cfg
+        return other
+
     def with_budget(self, playouts: int, max_seconds: Optional[float] = None,
                     root_moves: Optional[RootMoves] = None) -> "SteeredPlayer":
         """The same network steering a search of ``playouts`` simulations to the end over ``root_moves`` first
@@ -98,6 +106,12 @@ class SteeredPlayer:
             a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs, replies=replies, progress=shown)
             out.append(replace(a, **fields))
         return out
+
+    def ponder(self, game: Game, color: int, stop: threading.Event) -> int:
+        """Thinks on the opponent's time (``MonteCarloPlayer.ponder``): ``color`` to move in ``game``, the network's
+        reading of that position steering the tree; the search after the reply starts from its subtree."""
+        net = self.network.analyze_many([(game, color)])[0]
+        return self.mc.ponder(game, color, stop, prior=net.legal_probs)
 
     def live(self, game: Game, color: int) -> LiveAnalysis:
         """An analysis that grows (GTP's lz-analyze repeats, engine/mc_live.py): the network reads the position
