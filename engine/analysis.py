@@ -46,6 +46,8 @@ class Analysis:
     visits: Optional[np.ndarray] = None
     # flat index of a visited move -> the search's principal variation from it (flat indices, the move first)
     pvs: Optional[dict[int, list[int]]] = None
+    # the same keys -> the simulations through each move of that line (a Monte Carlo tree's; None: not kept)
+    pv_visits: Optional[dict[int, list[int]]] = None
     # (N*N+1,) a Monte Carlo search's playouts after each root move: the mover's mean final area margin (komi
     # included) and its standard deviation, NaN where not searched (engine/mc_player.read_scores)
     move_scores: Optional[np.ndarray] = None

@@ -52,7 +52,7 @@ from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent
 from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
 from engine.game import Game, win_value
-from engine.mc_tree import TreeConfig, TreeSearch, principal_variation
+from engine.mc_tree import TreeConfig, TreeSearch, variation_with_visits
 from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 from engine.playout import Playout
 
@@ -162,8 +162,8 @@ def pass_value(game: Game, color: int, deadline: Optional[float] = None) -> Opti
     return win_value(agreed_score(position, game.komi, cfg), color)
 
 
-def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray,
-               means: np.ndarray) -> tuple[int, dict[int, list[int]]]:
+def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray, means: np.ndarray,
+               pv_visits: Optional[dict[int, list[int]]] = None) -> tuple[int, dict[int, list[int]]]:
     """Sums the root statistics of root-parallel trees (of one position) into ``visits`` and ``means`` (the
     mover's win share) (N*N+1,); returns the most visited root move (ties: the better value) and each tried
     move's principal variation, read from the tree that visited it most."""
@@ -177,7 +177,11 @@ def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray,
     means[root_points[tried]] = wins[tried] / n[tried]
     order = np.lexsort((-value / np.maximum(n, 1.0), -n))  # most visits, then best value
     most = per_tree.argmax(0)  # (K,) the tree that visited each move most: its line is that move's pv
-    pvs = {int(root_points[i]): principal_variation(roots[most[i]], int(i)) for i in np.flatnonzero(tried)}
+    pvs = {}
+    for i in np.flatnonzero(tried):
+        pvs[int(root_points[i])], through = variation_with_visits(roots[most[i]], int(i))
+        if pv_visits is not None:  # the simulations through each move of the line, in the tree it was read from
+            pv_visits[int(root_points[i])] = through
     return int(root_points[order[0]]), pvs
 
 
@@ -268,6 +272,7 @@ class MonteCarloPlayer:
         best = None
         pvs = None
         scores = None
+        pv_visits: dict[int, list[int]] = {}
         if points and self.cfg.search == "tree":
             searches: list[TreeSearch] = self._reused(game, color, points, prior) if self.cfg.reuse else []
             report = None
@@ -276,7 +281,7 @@ class MonteCarloPlayer:
                     progress.report(self.read(game, color, searches, stay))
             best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies,
                                    searches, report, progress.every if progress is not None else 0.0,
-                                   progress.stop if progress is not None else None)
+                                   progress.stop if progress is not None else None, pv_visits)
             if keep is not None:
                 keep.extend(searches)
             if self.cfg.reuse:
@@ -289,7 +294,7 @@ class MonteCarloPlayer:
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
-        return self.answer(game, color, visits, means, stay, best, pvs, scores)
+        return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None)
 
     def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[float]) -> Analysis:
         """The answer the trees ``searches`` (of ``game``'s position, for ``color``) give as they stand; ``stay``:
@@ -299,16 +304,20 @@ class MonteCarloPlayer:
         means = np.full(n_moves, np.nan)
         if stay is not None:
             means[-1] = stay
-        best, pvs = read_trees(searches, visits, means)
-        return self.answer(game, color, visits, means, stay, best, pvs, read_scores(searches, color, n_moves))
+        pv_visits: dict[int, list[int]] = {}
+        best, pvs = read_trees(searches, visits, means, pv_visits)
+        return self.answer(game, color, visits, means, stay, best, pvs, read_scores(searches, color, n_moves),
+                           pv_visits)
 
     def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[float],
                best: Optional[int], pvs: Optional[dict[int, list[int]]],
-               scores: Optional[tuple[np.ndarray, np.ndarray]] = None) -> Analysis:
+               scores: Optional[tuple[np.ndarray, np.ndarray]] = None,
+               pv_visits: Optional[dict[int, list[int]]] = None) -> Analysis:
         """The Analysis of a search's statistics: ``visits`` and ``means`` (N*N+1,) per move (pass last),
         ``stay`` what passing is worth (None: not on the table), ``best`` the search's move (None: none),
         ``pvs`` its lines (None: flat, each move its own line), ``scores`` the playouts' margins after each
-        move (``read_scores``; None: not kept). Decides between ``best`` and passing."""
+        move (``read_scores``; None: not kept), ``pv_visits`` the simulations through each move of the lines
+        (None: not kept). Decides between ``best`` and passing."""
         position, size = game.position, game.size
         n_moves = size * size + 1
         passes = best is None or (stay is not None and (stay > means[best] or (stay == means[best] and opponent_passed(game))))
@@ -329,13 +338,14 @@ class MonteCarloPlayer:
                         winrate=winrate, z_codes=[], imagined_board=next_board(position, move, color),
                         imagined_frame=None, move_winrates=means, visits=visits.astype(np.int64),
                         pvs=pvs, move_scores=None if scores is None else scores[0],
-                        move_score_stdevs=None if scores is None else scores[1])
+                        move_score_stdevs=None if scores is None else scores[1], pv_visits=pv_visits)
 
     def _tree(self, position: Position, color: int, komi: float, points: list[int], deadline: Optional[float],
               visits: np.ndarray, means: np.ndarray, budget: int, prior: Optional[np.ndarray] = None,
               replies: Optional[ReplyReader] = None, trees: Optional[list[TreeSearch]] = None,
               report: Optional[Callable[[], None]] = None, every: float = 0.0,
-              stop: Optional[threading.Event] = None) -> tuple[int, dict[int, list[int]]]:
+              stop: Optional[threading.Event] = None,
+              pv_visits: Optional[dict[int, list[int]]] = None) -> tuple[int, dict[int, list[int]]]:
         """Tree search over ``points`` (less the quiet edge moves) with ``budget`` simulations; fills
         ``visits`` and ``means`` (the mover's win share) of the root moves it tried; returns the most
         visited (ties: the better value) and the principal variation from each move tried. With
@@ -365,7 +375,7 @@ class MonteCarloPlayer:
             else:  # the compiled simulations release the GIL, so the trees grow on as many cores at once
                 with ThreadPoolExecutor(len(searches)) as pool:
                     list(pool.map(lambda s: s.run(share, deadline, stop_early=self.cfg.stop_early, stop=stop), searches))
-        return read_trees(searches, visits, means)
+        return read_trees(searches, visits, means, pv_visits)
 
     def _new_trees(self, position: Position, color: int, komi: float, points: list[int],
                    prior: Optional[np.ndarray]) -> list[TreeSearch]:

@@ -266,14 +266,21 @@ class NodeView:
 
 def principal_variation(node: NodeView, i: int, limit: int = 20) -> list[int]:
     """The flat points from move ``i`` of ``node`` on, following the most visited move of each node below."""
+    return variation_with_visits(node, i, limit)[0]
+
+
+def variation_with_visits(node: NodeView, i: int, limit: int = 20) -> tuple[list[int], list[int]]:
+    """``principal_variation`` and the simulations through each of its moves (KataGo's ``pvVisits``)."""
     s = node.search
     line = [int(node.points[i])]
+    visits = [int(s.t_n[node.m, line[0]])]
     m = int(s.t_child[node.m, line[0]]) - 1
     while m >= 0 and len(line) < limit and s.t_n[m].max() > 0:
         p = int(np.argmax(s.t_n[m]))  # ties: the lowest point, board order as the candidate list
         line.append(p)
+        visits.append(int(s.t_n[m, p]))
         m = int(s.t_child[m, p]) - 1
-    return line
+    return line, visits
 
 
 class TreeSearch:

@@ -44,13 +44,12 @@ IGNORED = {  # fields KataGo knows and we accept without acting on them: why
     "whiteHandicapBonus": "komi is taken as given",
     "includeOwnershipStdev": "no ownership deviation is kept",
     "includeMovesOwnership": "ownership is given for the position only",
-    "includePVVisits": "visits along a variation are not kept",
     "includeNoResultValue": "no result value is kept",
 }
 KNOWN = {"id", "moves", "initialStones", "initialPlayer", "rules", "komi", "boardXSize", "boardYSize",
          "analyzeTurns", "maxVisits", "includeOwnership", "includePolicy", "analysisPVLen",
          "reportDuringSearchEvery", "priority", "priorities", "overrideSettings", "avoidMoves",
-         "allowMoves"} | set(IGNORED)
+         "allowMoves", "includePVVisits"} | set(IGNORED)
 OVERRIDES = ("reportAnalysisWinratesAs", "maxVisits", "maxTime", "analysisPVLen")
 
 
@@ -78,6 +77,7 @@ class Turn:
     ownership: bool
     policy: bool
     priority: int
+    pv_visits: bool = False
     warnings: list[dict[str, Any]] = field(default_factory=list)
     root_moves: Optional[RootMoves] = None  # the first moves allowed; None: all
 
@@ -219,8 +219,8 @@ def parse_query(q: dict, max_visits: int) -> list[Turn]:
         color = _to_move(t, moves, first)
         out.append(Turn(qid, t, games[t], color, visits, max_time, report_as.upper(), int(pv_len), every,
                         _bool(q, "includeOwnership"), _bool(q, "includePolicy"),
-                        priorities[i] if priorities is not None else int(priority), warnings if i == 0 else [],
-                        _root_moves(rules, color, size)))
+                        priorities[i] if priorities is not None else int(priority), _bool(q, "includePVVisits"),
+                        warnings if i == 0 else [], _root_moves(rules, color, size)))
     return out
 
 
@@ -327,6 +327,9 @@ def response(turn: Turn, a: Analysis, during: bool, ownership: Optional[np.ndarr
             "move": _vertex(f, size), "order": len(infos), "prior": float(prior[f]),
             "pv": [_vertex(p, size) for p in (a.pvs or {}).get(f, [f])][: turn.pv_len + 1],
             "edgeVisits": n, "weight": float(n), "edgeWeight": float(n), "playSelectionValue": float(n)})
+        if turn.pv_visits:  # KataGo's pvVisits and pvEdgeVisits: the same here (no transpositions)
+            through = (a.pv_visits or {}).get(f, [n])[: turn.pv_len + 1]
+            infos[-1] |= {"pvVisits": through, "pvEdgeVisits": through}
     total = int(visits.sum())
     if total > 0:
         seen = visits > 0

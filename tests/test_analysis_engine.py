@@ -28,7 +28,7 @@ from server.katago_json import QueryError, parse_query, position_hash, symmetric
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "katago_analysis"
 # KataGo fields we do not give: the network's raw outputs, and what a query must ask for (we warn instead)
-NOT_OURS = {"isSymmetryOf", "pvVisits", "pvEdgeVisits"}
+NOT_OURS = {"isSymmetryOf"}
 
 
 def by_id(lines: list[dict]) -> dict[str, list[dict]]:
@@ -75,6 +75,10 @@ def test_every_query_gets_the_answers_katago_gives_field_for_field(ours):
             assert a["rootInfo"]["currentPlayer"] == b["rootInfo"]["currentPlayer"]
             assert [m["order"] for m in a["moveInfos"]] == list(range(len(a["moveInfos"])))
             assert all(m["pv"][0] == m["move"] for m in a["moveInfos"])
+            for m in a["moveInfos"]:  # asked for on the handicap query: the simulations through each move of the line
+                if "pvVisits" in m:
+                    assert len(m["pvVisits"]) == len(m["pv"]) and m["pvVisits"][0] == m["visits"]
+                    assert m["pvVisits"] == sorted(m["pvVisits"], reverse=True) and m["pvEdgeVisits"] == m["pvVisits"]
             if "policy" in b:  # -1 on exactly the points KataGo's rules forbid
                 assert len(a["policy"]) == len(b["policy"]) == 82
                 assert [p < 0 for p in a["policy"]] == [p < 0 for p in b["policy"]]
