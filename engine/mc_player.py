@@ -389,13 +389,16 @@ class MonteCarloPlayer:
             self._kept = (searches, len(game.moves), color)
 
     def _reused(self, game: Game, color: int, points: list[int], prior: Optional[np.ndarray]) -> list[TreeSearch]:
-        """The kept trees moved down to ``game``'s position for ``color`` (``TreeSearch.advance``), or [] when they
-        searched another game, a pass came between, or they lack the moves' nodes. Taken: no one else gets them."""
+        """The kept trees moved down to ``game``'s position for ``color`` (``TreeSearch.advance``; as they are when
+        they searched that very position), or [] when they searched another game, a pass came between, or they lack
+        the moves' nodes. Taken: no one else gets them."""
         with self._kept_lock:
             kept, self._kept = self._kept, None
         if kept is None:
             return []
         searches, length, kept_color = kept
+        if length == len(game.moves) and kept_color == color and game.position == searches[0].position:
+            return searches  # the same position again (a second search, pondering resumed): the trees go on
         since = game.moves[length:]
         alternate = all(c == (kept_color if i % 2 == 0 else opponent(kept_color)) for i, (c, _) in enumerate(since))
         if (length > len(game.moves) or game.positions[length] != searches[0].position or not since or not alternate

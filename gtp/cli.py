@@ -335,7 +335,7 @@ def serve(engine: GtpEngine, instream: BinaryIO, outstream: BinaryIO) -> None:
                 open_stream = Repeater(answer, outstream)
             elif answer is not None:
                 _write(outstream, answer)
-            if engine.ponder and engine.ponder_due and not engine.quit_requested:
+            if engine.ponder_due:  # after the engine's own move, and after any command that left that position
                 pondering = Ponderer(engine)
     finally:
         if pondering is not None:

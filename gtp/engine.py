@@ -24,7 +24,7 @@ import time
 from typing import Callable, Optional, TypeVar
 
 from engine.analysis import can_analyze
-from engine.board import IllegalMove, all_chains
+from engine.board import IllegalMove, Position, all_chains
 from engine.coords import (
     GTP_COLUMNS,
     MAX_SIZE,
@@ -81,10 +81,10 @@ class GtpEngine:
         # stay in the answer handle() returns)
         self.write: Optional[Callable[[str], None]] = None
         self._early = protocol.EarlyLines(None, None)
-        # --ponder: think on the opponent's time after each move the engine plays (gtp/ponder.py); ``ponder_due``
-        # says the command just answered played one
+        # --ponder: think on the opponent's time after each move the engine plays (gtp/ponder.py), for as long as
+        # the position is the one that move made (``ponder_due``)
         self.ponder = False
-        self.ponder_due = False
+        self._own_move_position: Optional[Position] = None
         # Exactly the commands implemented, in list_commands order.
         self.commands: dict[str, Handler] = {
             "protocol_version": self._protocol_version,
@@ -132,7 +132,6 @@ class GtpEngine:
         if handler is None:
             return protocol.failure(cmd.id, "unknown command" if cmd.name else "syntax error")
         saved = self._snapshot()
-        self.ponder_due = False
         early = self._early = protocol.EarlyLines(cmd.id, self.write)
         try:
             result = handler(cmd.args)
@@ -141,18 +140,23 @@ class GtpEngine:
             return early.rest(protocol.success(cmd.id, result))
         except GtpError as e:
             self._restore(saved)
-            self.ponder_due = False
             return early.failed(str(e))
         except Exception as e:  # a bug must not kill the session or corrupt the game
             log.exception("internal error in %r", text[:200])
             self._restore(saved)
-            self.ponder_due = False
             return early.failed(f"internal error: {type(e).__name__}: {e}")
 
     def played(self, move: Move) -> None:
         """The engine played ``move`` in the game (genmove and the ``*-genmove_analyze`` commands): with --ponder, the
-        opponent's time is thought on once the answer is out."""
-        self.ponder_due = move is not PASS and move is not RESIGN
+        opponent's time is thought on from then on, between commands, until the position changes."""
+        self._own_move_position = self.game.position if move is not PASS and move is not RESIGN else None
+
+    @property
+    def ponder_due(self) -> bool:
+        """--ponder, and the position is still the one the engine's own last move made: the opponent is to answer it
+        (an ``undo``, a ``play``, a new game end it; other commands between leave it)."""
+        return (self.ponder and not self.quit_requested and self._own_move_position is not None
+                and self.game.position is self._own_move_position)
 
     def early_line(self, text: str) -> None:
         """Sends one line of the answer to the command being handled now, before the command ends."""

@@ -1,7 +1,8 @@
 """Thinking on the opponent's time (``videoworld-go gtp --ponder``).
 
 After the engine plays a move (``genmove``, ``*-genmove_analyze``), a thread searches the position the
-opponent now faces until the next input line arrives (the opponent's move, as a rule): the Monte Carlo
+opponent now faces between input lines, for as long as that position stands (``GtpEngine.ponder_due``;
+the serve loop stops the thread before each line is answered and starts it again after): the Monte Carlo
 player's ``ponder`` grows its trees there and keeps them (engine/mc_player.py ``MonteCarloConfig.reuse``),
 and the next ``genmove`` starts from the subtree of the reply played, with its own simulations on top. The
 game is copied for the thread and the serve loop stops it before the next command touches anything. Players

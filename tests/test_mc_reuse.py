@@ -104,25 +104,39 @@ def test_pondering_grows_the_tree_of_the_opponents_replies_and_stops_when_told()
 
 def test_gtp_ponder_thinks_between_the_engines_move_and_the_opponents():
     player = MonteCarloPlayer(CFG).reusing()
+    pondered: list[tuple[int, TreeSearch]] = []  # (simulations, the tree) of each pondering, as it ends
+    ponder = player.ponder
+
+    def spy(game, color, stop, prior=None):
+        done = ponder(game, color, stop, prior)
+        pondered.append((done, player._kept[0][0]))
+        return done
+
+    player.ponder = spy
     engine = GtpEngine(lambda: Game(size=9, komi=7.0), player)
     engine.ponder = True
     pipe = _Pipe(engine)
     pipe.send("1 play B E5\n2 genmove W\n")
     time.sleep(1.5)  # the opponent thinks; the engine ponders
-    pipe.send("3 name\n")  # any line ends the pondering; the trees are kept
+    pipe.send("3 name\n")  # the line stops the pondering; the position is still the engine's move: it goes on
+    time.sleep(0.5)
+    pipe.send("4 showboard\n")
     deadline = time.monotonic() + 30
-    while "=3 " not in pipe.out.getvalue().decode() and time.monotonic() < deadline:
+    while "=4 " not in pipe.out.getvalue().decode() and time.monotonic() < deadline:
         time.sleep(0.01)
-    kept = player._kept[0][0]
-    assert kept.colour == BLACK and kept.t_n[kept.root_index].sum() > 1_000  # Black's replies searched
+    assert len(pondered) == 2 and pondered[0][1] is pondered[1][1]  # the same tree, grown again after "name"
+    kept = pondered[1][1]
+    assert kept.colour == BLACK and kept.t_n[kept.root_index].sum() >= pondered[0][0] + pondered[1][0] > 1_000
     reply = from_flat(most_visited(kept, kept.root_index), 9)
     vertex = "ABCDEFGHJ"[reply[1]] + str(9 - reply[0])
-    pipe.send(f"4 play B {vertex}\n5 lz-genmove_analyze W maxmoves 200\n6 name\n")
+    pipe.send(f"5 play B {vertex}\n6 lz-genmove_analyze W maxmoves 200\n7 undo\n8 name\n")
     out = pipe.close().decode()
-    m = re.search(r"=5\n(info [^\n]*)\nplay ", out)
+    m = re.search(r"=6\n(info [^\n]*)\nplay ", out)
     assert m, out
     assert sum(v["visits"] for v in parse_sabaki(m.group(1))) > 3_000  # the budget and what pondering left there
-    assert out.endswith("=6 videoworld-go\n\n")
+    assert out.endswith("=8 videoworld-go\n\n")
+    # pondered after "6" (its own move) until "7"; after the undo the position is no longer its move's: no more
+    assert len(pondered) == 4
 
 
 def test_without_ponder_nothing_runs_between_commands():
