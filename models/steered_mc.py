@@ -102,7 +102,8 @@ class SteeredPlayer:
         for (game, color), net in zip(requests, readings):
             replies = self._replies(game, color) if self.reply_network is not None and not tight else None
             fields = _network_fields(net)
-            shown = None if progress is None else Progress(lambda a, f=fields: progress.report(replace(a, **f)), progress.every)
+            # the same interval and stop event, each report with the network's reading
+            shown = None if progress is None else replace(progress, report=lambda a, f=fields: progress.report(replace(a, **f)))
             a = self.mc.analyze(game, color, cleanup, deadline, prior=net.legal_probs, replies=replies, progress=shown)
             out.append(replace(a, **fields))
         return out

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.analysis import Progress
 from engine.coords import BLACK, WHITE
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer
@@ -235,3 +236,15 @@ def test_allow_and_avoid_moves_bind_the_searchs_first_move():
     assert not {"C7", "G7", "pass"} & {m["move"] for m in avoid["moveInfos"]} and len(avoid["moveInfos"]) > 20
     warned = [d for d in lines if d.get("warning") and d.get("id") == "avoid"]
     assert [d["field"] for d in warned] == ["avoidMoves"]  # untilDepth 3: the first move only
+
+
+def test_terminate_stops_the_network_steered_search_too():
+    """The steered player hands its progress on with the stop event (it once dropped it: a 9x9 turn ran to its end)."""
+    searcher, _ = make_searcher(None, None, 0, None)
+    game = Game(9, 7.0)
+    game.play((4, 4), BLACK)
+    stop = threading.Event()
+    stop.set()
+    began = time.monotonic()
+    a = searcher(9, 1_000_000, None, None).analyze_many([(game, WHITE)], progress=Progress(lambda a: None, 0.1, stop))[0]
+    assert a.visits.sum() < 1_000 and time.monotonic() - began < 30
