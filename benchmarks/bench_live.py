@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(REPO))  # the repository's benchmarks/ as a package
     from benchmarks.bench_mc import positions
-    from engine.mc_live import ENDLESS, LiveAnalysis
+    from engine.mc_live import LiveAnalysis
+    from engine.mc_player import ENDLESS
     from engine.mc_player import MonteCarloConfig, MonteCarloPlayer
 
     player = MonteCarloPlayer(MonteCarloConfig(playouts=args.playouts, tactical=True, patterns=True, stop_early=False))

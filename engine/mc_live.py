@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -22,11 +21,8 @@ import numpy as np
 
 from engine.analysis import Analysis
 from engine.game import Game
-from engine.mc_player import MonteCarloPlayer
+from engine.mc_player import MonteCarloPlayer, grow_trees
 from engine.mc_tree import TreeSearch
-
-SLICE = 0.05  # seconds: ``grow`` checks its stop event this often (GTP closes a stream within about this)
-ENDLESS = 1 << 40  # simulations to ask of a tree bounded by a deadline only
 
 
 class LiveAnalysis:
@@ -47,25 +43,11 @@ class LiveAnalysis:
         self.simulations = int(first.visits.sum()) if first.visits is not None else 0
 
     def grow(self, seconds: float, stop: Optional[threading.Event] = None) -> Analysis:
-        """Runs the trees ``seconds`` more (in slices of ``SLICE``, ending early once ``stop`` is set) and
+        """Runs the trees ``seconds`` more (``grow_trees``: in 50 ms slices, ending once ``stop`` is set) and
         answers from all their simulations; without trees (the flat search, nothing to play) the first answer."""
         if not self.searches:
             return self.first
-        end = time.monotonic() + seconds
-        pool = ThreadPoolExecutor(len(self.searches)) if len(self.searches) > 1 else None
-        try:
-            while not (stop is not None and stop.is_set()):
-                now = time.monotonic()
-                if now >= end:
-                    break
-                deadline = min(end, now + SLICE)
-                if pool is None:
-                    self.searches[0].run(ENDLESS, deadline)
-                else:  # root-parallel trees grow on as many cores at once (the compiled loop releases the GIL)
-                    list(pool.map(lambda s: s.run(ENDLESS, deadline), self.searches))
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        grow_trees(self.searches, stop, end=time.monotonic() + seconds)
         now = self.player.read(self.game, self.color, self.searches, self.stay)
         self.simulations = int(now.visits.sum())
         return replace(now, **self.fields)

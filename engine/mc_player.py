@@ -49,7 +49,7 @@ import numpy as np
 
 from engine.analysis import Analysis, Progress, next_board
 from engine.board import Position
-from engine.coords import BLACK, PASS, Move, from_flat, opponent
+from engine.coords import BLACK, PASS, Move, from_flat, opponent, to_flat
 from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
 from engine.game import Game, win_value
 from engine.mc_tree import TreeConfig, TreeSearch, variation_with_visits
@@ -197,6 +197,35 @@ def read_scores(searches: Sequence[TreeSearch], color: int, n_moves: int) -> tup
     mean[:a][seen] = sums[0][seen] / n[seen] * (1.0 if color == BLACK else -1.0)
     stdev[:a][seen] = np.sqrt(np.maximum(0.0, sums[1][seen] / n[seen] - (sums[0][seen] / n[seen]) ** 2))
     return mean, stdev
+
+
+SLICE = 0.05  # seconds: ``grow_trees`` reads its clock, and the trees' fullness, this often
+ENDLESS = 1 << 40  # simulations to ask of a tree bounded by a deadline only
+
+
+def grow_trees(searches: Sequence[TreeSearch], stop: Optional[threading.Event] = None, end: Optional[float] = None,
+               until_half_full: bool = False) -> int:
+    """Runs ``searches`` on (root-parallel trees at once, a thread each: the compiled loop releases the GIL) in
+    slices of ``SLICE`` until ``stop`` is set (within a batch), ``end`` (``time.monotonic``) passes, or, with
+    ``until_half_full``, a tree has made half the nodes it can hold; the simulations run. The analysis that
+    goes on (engine/mc_live.py) and pondering (``MonteCarloPlayer.ponder``) grow their trees so."""
+    done = 0
+    pool = ThreadPoolExecutor(len(searches)) if len(searches) > 1 else None
+    try:
+        while not (stop is not None and stop.is_set()):
+            now = time.monotonic()
+            if (end is not None and now >= end) or (
+                    until_half_full and any(2 * s.nodes >= s.t_colour.shape[0] for s in searches)):
+                break
+            deadline = now + SLICE if end is None else min(end, now + SLICE)
+            if pool is None:
+                done += searches[0].run(ENDLESS, deadline, stop=stop)
+            else:
+                done += sum(pool.map(lambda s: s.run(ENDLESS, deadline, stop=stop), searches))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return done
 
 
 @dataclass(frozen=True)
@@ -404,7 +433,7 @@ class MonteCarloPlayer:
         if (length > len(game.moves) or game.positions[length] != searches[0].position or not since or not alternate
                 or since[-1][0] == color or any(m is PASS for _, m in since)):
             return []
-        path = [move[0] * game.size + move[1] for _, move in since]  # type: ignore[index]
+        path = [to_flat(move, game.size) for _, move in since]
         edge_rule = self.root_moves is None or not self.root_moves.named
         if all(s.advance(path, game.position, color, points, prior, edge_rule) for s in searches):
             return searches
@@ -419,17 +448,7 @@ class MonteCarloPlayer:
             return 0
         searches = self._reused(game, color, points, prior) or self._new_trees(
             game.position, color, game.komi, points, prior)
-        done, pool = 0, ThreadPoolExecutor(len(searches)) if len(searches) > 1 else None
-        try:
-            while not stop.is_set() and all(2 * s.nodes < s.t_colour.shape[0] for s in searches):
-                deadline = time.monotonic() + 0.05
-                if pool is None:
-                    done += searches[0].run(1 << 40, deadline, stop=stop)
-                else:
-                    done += sum(pool.map(lambda s: s.run(1 << 40, deadline, stop=stop), searches))
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        done = grow_trees(searches, stop, until_half_full=True)
         self._keep(searches, game, color)
         return done
 

@@ -300,8 +300,7 @@ class TreeSearch:
         self.policy = policy_tables(size, tactical, patterns, cfg.last_good_reply)
         a = size * size
         self.rng = new_rng(position.hash ^ (seed * 7919 + 3))
-        ko = position.ko if colour == position.to_play else -1
-        self.root_board = FastBoard(size).setup(position.stones, colour, ko, last_point(position, colour))
+        moves = self._set_root(position, colour, points, root_edge_rule)
         self.work = FastBoard(size)
         m = max_nodes or max(16, TREE_BYTES // (a * 26))  # 5 float32 + 2 bool + 1 int32 per (node, point)
         # prior rows (R, A), the root's first (zeros without a prior: the term adds nothing), and each node's
@@ -320,14 +319,21 @@ class TreeSearch:
         self.meta = np.array([1, 0], np.int64)  # nodes made; the root node (0 until ``advance`` moves it)
         self.root_score = np.zeros((2, a), np.float64)  # (2, A) per root move: sum of Black's final margin, of its square
         self.root_base = np.zeros(a, np.float32)  # (A,) the root's visits before the present search (``advance``)
-        moves = np.zeros(a, np.bool_)
-        moves[np.asarray(points, dtype=np.int64)] = True
-        if cfg.quiet_edges and root_edge_rule:
-            edge_rule(self.root_board.board, self.root_board.nbr, low_lines(size), moves)
         _new_node(0, colour, moves, self.t_colour, self.t_cand, self.t_alive, self.t_rn, self.t_rv, cfg.rave_prior)
         n_buf = 3 * a + 8  # a simulation's moves: the tree's and the playout's, at most 3*A in all
         self.path_node, self.path_move = np.zeros(n_buf, np.int64), np.zeros(n_buf, np.int64)
         self.played, self.pcol = np.zeros(n_buf, np.int64), np.zeros(n_buf, np.int64)
+
+    def _set_root(self, position: Position, colour: int, points: list[int], root_edge_rule: bool) -> np.ndarray:
+        """The root board for ``position`` with ``colour`` to move; returns the root's moves (A,) bool: ``points``
+        less the quiet edge moves (unless ``root_edge_rule`` is False)."""
+        ko = position.ko if colour == position.to_play else -1
+        self.root_board = FastBoard(self.size).setup(position.stones, colour, ko, last_point(position, colour))
+        moves = np.zeros(self.size * self.size, np.bool_)
+        moves[np.asarray(points, dtype=np.int64)] = True
+        if self.cfg.quiet_edges and root_edge_rule:
+            edge_rule(self.root_board.board, self.root_board.nbr, low_lines(self.size), moves)
+        return moves
 
     @property
     def root_index(self) -> int:
@@ -362,12 +368,7 @@ class TreeSearch:
         if int(self.t_colour[m]) != colour:
             return False
         self.position, self.colour = position, colour
-        ko = position.ko if colour == position.to_play else -1
-        self.root_board = FastBoard(self.size).setup(position.stones, colour, ko, last_point(position, colour))
-        mask = np.zeros(a, np.bool_)
-        mask[np.asarray(points, dtype=np.int64)] = True
-        if self.cfg.quiet_edges and root_edge_rule:
-            edge_rule(self.root_board.board, self.root_board.nbr, low_lines(self.size), mask)
+        mask = self._set_root(position, colour, points, root_edge_rule)
         # a point the node ruled out on this very board stays out; one the root now allows comes in
         self.t_alive[m] = mask & (self.t_alive[m] | ~self.t_cand[m])
         self.t_cand[m] = mask

@@ -63,21 +63,21 @@ class SteeredPlayer:
             return [a.legal_probs for a in self.reply_network.analyze_many(after)]
         return read
 
+    def _steering(self, mc: MonteCarloPlayer) -> "SteeredPlayer":
+        """This player with ``mc`` as its search; the network (and the replies' view of it) shared."""
+        other = copy.copy(self)
+        other.mc, other.cfg = mc, mc.cfg
+        return other
+
     def reusing(self) -> "SteeredPlayer":
         """The same network steering a search that keeps its trees between moves (``MonteCarloPlayer.reusing``)."""
-        other = copy.copy(self)
-        other.mc = self.mc.reusing()
-        other.cfg = other.mc.cfg
-        return other
+        return self._steering(self.mc.reusing())
 
     def with_budget(self, playouts: int, max_seconds: Optional[float] = None,
                     root_moves: Optional[RootMoves] = None) -> "SteeredPlayer":
         """The same network steering a search of ``playouts`` simulations to the end over ``root_moves`` first
         moves (``MonteCarloPlayer.with_budget``)."""
-        other = copy.copy(self)  # the network (and the replies' view of it) shared
-        other.mc = self.mc.with_budget(playouts, max_seconds, root_moves)
-        other.cfg = other.mc.cfg
-        return other
+        return self._steering(self.mc.with_budget(playouts, max_seconds, root_moves))
 
     def genmove(self, game: Game, color: int, *, cleanup: bool = False, deadline: Optional[float] = None) -> Move:
         return self.analyze_many([(game, color)], cleanup=cleanup, deadline=deadline)[0].move

@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.analysis import Analysis
 from engine.board import IllegalMove, Position, zobrist
-from engine.coords import BLACK, MAX_SIZE, MIN_SIZE, PASS, WHITE, CoordError, from_flat, from_gtp, opponent, to_gtp
+from engine.coords import BLACK, MAX_SIZE, MIN_SIZE, PASS, WHITE, CoordError, from_flat, from_gtp, opponent, to_flat, to_gtp
 from engine.game import Game
 from engine.mc_player import RootMoves
 from engine.symmetry import transform_move, transform_stones
@@ -108,6 +108,17 @@ def _player(text: Any, key: str) -> int:
     raise QueryError(f"Could not parse player: {text!r}", key)
 
 
+def _location(text: str, size: int, key: str, where: str) -> Any:
+    """A move location (a point or pass; not resign) of the field ``key``; ``where`` names it in the error."""
+    try:
+        move = from_gtp(text, size)
+    except CoordError:
+        raise QueryError(f"Could not parse location{where}: {text!r}", key) from None
+    if move is not PASS and not isinstance(move, tuple):  # resign
+        raise QueryError(f"Could not parse location{where}: {text!r}", key)
+    return move
+
+
 def _pairs(q: dict, key: str, size: int, required: bool) -> list[tuple[int, Any]]:
     """``[["B", "C4"], ...]`` as (colour, move); pass allowed only in ``moves``."""
     if key not in q:
@@ -121,13 +132,7 @@ def _pairs(q: dict, key: str, size: int, required: bool) -> list[tuple[int, Any]
     for i, item in enumerate(items):
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
             raise QueryError(f"Entry {i} must be a [player, location] pair", key)
-        try:
-            move = from_gtp(item[1], size)
-        except CoordError:
-            raise QueryError(f"Could not parse location {i}: {item[1]!r}", key) from None
-        if move is not PASS and not isinstance(move, tuple):  # resign
-            raise QueryError(f"Could not parse location {i}: {item[1]!r}", key)
-        out.append((_player(item[0], key), move))
+        out.append((_player(item[0], key), _location(item[1], size, key, f" {i}")))
     return out
 
 
@@ -241,15 +246,7 @@ def _move_rules(q: dict, size: int, warnings: list[dict], qid: str) -> list[tupl
             depth = _int(e, "untilDepth", 1, 1 << 20)
             if depth is None:
                 raise QueryError("Each entry needs player, moves (an array of locations) and untilDepth", key)
-            points = set()
-            for m in e["moves"]:
-                try:
-                    move = from_gtp(m, size)
-                except CoordError:
-                    raise QueryError(f"Could not parse location: {m!r}", key) from None
-                if move is not PASS and not isinstance(move, tuple):
-                    raise QueryError(f"Could not parse location: {m!r}", key)
-                points.add(size * size if move is PASS else move[0] * size + move[1])  # type: ignore[index]
+            points = {to_flat(_location(m, size, key, ""), size) for m in e["moves"]}
             if depth > 1:
                 warnings.append(_warning(qid, key, "enforced on the first move of the search only"))
             out.append((kind, _player(e.get("player"), key), points))
@@ -404,8 +401,7 @@ def symmetric_hash(position: Position, color: int) -> int:
     for t in range(8):
         k = -1
         if ko >= 0:
-            r, c = transform_move(from_flat(ko, size), t, size)  # type: ignore[misc]
-            k = r * size + c
+            k = to_flat(transform_move(from_flat(ko, size), t, size), size)
         out.append(position_hash(position, color, transform_stones(position.stones, t, size), k))
     return min(out)
 
