@@ -106,10 +106,12 @@ def choose_move(legal_probs: np.ndarray, temperature: float, rng: np.random.Gene
     """Flat index: argmax at temperature 0, else a sample of ``legal_probs ** (1/T)``."""
     if temperature <= 0:
         return int(np.argmax(legal_probs))
-    # In log space: p ** (1/T) underflows to all zeros for small T and small p.
-    with np.errstate(divide="ignore"):
-        logits = np.log(legal_probs) / temperature
-    weights = np.exp(logits - logits.max())
+    # In log space: p ** (1/T) underflows to all zeros for small T and small p. In float64, and relative to the
+    # largest p before dividing: a float32 array would cast a tiny T to 0 (0/0 = NaN), and log(p)/T alone
+    # overflows to -inf everywhere when T is tiny (2e-154 came in through REST).
+    with np.errstate(divide="ignore", over="ignore"):
+        logp = np.log(np.asarray(legal_probs, dtype=np.float64))
+        weights = np.exp((logp - logp.max()) / temperature)
     return int(rng.choice(len(weights), p=weights / weights.sum()))
 
 

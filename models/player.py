@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from engine.analysis import Analysis, top_moves  # the result type lives in engine/, which the torch-free batcher needs
+from engine.analysis import Analysis, choose_move, top_moves  # the result type lives in engine/, which the torch-free batcher needs
 from engine.board import Position
 from engine.coords import BLACK, WHITE, Move, from_flat, opponent
 from engine.game import Game
@@ -278,14 +278,7 @@ class NeuralPlayer:
         raw_flat = int(np.argmax(probs))
         legal = _renormalised(probs, rules_mask)  # what GUIs and REST show: the network under the rules
         playable = _renormalised(probs, mask)  # what the engine lets it play
-        if self.temperature > 0:
-            # in log space: playable ** (1/T) underflows to all zeros at small T
-            with np.errstate(divide="ignore"):
-                logp = np.log(playable) / self.temperature
-            p = np.exp(logp - logp.max())
-            flat = int(self.rng.choice(len(p), p=p / p.sum()))
-        else:
-            flat = int(np.argmax(playable))
+        flat = choose_move(playable, self.temperature, self.rng)
         board = read_board(to_uint8(frame.permute(1, 2, 0).numpy()), n, self.rcfg)
         if color == WHITE:
             board = swap_colours(board)  # back from the mover's view to real colours

@@ -52,9 +52,8 @@ def create_app(settings: Optional[Settings] = None, analyzer: Optional[Analyzer]
                   version="v1", lifespan=lifespan)
     app.state.in_flight = InFlight()
     errors.install(app)
-    app.include_router(queries.router)
-    app.include_router(games.router)
-    app.include_router(meta.router)
+    for router in (queries.router, games.router, meta.router):
+        app.include_router(router, responses=errors.documented())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Added last = outermost: a too-large body is refused before it takes a concurrency slot.
     app.add_middleware(errors.CatchAll)

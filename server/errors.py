@@ -29,9 +29,22 @@ from engine.batcher import BatcherClosed
 from engine.board import IllegalMove
 from engine.coords import CoordError
 from server.positions import PositionError
+from server.schemas import Problem
 from server.state import GameNotFound, GameConflict, RequestTimeout
 
 log = logging.getLogger(__name__)
+
+
+def documented() -> dict:
+    """The answers any route may give besides its own (the OpenAPI ``responses`` of every router):
+    a client generated from /openapi.json then knows every status the server can send."""
+    def problem(description: str) -> dict:
+        return {"model": Problem, "description": description}
+
+    return {400: problem("a body that is not JSON (or not UTF-8)"),
+            413: problem("a body over the server's --max-body-bytes"),
+            500: problem("a bug: the body names an id to find in the server's log"),
+            503: problem("too many requests in flight (--max-concurrency), or the server is shutting down")}
 
 _SIMPLE = {PositionError: 422, CoordError: 422, GameNotFound: 404, GameConflict: 409, BatcherClosed: 503,
            RequestTimeout: 504}

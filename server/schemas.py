@@ -7,9 +7,10 @@ The stateless queries follow KataGo's analysis JSON where it fits: ``moves`` as
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from engine.coords import MAX_SIZE, MIN_SIZE
 
@@ -22,9 +23,25 @@ def _upper(v: object) -> object:
 
 
 Color = Annotated[Literal["B", "W"], BeforeValidator(_upper)]
-Vertex = Annotated[str, Field(min_length=2, max_length=6, pattern=r"^[A-Za-z0-9]+$",
-                              description='GTP vertex ("D4"), "pass" (and "resign" where a move is played)')]
+# GTP columns skip I; any case; the row's range depends on the board, so "D12" on 9x9 passes here and gets a 422
+# from the engine. ECMA-262 syntax (no inline flags): OpenAPI clients may check the pattern too. It is checked
+# by ``_vertex`` rather than Field(pattern=...) so that the 422 says "invalid vertex 'I3'", not the regex.
+VERTEX_PATTERN = r"^([A-HJ-Za-hj-z][0-9]{1,5}|[Pp][Aa][Ss][Ss]|[Rr][Ee][Ss][Ii][Gg][Nn])$"
+
+
+def _vertex(v: str) -> str:
+    if not re.fullmatch(VERTEX_PATTERN, v):
+        raise ValueError(f"invalid vertex {v!r}: a column letter (A-Z without I) and a row number, or pass/resign")
+    return v
+
+
+Vertex = Annotated[str, Field(min_length=2, max_length=6, json_schema_extra={"pattern": VERTEX_PATTERN},
+                              description='GTP vertex ("D4"), "pass" (and "resign" where a move is played)'),
+                   AfterValidator(_vertex)]
 MovePair = tuple[Color, Vertex]
+# The same pair in answers, as a plain 2-item array: a tuple's JSON schema is OpenAPI 3.1's prefixItems, which
+# response validators and client generators written for 3.0 misread (schemathesis 4.32 calls it invalid).
+PlayedMove = Annotated[list[str], Field(min_length=2, max_length=2, description='["B" or "W", GTP vertex or "pass"]')]
 Rules = Literal["tromp-taylor", "chinese"]  # area scoring with positional superko, what the engine applies
 
 
@@ -40,7 +57,7 @@ class PositionIn(_Strict):
                                   description="default 7, or the SGF's KM")
     rules: Rules = "tromp-taylor"
     moves: list[MovePair] = Field(default_factory=list, max_length=MAX_MOVES_PER_POINT * MAX_SIZE ** 2)
-    sgf: Optional[str] = Field(None, max_length=MAX_SGF_CHARS, description="instead of moves: a game record")
+    sgf: Optional[str] = Field(None, min_length=1, max_length=MAX_SGF_CHARS, description="instead of moves: a game record")
     initial_stones: list[MovePair] = Field(default_factory=list, max_length=MAX_SIZE ** 2)
     to_play: Optional[Color] = Field(None, description="default: the side whose turn it is after the moves")
 
@@ -102,7 +119,7 @@ class GameState(BaseModel):
     player: str = Field(description="who answers genmove on this board size")
     to_play: Color
     move_number: int
-    moves: list[MovePair]
+    moves: list[PlayedMove]
     board: list[str] = Field(description='top row first, ". X O"')
     captures: dict[Color, int] = Field(description="stones captured by each colour")
     last_move: Optional[str]

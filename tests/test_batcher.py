@@ -290,6 +290,11 @@ def test_choose_move_samples_by_temperature():
     draws = [choose_move(p, 1.0, rng) for _ in range(2000)]
     assert 0 not in draws and 0.6 < draws.count(1) / 2000 < 0.8
     assert choose_move(np.array([1e-300, 1e-299, 0]), 0.001, rng) == 1  # no underflow at low temperature
+    # tiny temperatures (one came in through REST): a float32 array once turned T into 0 and the draw into NaN
+    for t in (2.4e-154, 1e-300, 5e-324):
+        assert choose_move(np.array([0.0, 1.0, 0.0], dtype=np.float32), t, rng) == 1
+        assert choose_move(np.array([0.25, 0.5, 0.25], dtype=np.float32), t, rng) == 1
+        assert choose_move(np.array([0.3, 0.3, 0.4]), t, rng) == 2
 
 
 # ------------------------------------------------------------------ the analyzers

@@ -168,6 +168,16 @@ def test_temperature_zero_plays_the_most_likely_legal_move(neural):
     assert Game(9).position.is_legal(from_gtp(hot["move"], 9))
 
 
+@pytest.mark.parametrize("t", [2.421006257208346e-154, 1e-300, 5e-324])
+def test_a_tiny_temperature_plays_the_most_likely_move(neural, t):
+    # schemathesis sent 2.4e-154: the float32 distribution turned it into 0 and the draw into NaN (a 500)
+    best = neural.post("/v1/analyze", json={"temperature": 0}).json()["move"]
+    assert neural.post("/v1/genmove", json={"temperature": t}).json()["move"] == best
+    game = neural.post("/v1/games", json={}).json()["id"]
+    r = neural.post(f"/v1/games/{game}/genmove", json={"temperature": t})
+    assert r.status_code == 200 and r.json()["move"] == best
+
+
 def test_positions_from_sgf_and_from_initial_stones(neural):
     moves = random_moves(6, seed=3)
     sgf = dump_game(replay(moves)).decode()

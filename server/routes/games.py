@@ -18,7 +18,8 @@ from server.schemas import (AnalysisOut, GameAnalyzeIn, GameGenmoveIn, GameGenmo
 from server.state import GameConflict, GameEntry, Server, ServerState
 
 router = APIRouter(prefix="/v1/games", tags=["games"],
-                   responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}})
+                   responses={404: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem},
+                              504: {"model": Problem}})
 
 ColorQuery = Query(None, pattern="^[BWbw]$", description="default: the side to move")
 
