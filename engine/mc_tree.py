@@ -264,6 +264,12 @@ class NodeView:
         return {int(i): NodeView(self.search, int(child[i]) - 1) for i in np.flatnonzero(child)}
 
 
+# A line goes on only through a move simulated at least twice and more often than any other move of its node.
+# Where a node's few simulations tried several moves as often (once each, say), argmax took the first in board
+# order, and lines ended on the top row (A9, D9, ...) in Lizzie until this cut (session 43).
+MIN_PV_VISITS = 2
+
+
 def principal_variation(node: NodeView, i: int, limit: int = 20) -> list[int]:
     """The flat points from move ``i`` of ``node`` on, following the most visited move of each node below."""
     return variation_with_visits(node, i, limit)[0]
@@ -275,8 +281,11 @@ def variation_with_visits(node: NodeView, i: int, limit: int = 20) -> tuple[list
     line = [int(node.points[i])]
     visits = [int(s.t_n[node.m, line[0]])]
     m = int(s.t_child[node.m, line[0]]) - 1
-    while m >= 0 and len(line) < limit and s.t_n[m].max() > 0:
-        p = int(np.argmax(s.t_n[m]))  # ties: the lowest point, board order as the candidate list
+    while m >= 0 and len(line) < limit:
+        row = s.t_n[m]
+        p = int(np.argmax(row))
+        if row[p] < MIN_PV_VISITS or np.count_nonzero(row == row[p]) > 1:
+            break
         line.append(p)
         visits.append(int(s.t_n[m, p]))
         m = int(s.t_child[m, p]) - 1

@@ -148,7 +148,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--komi", type=_komi, default=7.0, help="initial komi")
     p.add_argument("--log-level", type=str.upper, default="WARNING",
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="what goes to stderr")
+    p.add_argument("--override-version", type=_version_text, default=None, metavar="TEXT",
+                   help="answer GTP `version` with TEXT, as KataGo's -override-version. For Lizzie: an engine whose "
+                   "command line holds `override-version` is read as KataGo (kata-analyze) without Lizzie's Leela Zero "
+                   "version check, which otherwise stops at a modal dialog on our 0.1 (docs/gtp.md)")
     p.set_defaults(func=run)
+
+
+def _version_text(text: str) -> str:
+    # one GTP answer line: printable, not empty (a newline would end the answer early)
+    if not text.strip() or not text.isprintable():
+        raise argparse.ArgumentTypeError("the version must be one line of printable text")
+    return text.strip()
 
 
 def _between(cast, low, high, what: str):
@@ -289,6 +300,8 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", e)
         return 2
     engine = GtpEngine(lambda: Game(size=args.size, komi=args.komi), player)
+    if args.override_version is not None:
+        engine.version = args.override_version
     engine.ponder = args.ponder
     try:
         serve(engine, sys.stdin.buffer, sys.stdout.buffer)

@@ -15,6 +15,8 @@ python3 -c "import venv, ensurepip" >/dev/null 2>&1 || PKGS="$PKGS python3-venv"
 if [ "$TEST" = 1 ]; then
   PKGS="$PKGS chromium"                                  # the web board's browser test (Playwright)
   command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"     # the @sabaki/gtp client test
+  PKGS="$PKGS liblizzie-java xvfb xauth"                 # Lizzie driving the engine on a virtual display
+  command -v javac >/dev/null 2>&1 || PKGS="$PKGS default-jdk-headless"  # to compile tests/java/LizzieProbe.java
 fi
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -188,6 +188,32 @@ def test_the_tree_captures_a_big_group_in_atari_and_its_visits_are_its_simulatio
     assert MonteCarloPlayer(cfg).analyze(game, BLACK).move == a.move  # seeded by the board
 
 
+def test_a_line_goes_on_only_through_a_clear_favourite_of_its_node():
+    # Below a node, the first simulations try moves in board order: a move tried once, or tied with another,
+    # was not chosen by the search, and argmax would name the first in board order (Lizzie showed lines ending
+    # on A9, D9, ...). Every move after a line's first is its node's unique most simulated, at least twice.
+    from engine.mc_tree import MIN_PV_VISITS, variation_with_visits
+
+    position = Game(9).position
+    search = TreeSearch(position, BLACK, 7.0, [int(p) for p in np.flatnonzero(position.legal_mask(BLACK)[:-1])],
+                        TreeConfig(), seed=1, tactical=True, patterns=True)
+    search.run(3000)
+    root = search.root
+    ends = []
+    for i in np.flatnonzero(root.n):
+        line, through = variation_with_visits(root, int(i))
+        m = int(search.t_child[root.m, line[0]]) - 1
+        for p, v in zip(line[1:], through[1:]):
+            row = search.t_n[m]
+            assert v == row[p] == row.max() >= MIN_PV_VISITS and np.count_nonzero(row == v) == 1
+            m = int(search.t_child[m, p]) - 1
+        if m >= 0 and search.t_n[m].max() > 0:  # the line stopped where the node has simulations: why
+            row = search.t_n[m]
+            assert row.max() < MIN_PV_VISITS or np.count_nonzero(row == row.max()) > 1
+            ends.append(line)
+    assert ends and max(len(line) for line in ends) >= 3
+
+
 def test_root_parallel_trees_share_the_budget_and_sum_their_roots_whatever_the_threads_timing():
     from dataclasses import replace
 
