@@ -33,6 +33,10 @@ PY=$(command -v python3.11 || command -v python3)
 if [ "$TEST" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   (cd tests/js && npm ci --no-audit --no-fund --silent)  # pinned by tests/js/package-lock.json
+  # KaTrain's core drives the analysis engine in tests/test_katrain.py; its own venv (Kivy and the rest stay out
+  # of the product's)
+  [ -x .venv-katrain/bin/python ] || "$PY" -m venv .venv-katrain
+  .venv-katrain/bin/python -m pip install -q katrain==1.20.0
 else
   .venv/bin/python -m pip install -q -e .
 fi

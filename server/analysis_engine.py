@@ -35,7 +35,7 @@ from server.katago_json import QueryError, Turn, parse_query, response
 log = logging.getLogger("analysis")
 
 MAX_LINE = 1 << 20  # bytes; a query line longer than this is refused
-DEFAULT_MAX_VISITS = 1_000_000  # the largest maxVisits a query may ask
+DEFAULT_MAX_VISITS = 1 << 50  # the largest maxVisits a query may ask: KataGo's bound (KaTrain ponders with 10,000,000)
 
 
 @dataclass(frozen=True)
