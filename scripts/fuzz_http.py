@@ -75,7 +75,8 @@ def main() -> int:
             if args.seed is not None:
                 st += ["--seed", str(args.seed)]
             env = dict(os.environ, NO_COLOR="1")
-            report = subprocess.run(st, env=env, capture_output=True, text=True)
+            # in the log's folder: schemathesis keeps a .schemathesis/ cache where it runs
+            report = subprocess.run(st, env=env, capture_output=True, text=True, cwd=Path(args.log).parent)
         finally:
             server.terminate()
             server.wait(30)
