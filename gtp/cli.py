@@ -149,9 +149,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", type=str.upper, default="WARNING",
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="what goes to stderr")
     p.add_argument("--override-version", type=_version_text, default=None, metavar="TEXT",
-                   help="answer GTP `version` with TEXT, as KataGo's -override-version. For Lizzie: an engine whose "
-                   "command line holds `override-version` is read as KataGo (kata-analyze) without Lizzie's Leela Zero "
-                   "version check, which otherwise stops at a modal dialog on our 0.1 (docs/gtp.md)")
+                   help="answer GTP `version` with TEXT, as KataGo's -override-version. For Lizzie, which takes an "
+                   "engine not named KataGo for Leela Zero and stops at a modal dialog when its version reads under "
+                   "0.15 (ours is 0.1): --override-version 0.17 (docs/gtp.md)")
     p.set_defaults(func=run)
 
 

@@ -18,7 +18,8 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from engine.analysis import Analysis, choose_move, top_moves  # the result type lives in engine/, which the torch-free batcher needs
+# the result type lives in engine/, which the torch-free batcher needs
+from engine.analysis import Analysis, choose_move, top_moves
 from engine.board import Position
 from engine.coords import BLACK, WHITE, Move, from_flat, opponent
 from engine.game import Game

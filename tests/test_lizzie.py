@@ -88,5 +88,5 @@ def test_lizzie_shows_the_engines_analysis_and_follows_the_game(tmp_path):
 def test_without_override_version_lizzie_stops_at_its_leela_zero_version_check(tmp_path):
     # Lizzie reads a non-KataGo engine's `version` as Leela Zero's and, under 0.15, opens a modal dialog on the
     # thread that reads the engine: nothing more is read until someone clicks. The reason for --override-version.
-    stdout = run_lizzie(tmp_path, ENGINE + ["--player", "random"], [], seconds=15)
+    stdout = run_lizzie(tmp_path, ENGINE + ["--player", "random"], [], seconds=8)
     assert "=2 0.1" in stdout and "POSITION" not in stdout and "TIMEOUT 0" in stdout
