@@ -10,6 +10,8 @@
 | GameConflict                      | 409    | a move asked of a finished game, nothing to undo  |
 | BatcherClosed                     | 503    | the server is shutting down                       |
 | RequestTimeout                    | 504    | the model did not answer in time                  |
+| HTTPException 405 (routing)       | 405    | a method the path has no route for; Allow lists   |
+|                                   |        | the methods of every route on that path           |
 | anything else                     | 500    | a bug: logged with its traceback, none sent       |
 
 Body size (413) and concurrency (503) are refused earlier, in server/limits.py; the last
@@ -19,11 +21,14 @@ row is the ``CatchAll`` middleware.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.batcher import BatcherClosed
 from engine.board import IllegalMove
@@ -62,6 +67,13 @@ def install(app: FastAPI) -> None:
                   for e in exc.errors()]
         detail = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
         return _problem(422, detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        allowed = allowed_methods(request.app, request.scope) if exc.status_code == 405 else []
+        if allowed:  # Starlette's Allow names the first route on the path only; /v1/games/{id} has two
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+        return await http_exception_handler(request, exc)  # FastAPI's own answer otherwise
 
     @app.exception_handler(IllegalMove)
     async def illegal(request: Request, exc: IllegalMove) -> JSONResponse:
@@ -104,6 +116,17 @@ class CatchAll:
                 await _problem(500, f"internal error (id {error_id})")(scope, receive, send)
             elif not finished:  # too late for a status: end the body we were sending
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
+    """The methods of every documented route whose path matches the request's (what a 405's Allow must list).
+    From the OpenAPI paths: FastAPI's included routers hide their routes from ``app.routes``."""
+    path = scope.get("path", "")
+    methods = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
 
 
 def _simple_handler(status: int):

@@ -296,6 +296,15 @@ def test_an_unknown_game_id_is_404_on_every_route(rnd, method, path):
     assert r.status_code == 404 and r.json()["detail"] == "no game 'no-such-game'"
 
 
+@pytest.mark.parametrize("method, path, allow", [
+    ("PUT", "/v1/games/some-id", "DELETE, GET"), ("OPTIONS", "/v1/games/some-id", "DELETE, GET"),
+    ("GET", "/v1/genmove", "POST"), ("POST", "/healthz", "GET"), ("DELETE", "/v1/games/some-id/sgf", "GET")])
+def test_a_wrong_method_is_405_and_allow_lists_every_route_of_the_path(rnd, method, path, allow):
+    # /v1/games/{id} is two routes (GET, DELETE): Starlette's Allow named the first only (schemathesis ST205)
+    r = rnd.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == allow and r.json() == {"detail": "Method Not Allowed"}
+
+
 # ------------------------------------------------------------------ bad input
 BAD = [
     ({"board_size": 1}, "board_size"), ({"board_size": 26}, "board_size"), ({"board_size": "nine"}, "board_size"),
