@@ -9,12 +9,18 @@ points in the mover's view then pass.
 visible only across two frames, and without them the IDM cannot learn that the recapture it sees
 imagined is never what was played (docs/model.md, "An IDM that sees the previous frame").
 
+``emptied=True`` also gives it the points the last transition emptied (a stone in x_{t-1}, none in x_t: the
+frames' difference where stones vanished, an (N*N,) 0/1 map read from the game's two frames): zero in every
+position that follows no capture, so an IDM widened with it (``widen_to``) reads those exactly as before,
+and after a capture it can learn from labels that the recapture an imagined frame shows is not played.
+
 ``frame_diff_move`` is the released VideoWorld code's way, kept as a baseline: read both
 frames back to boards and take the new stone of the mover's colour.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +38,7 @@ class IdmConfig:
     hidden: int = 512
     layers: int = 3
     context: int = 0  # earlier frames read besides x_t: 0, or 1 (x_{t-1})
+    emptied: bool = False  # also the (N*N,) map of points the last transition emptied
 
     def __post_init__(self) -> None:
         if self.context not in (0, 1):
@@ -44,8 +51,13 @@ class IdmConfig:
     @property
     def in_dim(self) -> int:
         frame = self.frame_tokens * self.token_dim
-        # x_t, x_{t+1}, their difference, codes; with context, x_{t-1} and x_t - x_{t-1}
-        return (3 + 2 * self.context) * frame + self.horizon * self.code_dim
+        # x_t, x_{t+1}, their difference, codes; with context, x_{t-1} and x_t - x_{t-1}; then the emptied map
+        return (3 + 2 * self.context) * frame + self.horizon * self.code_dim + self.emptied * self.board_size ** 2
+
+    @property
+    def frames_before(self) -> int:
+        """Frames before x_t the IDM's inputs come from (x_{t-1} for context or the emptied map)."""
+        return max(self.context, int(self.emptied))
 
 
 IDM_SIZES = {"tiny": IdmConfig(hidden=64, layers=2), "base": IdmConfig()}
@@ -64,9 +76,9 @@ class InverseDynamics(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x_t: torch.Tensor, x_next: torch.Tensor, z: torch.Tensor,
-                x_prev: torch.Tensor | None = None) -> torch.Tensor:
-        """x_t, x_next (B, 16, 6); z (B, H, code_dim); x_prev (B, 16, 6), required with context 1
-        -> (B, N*N+1) move logits."""
+                x_prev: torch.Tensor | None = None, emptied: torch.Tensor | None = None) -> torch.Tensor:
+        """x_t, x_next (B, 16, 6); z (B, H, code_dim); x_prev (B, 16, 6), required with context 1; emptied
+        (B, N*N) 0/1, required with ``emptied`` -> (B, N*N+1) move logits."""
         b = x_t.shape[0]
         parts = [x_t.reshape(b, -1), x_next.reshape(b, -1), (x_next - x_t).reshape(b, -1)]
         if self.cfg.context:
@@ -75,7 +87,44 @@ class InverseDynamics(nn.Module):
             parts += [x_prev.reshape(b, -1), (x_t - x_prev).reshape(b, -1)]
         if self.cfg.horizon:
             parts.append(z[:, :self.cfg.horizon].reshape(b, -1))
+        if self.cfg.emptied:
+            if emptied is None:
+                raise ValueError("this IDM reads the emptied points too: pass emptied")
+            parts.append(emptied.reshape(b, -1).to(x_t.dtype))
         return self.net(torch.cat(parts, 1).float())
+
+
+def widen_to(weights: dict, cfg: IdmConfig) -> dict:
+    """A narrower IDM's state dict (no context and/or no emptied map) -> one for ``cfg`` computing the same
+    function at first: the new input columns start at zero (``widen_to_context``, then the emptied map's
+    N*N columns appended at the end). A state already as wide as ``cfg`` is returned unchanged."""
+    w = weights["net.0.weight"]  # (hidden, in)
+    if w.shape[1] == cfg.in_dim:
+        return weights
+    if not cfg.emptied:
+        return widen_to_context(weights, cfg)
+    narrow = dataclasses.replace(cfg, emptied=False)
+    if w.shape[1] != narrow.in_dim:
+        weights = widen_to_context(weights, narrow)
+    w = weights["net.0.weight"]
+    return {**weights, "net.0.weight": torch.cat([w, w.new_zeros(w.shape[0], cfg.board_size ** 2)], 1)}
+
+
+def new_input_columns(cfg: IdmConfig, old: IdmConfig) -> torch.Tensor:
+    """(in_dim,) bool: the first layer's input columns ``cfg`` has and the narrower ``old`` had not."""
+    frame = cfg.frame_tokens * cfg.token_dim
+    cols = torch.zeros(cfg.in_dim, dtype=torch.bool)
+    if cfg.context and not old.context:
+        cols[3 * frame:5 * frame] = True
+    if cfg.emptied and not old.emptied:
+        cols[-cfg.board_size ** 2:] = True
+    return cols
+
+
+def emptied_points(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """(..., N, N) stones of two consecutive frames -> (..., N*N) uint8: 1 where a stone vanished."""
+    gone = (before != 0) & (after == 0)
+    return gone.reshape(*gone.shape[:-2], -1).astype(np.uint8)
 
 
 def widen_to_context(weights: dict, cfg: IdmConfig) -> dict:

@@ -26,11 +26,24 @@ from engine.game import Game
 from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
+from models.idm import emptied_points
 from models.token_cache import encode_boards
 from models.value import mean_win_probability, view_mean
 from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
 from render.frame import RenderConfig
+
+
+VIEW_POOLS = ("mean", "geomean")
+
+
+def pool_views(per_view: np.ndarray, how: str) -> np.ndarray:
+    """(S, B, M) move distributions of S board views (mapped back to the real board) -> (B, M)."""
+    if how == "mean":
+        return per_view.mean(0)
+    logp = np.log(np.maximum(per_view.astype(np.float64), 1e-30)).mean(0)  # floor: a view's exact 0
+    p = np.exp(logp - logp.max(-1, keepdims=True))
+    return p / p.sum(-1, keepdims=True)
 
 
 def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -90,7 +103,7 @@ class NeuralPlayer:
 
     def __init__(self, bundle: Bundle, temperature: float = 0.0, top_k: Optional[int] = None, seed: int = 0,
                  move_reader: str = "idm", symmetries: Optional[int] = None, use_value: bool = True,
-                 precision: str = "fp32", frame_slots: bool = True) -> None:
+                 precision: str = "fp32", frame_slots: bool = True, view_pool: str = "mean") -> None:
         """``move_reader``: "idm" (the paper's inverse dynamics model) or "frame_diff" (the released
         code's baseline: decode the imagined frame, read the board, take the new stone).
         ``top_k``: first codes z_1 imagined per position (branches); None: the bundle's tuned value
@@ -105,7 +118,12 @@ class NeuralPlayer:
         positions and 28 % slower for one (benchmarks/bench_precision.py, docs/benchmarks.md), and it
         changes a move now and then, so it is measured before anyone relies on it.
         ``frame_slots``: when the bundle has the frame slots' code sets (models/frame_slots.py), each imagined
-        frame token is chosen among its slot's codes only (faster; False: among all frame codes)."""
+        frame token is chosen among its slot's codes only (faster; False: among all frame codes).
+        ``view_pool``: how the S views' move distributions combine: "mean" (their average) or "geomean" (their
+        normalised geometric mean: a move needs every view's support)."""
+        if view_pool not in VIEW_POOLS:
+            raise ValueError(f"view_pool must be one of {VIEW_POOLS}, got {view_pool!r}")
+        self.view_pool = view_pool
         if move_reader not in ("idm", "frame_diff"):
             raise ValueError(f"move_reader must be 'idm' or 'frame_diff', got {move_reader!r}")
         self.move_reader = move_reader
@@ -151,7 +169,7 @@ class NeuralPlayer:
         more than the larger of the transformer's and the IDM's context (the first position repeated
         before the game's start)."""
         n = game.size
-        c = max(self.bundle.layout.context, self.bundle.idm.cfg.context)
+        c = max(self.bundle.layout.context, self.bundle.idm.cfg.frames_before)
         positions = game.positions
         idx = [max(0, len(positions) - 1 - i) for i in range(c, -1, -1)]
         stones = np.stack([np.frombuffer(positions[i].stones, np.uint8).reshape(n, n) for i in idx])
@@ -196,23 +214,28 @@ class NeuralPlayer:
         perms = [symmetry_permutation(t, n) for t in range(S)]  # (N*N,) each: point p -> perm[p]
         views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S*B, F, N, N), s-major
         B = len(requests)
-        im = self.imagine_views(views)
+        # frames encoded: the transformer's and the context IDM's (the emptied map needs the boards only)
+        encoded = max(b.layout.context, b.idm.cfg.context) + 1
+        im = self.imagine_views(views[:, views.shape[1] - encoded:])
         k = im.k
         if self.move_reader == "idm":
             fsq = b.tokenizer.fsq
-            prev = None
+            prev = emp = None
             if b.idm.cfg.context:
                 prev = fsq.indices_to_codes(im.x_prev).repeat_interleave(k, 0)
+            if b.idm.cfg.emptied:  # (S*B*k, N*N): the points the game's last move emptied, in each view
+                emp = torch.from_numpy(emptied_points(views[:, -2], views[:, -1])).float()
+                emp = emp.to(b.device).repeat_interleave(k, 0)
             logits = b.idm(fsq.indices_to_codes(im.x_t).repeat_interleave(k, 0), fsq.indices_to_codes(im.x_next),
-                           b.dynamics.fsq.indices_to_codes(im.z), prev)
+                           b.dynamics.fsq.indices_to_codes(im.z), prev, emp)
             per_branch = torch.softmax(logits.float(), -1)  # (B*k, N*N+1)
         else:
             per_branch = self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)
         weights = im.weights.reshape(-1, 1)  # p(z_1) renormalised over the k branches
         probs_sym = (per_branch.to(weights.device) * weights).reshape(S, B, k, -1).sum(2).cpu().numpy()  # (S, B, N*N+1)
         # back to the real board: the distribution of view s at point p is its value at perm_s[p]
-        probs = np.mean([np.concatenate([probs_sym[s][:, perm], probs_sym[s][:, -1:]], 1)
-                         for s, perm in enumerate(perms)], 0)  # (B, N*N+1)
+        probs = pool_views(np.stack([np.concatenate([probs_sym[s][:, perm], probs_sym[s][:, -1:]], 1)
+                                     for s, perm in enumerate(perms)]), self.view_pool)  # (B, N*N+1)
         winrates = self._winrates(views[:, -1], S, B, im.first.outcome)
         # what GUIs see (imagined frame, codes) comes from the unrotated view, rows 0..B-1
         frames = b.tokenizer.decode(im.x_next.reshape(S * B, k, -1)[:B, 0].cpu())
@@ -324,7 +347,7 @@ def _transform_views(views: np.ndarray, perm: np.ndarray) -> np.ndarray:
 
 def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Optional[int] = None,
             move_reader: str = "idm", symmetries: Optional[int] = None, precision: str = "fp32",
-            frame_slots: bool = True) -> NeuralPlayer:
+            frame_slots: bool = True, view_pool: str = "mean") -> NeuralPlayer:
     """The shipped 9x9 model as a Player (``videoworld-go eval run --player py:models.player:shipped``,
     options as ``py:models.player:shipped:top_k=16``). ``VIDEOWORLD_WEIGHTS`` names another bundle
     folder (to grade a candidate before shipping it)."""
@@ -334,7 +357,7 @@ def shipped(weights: Optional[str] = None, temperature: float = 0.0, top_k: Opti
 
     return NeuralPlayer(load_bundle(weights or os.environ.get("VIDEOWORLD_WEIGHTS") or DEFAULT_BUNDLE),
                         temperature=temperature, top_k=top_k, move_reader=move_reader, symmetries=symmetries,
-                        precision=precision, frame_slots=frame_slots)
+                        precision=precision, frame_slots=frame_slots, view_pool=view_pool)
 
 
 def shipped_frame_diff(weights: Optional[str] = None, top_k: Optional[int] = None) -> NeuralPlayer:

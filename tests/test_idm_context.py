@@ -149,7 +149,8 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
     game.play((4, 4), WHITE)
     a = player.analyze_many([(game, BLACK)])[0]
     assert a.legal_probs.shape == (82,) and np.isclose(a.legal_probs.sum(), 1.0)
-    x_t, _, _, x_prev = seen[-1]
+    x_t, _, _, x_prev, emptied = seen[-1]
+    assert emptied is None  # a context IDM without the emptied map
     fsq = bundle.tokenizer.fsq
     from models.token_cache import encode_boards
     from render.frame import RenderConfig
@@ -158,3 +159,94 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
     want = encode_boards(bundle.tokenizer, before[None], RenderConfig(resolution=bundle.tokenizer.cfg.resolution))
     assert torch.equal(x_prev, fsq.indices_to_codes(torch.from_numpy(want.astype(np.int64))))
     assert not torch.equal(x_prev, x_t)
+
+
+def test_imagined_pairs_can_be_only_the_positions_after_a_capture(tiny_bundle, tmp_path):
+    """``imagined_filter="capture"``: only the positions whose previous transition removed stones (seen in the
+    frames), the same rows the full set has at exactly those moves."""
+    import models.train.idm_stage as ids
+    from engine.sgf import record_to_game
+    from models.video_data import game_stones
+    from tiny_pipeline import make_corpus
+
+    make_corpus(tmp_path / "data", games=6, max_moves=120, seed=3)  # long random games: captures
+    cfg = dataclasses.replace(_cfg(tiny_bundle, f"imagined_from={tiny_bundle}", "imagined_batch=64"),
+                              data_dir=str(tmp_path / "data"), label_share=1.0)
+    full = ids.imagined_transitions(cfg, str(tiny_bundle))
+    cap = ids.imagined_transitions(dataclasses.replace(cfg, imagined_filter="capture"), str(tiny_bundle))
+    after, start = [], 0
+    for _, rec in iter_records(str(cfg.data_dir), split="train", size=9):
+        st = game_stones(record_to_game(rec))
+        after += [start + t for t in range(1, len(rec.moves)) if ((st[t - 1] > 0) & (st[t] == 0)).any()]
+        start += len(rec.moves)
+    assert start == len(full["move"]) and 0 < len(after) < start // 2
+    assert len(cap["move"]) == len(after)
+    for name in ("x", "prev", "move"):
+        assert (cap[name] == full[name][after]).all()
+    # x_{t-1} -> x_t differs at each kept position (a stone went); the frames are the full set's
+    assert not (cap["prev"] == cap["x"]).all(axis=1).any()
+    with pytest.raises(ValueError, match="imagined_filter"):
+        ids.imagined_transitions(dataclasses.replace(cfg, imagined_filter="ko"), str(tiny_bundle))
+
+
+def test_recapture_keeps_the_imagined_frames_whose_new_stone_fills_a_point_just_emptied():
+    """``imagined_filter="recapture"``'s reading (models/train/idm_stage._onto_emptied), on rendered frames: the
+    imagined new stone of the mover on the point the last transition emptied (a ko retake's picture) is kept;
+    one elsewhere, or on a point that was empty before too, is not."""
+    from types import SimpleNamespace
+
+    from models.train.idm_stage import _onto_emptied
+    from render.frame import RenderConfig, render_many
+
+    rcfg = RenderConfig(resolution=64)
+    prev = np.zeros((9, 9), np.uint8)
+    prev[4, 4] = 1  # the mover's stone, then captured by the opponent's stone at (4, 5)
+    prev[3, 5] = prev[5, 5] = prev[4, 6] = 1
+    prev[3, 4] = prev[5, 4] = prev[4, 3] = 2
+    now = prev.copy()
+    now[4, 4], now[4, 5] = 0, 2
+    retake, elsewhere, into_old_hole = now.copy(), now.copy(), now.copy()
+    retake[4, 4], retake[4, 5] = 1, 0
+    elsewhere[0, 0] = 1
+    into_old_hole[8, 8] = 1
+    imagined = [retake, elsewhere, into_old_hole]
+
+    class Decoder:
+        def decode(self, ids):  # frame "ids" here: an index into ``imagined`` in the first slot
+            frames = render_many(np.stack([imagined[int(i)] for i in ids[:, 0]]), rcfg)
+            return torch.from_numpy(frames).permute(0, 3, 1, 2)
+
+    player = SimpleNamespace(bundle=SimpleNamespace(tokenizer=Decoder()), rcfg=rcfg)
+    views = np.stack([np.stack([prev, now])] * 3)  # (3 positions, x_{t-1} and x_t)
+    nxt = np.zeros((3, 2, 16), np.int64)  # two branches a position
+    nxt[:, 0, 0] = [0, 1, 2]
+    nxt[:, 1, 0] = [1, 1, 0]
+    read, onto = _onto_emptied(views, nxt, player)
+    assert onto.tolist() == [[True, False], [False, False], [False, True]]
+    assert read.tolist() == [[40, 0], [0, 0], [80, 40]]  # the flat point of each imagined new stone
+
+
+def test_the_unlikely_loss_pushes_down_the_move_shown_only_where_it_was_not_played():
+    import models.train.idm_stage as ids
+
+    logits = torch.tensor([[2.0, 1.0, 0.0], [2.0, 1.0, 0.0]], requires_grad=True)
+    played, shown = torch.tensor([1, 0]), torch.tensor([0, 0])
+    loss = ids._imagined_loss("unlikely", logits, played, shown)
+    p = torch.softmax(logits.detach(), -1)
+    # row 0: the frame shows 0, 1 was played -> -log(1 - p0); row 1: shown = played -> cross-entropy
+    torch.testing.assert_close(loss.detach(), torch.stack([-torch.log(1 - p[0, 0]), -torch.log(p[1, 0])]))
+    loss[0].backward()
+    assert logits.grad[0, 0] > 0 and logits.grad[0, 1] < 0 and logits.grad[0, 2] < 0  # away from 0 only
+    ce = ids._imagined_loss("ce", logits.detach(), played, shown)
+    torch.testing.assert_close(ce, torch.nn.functional.cross_entropy(logits.detach(), played, reduction="none"))
+
+
+def test_the_unlikely_loss_needs_the_moves_the_frames_show(tiny_bundle, tmp_path):
+    import models.train.idm_stage as ids
+
+    cfg = dataclasses.replace(_cfg(tiny_bundle, f"imagined_from={tiny_bundle}", "imagined_loss=unlikely"),
+                              loop=dataclasses.replace(ids.IdmTrainConfig().loop, run_dir=str(tmp_path / "idm")))
+    with pytest.raises(ValueError, match="recapture"):
+        ids._imagined(cfg, None, None, ("x", "nxt"))
+    with pytest.raises(ValueError, match="imagined_loss"):
+        ids.train(dataclasses.replace(cfg, imagined_loss="hinge"))

@@ -35,7 +35,8 @@ def test_views_move_stones_as_the_engine_symmetries_do(t):
             assert np.array_equal(out[b, f], want)
 
 
-def test_all_eight_symmetries_make_the_player_equivariant(tiny_bundle):
+@pytest.mark.parametrize("pool", ["mean", "geomean"])
+def test_all_eight_symmetries_make_the_player_equivariant(tiny_bundle, pool):
     """Averaged over the whole group, the move distribution of a rotated or mirrored position is
     the original one moved by the same symmetry (whatever the network learned); with 1 view it
     is not (the tiny network is not symmetric), which shows the test can fail."""
@@ -46,7 +47,7 @@ def test_all_eight_symmetries_make_the_player_equivariant(tiny_bundle):
     game = _random_game(9, seed=5)
     color = game.to_play
     for sym, must_match in ((8, True), (1, False)):
-        player = NeuralPlayer(bundle, top_k=2, symmetries=sym)
+        player = NeuralPlayer(bundle, top_k=2, symmetries=sym, view_pool=pool)
         base = player.analyze_many([(game, color)])[0].probs
         worst = 0.0
         for t in range(1, len(TRANSFORMS)):
@@ -62,6 +63,20 @@ def test_all_eight_symmetries_make_the_player_equivariant(tiny_bundle):
             assert worst < 1e-5, worst
         else:
             assert worst > 1e-3, worst
+
+
+def test_views_pool_by_their_mean_or_their_normalised_geometric_mean():
+    from models.player import NeuralPlayer, pool_views
+
+    views = np.array([[[0.5, 0.5, 0.0]], [[0.9, 0.05, 0.05]]])  # (S=2, B=1, M=3)
+    np.testing.assert_allclose(pool_views(views, "mean"), [[0.7, 0.275, 0.025]])
+    geo = np.sqrt(views[0, 0] * views[1, 0])  # (0.671, 0.158, 0): one view's 0 leaves nothing
+    np.testing.assert_allclose(pool_views(views, "geomean"), [geo / geo.sum()], atol=1e-12)
+    # the mean follows the views that are sure; the geometric mean the move every view supports
+    split = np.array([[[0.1, 0.9, 0.0]], [[0.3, 0.05, 0.65]], [[0.3, 0.05, 0.65]]])
+    assert pool_views(split, "mean").argmax() == 2 and pool_views(split, "geomean").argmax() == 0
+    with pytest.raises(ValueError, match="view_pool"):
+        NeuralPlayer(None, view_pool="max")
 
 
 def test_symmetries_keep_a_batch_equal_to_its_positions_alone(tiny_bundle):

@@ -37,7 +37,7 @@ from engine.coords import PASS, to_flat
 from engine.corpus import iter_records, record_key
 from engine.sgf import SgfError, record_to_game
 from models.checkpoint import config_dict
-from models.idm import IdmConfig, InverseDynamics, frame_diff_move, widen_to_context
+from models.idm import IdmConfig, InverseDynamics, emptied_points, frame_diff_move, new_input_columns, widen_to
 from models.token_cache import encode_boards
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.ldm import ldm_codes
@@ -63,9 +63,27 @@ class IdmTrainConfig:
     imagined_share: float = 0.5  # of each batch, when imagined_from is set
     imagined_batch: int = 64  # positions imagined at once
     imagined_symmetries: int = 1  # board symmetries each labelled position is imagined in (1..8)
+    # which labelled positions are imagined: "" every one; "capture" only those whose previous transition
+    # removed stones (x_{t-1} -> x_t, visible in the frames): where a context IDM's x_{t-1} shows a capture;
+    # "recapture" of those only the ones whose imagined frame puts the mover's new stone on a point that
+    # transition emptied (read from the decoded frame, as the frame-difference baseline reads a move)
+    imagined_filter: str = ""
+    # the loss of an imagined pair: "ce" the move played; "unlikely" (needs "recapture") where the frame shows
+    # another move than the one played, only -log(1 - p(the move shown)): the label says the picture does not
+    # mean that move, not which move it means (forcing that guess teaches the IDM to stop reading frames)
+    imagined_loss: str = "ce"
+    # "new_inputs": only the first layer's columns of the inputs a plain IDM lacks (model.context's x_{t-1}
+    # and x_t - x_{t-1}, model.emptied's map) learn, without weight decay; every other weight stays as the
+    # plain IDM of loop.init_from had it. With the emptied map alone, positions after no capture are then
+    # read exactly as before
+    train_only: str = ""
     # board symmetries of each game's ground-truth pairs (1..8; the first hash-chosen per game): fewer
     # build faster (the pixel LDM's codes cost ~1 s a game and symmetry on this CPU)
     label_symmetries: int = 8
+
+
+IMAGINED_FILTERS = ("", "capture", "recapture")
+IMAGINED_LOSSES = ("ce", "unlikely")
 
 
 def is_labelled(key: str, share: float) -> bool:
@@ -91,12 +109,12 @@ def move_under_symmetry(flat: int, k: int, size: int) -> int:
 def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labelled_only: bool,
                          max_games: int | None = None) -> dict:
     """Arrays over every (game, t, symmetry): x (M,16), nxt (M,16), prev (M,16) (x_{t-1} in x_t's view,
-    x_0 at t = 0), z (M,H) raw ids; move (M,) flat."""
+    x_0 at t = 0), z (M,H) raw ids; move (M,) flat; emptied (M, N*N) the points x_{t-1} -> x_t emptied."""
     rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
     h = ldm.cfg.horizon
     if not 1 <= cfg.label_symmetries <= 8:
         raise ValueError(f"label_symmetries must be 1..8, got {cfg.label_symmetries}")
-    xs, ns, ps, zs, mv = [], [], [], [], []
+    xs, ns, ps, zs, mv, es = [], [], [], [], [], []
     games = total = 0
     for _, rec in iter_records(cfg.data_dir, split=split, size=cfg.size):
         if rec.black_setup or rec.white_setup:
@@ -124,13 +142,14 @@ def labelled_transitions(cfg: IdmTrainConfig, split: str, tokenizer, ldm, labell
             xs.append(ids[:, 0])
             ns.append(ids[:, 1])
             ps.append(enc[np.arange(n_t) % 2, np.maximum(np.arange(n_t) - 1, 0)])  # (T, 16)
+            es.append(emptied_points(sym[np.maximum(np.arange(n_t) - 1, 0)], sym[:n_t]))  # (T, N*N), 0 at t = 0
             mv.append([move_under_symmetry(to_flat(m, cfg.size), k, cfg.size) for _, m in game.moves])
         games += 1
         if max_games is not None and games >= max_games:
             break
     cat = lambda a: np.concatenate(a) if a else np.zeros((0,), np.int64)
     return {"x": cat(xs), "nxt": cat(ns), "prev": cat(ps), "z": cat(zs), "move": cat([np.array(m) for m in mv]),
-            "games": games, "games_total": total}
+            "emptied": cat(es), "games": games, "games_total": total}
 
 
 def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = False) -> dict:
@@ -146,6 +165,8 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
     n_sym = cfg.imagined_symmetries
     if not 1 <= n_sym <= 8:
         raise ValueError(f"imagined_symmetries must be 1..8, got {n_sym}")
+    if cfg.imagined_filter not in IMAGINED_FILTERS:
+        raise ValueError(f"imagined_filter must be one of {IMAGINED_FILTERS}, got {cfg.imagined_filter!r}")
     views, moves = [], []
     games = 0
     for _, rec in iter_records(cfg.data_dir, split="train", size=cfg.size):
@@ -156,10 +177,14 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
             game = record_to_game(rec)
         except SgfError:
             continue
-        stones = game_stones(game)
+        stones = game_stones(game)  # (T+1, N, N)
+        kept = range(len(game.moves))
+        if cfg.imagined_filter:  # a point holding a stone at t-1 and empty at t (any symmetry alike)
+            kept = [t for t in kept if t > 0 and ((stones[t - 1] != 0) & (stones[t] == 0)).any()]
         for sym_k in game_symmetries(key, n_sym):
             sym = symmetry(stones, sym_k)
-            for t, (_, m) in enumerate(game.moves):
+            for t in kept:
+                m = game.moves[t][1]
                 idx = [max(0, t - i) for i in range(c, -1, -1)]
                 views.append(mover_view(sym[idx], t % 2))  # (c+1, N, N), the mover looks black
                 moves.append(move_under_symmetry(to_flat(m, cfg.size), sym_k, cfg.size))
@@ -177,8 +202,38 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
         for name, value in (("x", im.x_t), ("prev", im.x_prev), ("nxt", im.x_next), ("z", im.z),
                             ("w", im.weights.reshape(-1))):
             out[name].append(value.cpu().numpy())
-    return {**{name: np.concatenate(v) for name, v in out.items()}, "move": np.array(moves, np.int64),
-            "k": k, "games": games}
+    raw = {**{name: np.concatenate(v) for name, v in out.items()}, "move": np.array(moves, np.int64)}
+    raw["emptied"] = emptied_points(np.stack([v[-2] for v in views]), np.stack([v[-1] for v in views]))  # (M, N*N)
+    if cfg.imagined_filter == "recapture":
+        read, onto = _onto_emptied(np.stack(views), raw["nxt"].reshape(len(views), k, -1), player)  # (M, k) each
+        raw["read"] = read.reshape(-1)  # per branch, like nxt: the move the imagined frame shows
+        keep = onto.any(1)
+        raw = {name: (a[keep] if len(a) == len(keep) else a.reshape(len(keep), k, *a.shape[1:])[keep]
+                      .reshape(-1, *a.shape[1:])) for name, a in raw.items()}
+    return {**raw, "k": k, "games": games}
+
+
+@torch.no_grad()
+def _onto_emptied(views: np.ndarray, nxt: np.ndarray, player) -> tuple[np.ndarray, np.ndarray]:
+    """(M, F, N, N) boards (mover's view, x_{t-1} then x_t last), (M, k, 16) imagined frame ids ->
+    (M, k) flat move the imagined frame shows (its new mover stone, decoded and read back as
+    ``frame_diff_move`` reads it; N*N when none), (M, k) bool: that stone stands on a point that held a
+    stone in x_{t-1} and is empty in x_t."""
+    from render.reader import read_boards
+
+    m, k, n = len(views), nxt.shape[1], views.shape[-1]
+    emptied = emptied_points(views[:, -2], views[:, -1]).astype(bool)  # (M, N*N)
+    tok = player.bundle.tokenizer
+    read = np.full((m, k), n * n, np.int64)
+    for i in range(0, m * k, 256):
+        ids = torch.from_numpy(nxt.reshape(m * k, -1)[i:i + 256].astype(np.int64))
+        boards = read_boards(tok.decode(ids).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
+        for j, b in enumerate(boards, i):
+            read[j // k, j % k] = frame_diff_move(views[j // k, -1], b)
+    onto = np.zeros((m, k), bool)
+    shown = read < n * n
+    onto[shown] = emptied[np.nonzero(shown)[0], read[shown]]
+    return read, onto
 
 
 @torch.no_grad()
@@ -205,9 +260,10 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, 
     nxt = torch.from_numpy(data["nxt"].astype(np.int64))
     z = torch.from_numpy(data["z"].astype(np.int64))
     prev = fsq.indices_to_codes(torch.from_numpy(data["prev"].astype(np.int64))) if model.cfg.context else None
+    emp = _emptied(data, Path("validation pairs")) if model.cfg.emptied else None
     code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
     pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z),
-                 prev).argmax(-1).numpy()
+                 prev, emp).argmax(-1).numpy()
     model.train()
     if frame_diff_acc is None:
         frame_diff_acc = frame_diff_accuracy(data, tokenizer, size)
@@ -215,6 +271,8 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, 
 
 
 def train(cfg: IdmTrainConfig) -> Path:
+    if cfg.imagined_loss not in IMAGINED_LOSSES:
+        raise ValueError(f"imagined_loss must be one of {IMAGINED_LOSSES}, got {cfg.imagined_loss!r}")
     configure_torch(cfg.loop)
     tokenizer = load_tokenizer(cfg.tokenizer_state)
     ldm = load_dynamics(cfg.dynamics_state)
@@ -226,15 +284,26 @@ def train(cfg: IdmTrainConfig) -> Path:
         val = data
     share = data["games"] / max(1, data["games_total"])
     model_cfg = dataclasses.replace(cfg.model, code_dim=len(ldm.cfg.levels))
-    trainer = Trainer(cfg.loop, lambda: InverseDynamics(model_cfg), {"stage": "idm", "labelled_games": data["games"],
+    plain = dataclasses.replace(model_cfg, context=0, emptied=False)
+    if cfg.train_only not in ("", "new_inputs") or (cfg.train_only and model_cfg == plain):
+        raise ValueError(f"train_only must be '' or 'new_inputs' (with model.context=1 or model.emptied), "
+                         f"got {cfg.train_only!r}")
+    make = (lambda: _new_inputs_only(InverseDynamics(model_cfg), plain)) if cfg.train_only else \
+        (lambda: InverseDynamics(model_cfg))
+    trainer = Trainer(cfg.loop, make, {"stage": "idm", "labelled_games": data["games"],
                                         "train_games": data["games_total"], "labelled_share": share,
                                         **config_dict(dataclasses.replace(cfg, model=model_cfg))},
                       # a context-0 IDM in loop.init_from starts a context-1 one as its exact function
-                      init_transform=lambda weights: widen_to_context(weights, model_cfg))
+                      init_transform=lambda weights: widen_to(weights, model_cfg))
+    if cfg.train_only:  # the frozen columns of the first layer must not shrink either
+        for group in trainer.optimizer.param_groups:
+            group["weight_decay"] = 0.0
     fsq = tokenizer.fsq
     frames = ("x", "nxt", "prev") if model_cfg.context else ("x", "nxt")  # x_{t-1} only for an IDM that reads it
     codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in frames}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
+    if model_cfg.emptied:
+        codes["emptied"] = _emptied(data, run / "pairs_train.npz")
     moves = torch.from_numpy(data["move"].astype(np.int64))
     imagined = _imagined(cfg, fsq, ldm, frames) if cfg.imagined_from else None
     n_im = int(round(cfg.batch * cfg.imagined_share)) if imagined else 0
@@ -243,15 +312,18 @@ def train(cfg: IdmTrainConfig) -> Path:
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
         i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch - n_im))
         prev = codes["prev"][i] if model_cfg.context else None
-        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i], prev)
+        emp = codes["emptied"][i] if model_cfg.emptied else None
+        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i], prev, emp)
         loss = F.cross_entropy(logits, moves[i])
         if n_im:
             j = torch.from_numpy(rng.integers(0, len(imagined["w"]), n_im))  # a branch of a position
             pos = j // imagined["k"]
             im_prev = imagined["prev"][pos] if model_cfg.context else None
-            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j], im_prev)
+            im_emp = imagined["emptied"][pos] if model_cfg.emptied else None
+            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j], im_prev, im_emp)
             w = imagined["w"][j] * imagined["k"]  # mean weight 1: a position's k branches count as one pair
-            im_loss = (F.cross_entropy(im_logits, imagined["move"][pos], reduction="none") * w).mean()
+            shown = imagined["read"][j] if "read" in imagined else imagined["move"][pos]
+            im_loss = (_imagined_loss(cfg.imagined_loss, im_logits, imagined["move"][pos], shown) * w).mean()
             loss = (loss * (cfg.batch - n_im) + im_loss * n_im) / cfg.batch
         trainer.backward_step(loss)
         trainer.log(loss=round(loss.item(), 5))
@@ -260,6 +332,37 @@ def train(cfg: IdmTrainConfig) -> Path:
                                                                                  ldm.fsq, baseline))
     trainer.close()
     return trainer.state_path
+
+
+def _new_inputs_only(model: InverseDynamics, plain: IdmConfig) -> InverseDynamics:
+    """``train_only="new_inputs"``: every weight frozen but the first layer's columns of the inputs ``plain``
+    lacks (models/idm.new_input_columns)."""
+    for name, p in model.named_parameters():
+        p.requires_grad_(name == "net.0.weight")
+    first = model.net[0].weight  # (hidden, in_dim)
+    mask = new_input_columns(model.cfg, plain).to(first.dtype)[None].expand_as(first).clone()
+    first.register_hook(lambda g: g * mask)
+    return model
+
+
+def _imagined_loss(kind: str, logits: torch.Tensor, played: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
+    """(B, M) logits, (B,) the move played and the move the imagined frame shows -> (B,) loss: cross-entropy
+    on the move played ("ce"), or for "unlikely" that where the frame shows the move played and
+    -log(1 - p(shown)) where it shows another."""
+    ce = F.cross_entropy(logits, played, reduction="none")
+    if kind == "ce":
+        return ce
+    p_shown = torch.softmax(logits.float(), -1).gather(1, shown[:, None])[:, 0]
+    unlikely = -torch.log1p(-p_shown.clamp(max=1 - 1e-6))
+    return torch.where(shown == played, ce, unlikely)
+
+
+def _emptied(arrays: dict, path: Path) -> torch.Tensor:
+    """(M, N*N) float emptied maps of kept pairs; pairs kept before the maps existed have none."""
+    if "emptied" not in arrays:
+        raise ValueError(f"{path} has no emptied maps (built before model.emptied existed): delete it to rebuild")
+    e = arrays["emptied"]
+    return e if isinstance(e, torch.Tensor) else torch.from_numpy(e.astype(np.float32))
 
 
 def _kept(path: Path, build) -> dict:
@@ -280,10 +383,19 @@ def _imagined(cfg: IdmTrainConfig, fsq, ldm, frames: tuple[str, ...]) -> dict:
     kept in the run folder (a resumed run reuses them)."""
     raw = _kept(Path(cfg.loop.run_dir) / "imagined.npz",
                 lambda: imagined_transitions(cfg, cfg.imagined_from, progress=cfg.loop.progress))
+    if cfg.imagined_loss == "unlikely" and "read" not in raw:
+        raise ValueError("imagined_loss 'unlikely' needs the moves the imagined frames show: imagined_filter=recapture")
     as_long = lambda a: torch.from_numpy(a.astype(np.int64))
-    return {**{k: fsq.indices_to_codes(as_long(raw[k])) for k in frames},
-            "z": ldm.fsq.indices_to_codes(as_long(raw["z"])), "w": torch.from_numpy(raw["w"].astype(np.float32)),
-            "move": as_long(raw["move"]), "k": int(raw["k"])}
+    if cfg.model.emptied:
+        raw["emptied"] = _emptied(raw, Path(cfg.loop.run_dir) / "imagined.npz")
+    out = {**{k: fsq.indices_to_codes(as_long(raw[k])) for k in frames},
+           "z": ldm.fsq.indices_to_codes(as_long(raw["z"])), "w": torch.from_numpy(raw["w"].astype(np.float32)),
+           "move": as_long(raw["move"]), "k": int(raw["k"])}
+    if "read" in raw:
+        out["read"] = as_long(raw["read"])
+    if cfg.model.emptied:
+        out["emptied"] = raw["emptied"]
+    return out
 
 
 __all__ = ["IdmTrainConfig", "train", "is_labelled", "PASS"]
