@@ -14,6 +14,12 @@ for every position of the same labelled games, and ``imagined_share`` of each ba
 pairs, labelled with the move that was really played and weighted by the branch's p(z_1).
 The labels are the same labelled share of games as before; nothing else sees them.
 
+``model.emptied``: every pair also carries the (N*N,) map of points x_{t-1} -> x_t emptied (zero after a move
+that captured nothing); with ``train_only="new_inputs"`` only that map's first-layer columns learn, so the
+IDM reads every other position exactly as the plain IDM it starts from. ``imagined_filter`` narrows the
+imagined pairs to the positions after a capture ("capture") or, of those, to the imagined recaptures
+("recapture"): docs/model.md, session 44.
+
 ``model.context=1``: every pair also carries x_{t-1} in x_t's view (the first frame repeated at
 t = 0), so the IDM can see a ko capture and learn from the imagined pairs that the recapture the
 transformer imagines is never the move played. ``imagined_symmetries`` > 1 imagines each labelled
@@ -70,7 +76,7 @@ class IdmTrainConfig:
     imagined_filter: str = ""
     # the loss of an imagined pair: "ce" the move played; "unlikely" (needs "recapture") where the frame shows
     # another move than the one played, only -log(1 - p(the move shown)): the label says the picture does not
-    # mean that move, not which move it means (forcing that guess teaches the IDM to stop reading frames)
+    # mean that move, not which move it means (session 44: no better for the ground-truth reading than "ce")
     imagined_loss: str = "ce"
     # "new_inputs": only the first layer's columns of the inputs a plain IDM lacks (model.context's x_{t-1}
     # and x_t - x_{t-1}, model.emptied's map) learn, without weight decay; every other weight stays as the
@@ -293,7 +299,7 @@ def train(cfg: IdmTrainConfig) -> Path:
     trainer = Trainer(cfg.loop, make, {"stage": "idm", "labelled_games": data["games"],
                                         "train_games": data["games_total"], "labelled_share": share,
                                         **config_dict(dataclasses.replace(cfg, model=model_cfg))},
-                      # a context-0 IDM in loop.init_from starts a context-1 one as its exact function
+                      # a plain IDM in loop.init_from starts a wider one (context, emptied map) as its exact function
                       init_transform=lambda weights: widen_to(weights, model_cfg))
     if cfg.train_only:  # the frozen columns of the first layer must not shrink either
         for group in trainer.optimizer.param_groups:
