@@ -161,7 +161,7 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
     assert not torch.equal(x_prev, x_t)
 
 
-def test_imagined_pairs_can_be_only_the_positions_after_a_capture(tiny_bundle, tmp_path):
+def test_imagined_pairs_can_be_only_the_positions_after_a_capture(tiny_bundle, tmp_path, monkeypatch):
     """``imagined_filter="capture"``: only the positions whose previous transition removed stones (seen in the
     frames), the same rows the full set has at exactly those moves."""
     import models.train.idm_stage as ids
@@ -185,6 +185,20 @@ def test_imagined_pairs_can_be_only_the_positions_after_a_capture(tiny_bundle, t
         assert (cap[name] == full[name][after]).all()
     # x_{t-1} -> x_t differs at each kept position (a stone went); the frames are the full set's
     assert not (cap["prev"] == cap["x"]).all(axis=1).any()
+    # "recapture" keeps the positions its reading picks (here every other one, the reading stubbed: the tiny
+    # network imagines no recapture) with all k branch rows of each, the rest of the capture set's rows
+    def every_other(views, nxt, player):
+        m, k = nxt.shape[:2]
+        return np.arange(m * k).reshape(m, k), (np.arange(m) % 2 == 0)[:, None].repeat(k, 1)
+
+    monkeypatch.setattr(ids, "_onto_emptied", every_other)
+    rec = ids.imagined_transitions(dataclasses.replace(cfg, imagined_filter="recapture"), str(tiny_bundle))
+    k, m = cap["k"], len(cap["move"])
+    for name in ("x", "prev", "move", "emptied"):
+        assert (rec[name] == cap[name][::2]).all(), name
+    for name in ("nxt", "z", "w"):
+        assert (rec[name] == cap[name].reshape(m, k, *cap[name].shape[1:])[::2].reshape(-1, *cap[name].shape[1:])).all()
+    assert k > 1 and (rec["read"] == np.arange(m * k).reshape(m, k)[::2].reshape(-1)).all()
     with pytest.raises(ValueError, match="imagined_filter"):
         ids.imagined_transitions(dataclasses.replace(cfg, imagined_filter="ko"), str(tiny_bundle))
 

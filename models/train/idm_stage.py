@@ -90,6 +90,7 @@ class IdmTrainConfig:
 
 IMAGINED_FILTERS = ("", "capture", "recapture")
 IMAGINED_LOSSES = ("ce", "unlikely")
+BRANCH_ARRAYS = ("nxt", "z", "w", "read")  # imagined arrays with k rows a position (the others have one)
 
 
 def is_labelled(key: str, share: float) -> bool:
@@ -209,13 +210,13 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
                             ("w", im.weights.reshape(-1))):
             out[name].append(value.cpu().numpy())
     raw = {**{name: np.concatenate(v) for name, v in out.items()}, "move": np.array(moves, np.int64)}
-    raw["emptied"] = emptied_points(np.stack([v[-2] for v in views]), np.stack([v[-1] for v in views]))  # (M, N*N)
+    boards = np.stack(views)  # (M, c+1, N, N)
+    raw["emptied"] = emptied_points(boards[:, -2], boards[:, -1])  # (M, N*N)
     if cfg.imagined_filter == "recapture":
-        read, onto = _onto_emptied(np.stack(views), raw["nxt"].reshape(len(views), k, -1), player)  # (M, k) each
+        read, onto = _onto_emptied(boards, raw["nxt"].reshape(len(boards), k, -1), player)  # (M, k) each
         raw["read"] = read.reshape(-1)  # per branch, like nxt: the move the imagined frame shows
-        keep = onto.any(1)
-        raw = {name: (a[keep] if len(a) == len(keep) else a.reshape(len(keep), k, *a.shape[1:])[keep]
-                      .reshape(-1, *a.shape[1:])) for name, a in raw.items()}
+        keep = onto.any(1)  # (M,): positions; their k branch rows are kept with them
+        raw = {name: a[np.repeat(keep, k) if name in BRANCH_ARRAYS else keep] for name, a in raw.items()}
     return {**raw, "k": k, "games": games}
 
 
@@ -266,7 +267,7 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, 
     nxt = torch.from_numpy(data["nxt"].astype(np.int64))
     z = torch.from_numpy(data["z"].astype(np.int64))
     prev = fsq.indices_to_codes(torch.from_numpy(data["prev"].astype(np.int64))) if model.cfg.context else None
-    emp = _emptied(data, Path("validation pairs")) if model.cfg.emptied else None
+    emp = _emptied(data, "the validation pairs") if model.cfg.emptied else None
     code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
     pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z),
                  prev, emp).argmax(-1).numpy()
@@ -309,7 +310,7 @@ def train(cfg: IdmTrainConfig) -> Path:
     codes = {k: fsq.indices_to_codes(torch.from_numpy(data[k].astype(np.int64))) for k in frames}
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     if model_cfg.emptied:
-        codes["emptied"] = _emptied(data, run / "pairs_train.npz")
+        codes["emptied"] = _emptied(data, str(run / "pairs_train.npz"))
     moves = torch.from_numpy(data["move"].astype(np.int64))
     imagined = _imagined(cfg, fsq, ldm, frames) if cfg.imagined_from else None
     n_im = int(round(cfg.batch * cfg.imagined_share)) if imagined else 0
@@ -363,12 +364,11 @@ def _imagined_loss(kind: str, logits: torch.Tensor, played: torch.Tensor, shown:
     return torch.where(shown == played, ce, unlikely)
 
 
-def _emptied(arrays: dict, path: Path) -> torch.Tensor:
+def _emptied(arrays: dict, where: str) -> torch.Tensor:
     """(M, N*N) float emptied maps of kept pairs; pairs kept before the maps existed have none."""
     if "emptied" not in arrays:
-        raise ValueError(f"{path} has no emptied maps (built before model.emptied existed): delete it to rebuild")
-    e = arrays["emptied"]
-    return e if isinstance(e, torch.Tensor) else torch.from_numpy(e.astype(np.float32))
+        raise ValueError(f"{where} has no emptied maps (built before model.emptied existed): delete it to rebuild")
+    return torch.from_numpy(arrays["emptied"].astype(np.float32))
 
 
 def _kept(path: Path, build) -> dict:
@@ -392,15 +392,13 @@ def _imagined(cfg: IdmTrainConfig, fsq, ldm, frames: tuple[str, ...]) -> dict:
     if cfg.imagined_loss == "unlikely" and "read" not in raw:
         raise ValueError("imagined_loss 'unlikely' needs the moves the imagined frames show: imagined_filter=recapture")
     as_long = lambda a: torch.from_numpy(a.astype(np.int64))
-    if cfg.model.emptied:
-        raw["emptied"] = _emptied(raw, Path(cfg.loop.run_dir) / "imagined.npz")
     out = {**{k: fsq.indices_to_codes(as_long(raw[k])) for k in frames},
            "z": ldm.fsq.indices_to_codes(as_long(raw["z"])), "w": torch.from_numpy(raw["w"].astype(np.float32)),
            "move": as_long(raw["move"]), "k": int(raw["k"])}
     if "read" in raw:
         out["read"] = as_long(raw["read"])
     if cfg.model.emptied:
-        out["emptied"] = raw["emptied"]
+        out["emptied"] = _emptied(raw, str(Path(cfg.loop.run_dir) / "imagined.npz"))
     return out
 
 
