@@ -195,6 +195,8 @@ def evaluate(name: str, labels: list[Label], seed: int = 0, move_timeout: float 
 
 # ---------------------------------------------------------------- CLI
 def add_parser(sub) -> None:
+    from engine.eval_breakdown import add_parser as add_breakdown_parser
+
     p = sub.add_parser("eval", help="oracle labels (KataGo) and the paper's metrics for any player")
     ev = p.add_subparsers(dest="eval_command", required=True)
     lab = ev.add_parser("label", help="label held-out positions with KataGo's analysis engine (resumable)")
@@ -240,6 +242,7 @@ def add_parser(sub) -> None:
     pr.add_argument("--labels", default=None, help="label cache (default DATA_DIR/oracle/{split}{size}.jsonl)")
     pr.add_argument("--out", default=None, help="also write the differences as JSON here")
     pr.set_defaults(func=run_paired)
+    add_breakdown_parser(ev)
 
 
 def _labels_path(args: argparse.Namespace) -> Path:
