@@ -91,3 +91,19 @@ def _gtp(move) -> str:
     from engine.coords import to_gtp
 
     return to_gtp(move, N)
+
+
+def test_phase_hybrid_takes_each_players_answers_on_its_side_of_the_switch(labels: dict[str, Label]) -> None:
+    """scripts/phase_hybrid.py: A's answers before move N, B's from N on; a position one of them skipped is refused."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("phase_hybrid", Path(__file__).parent.parent / "scripts" / "phase_hybrid.py")
+    hybrid = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hybrid)
+    a = [Answer(pid, from_gtp("A1", N)) for pid in labels]
+    b = [Answer(pid, from_gtp("J9", N)) for pid in reversed(list(labels))]
+    merged = {x.id: x.move for x in hybrid.merge(a, b, labels, switch=3)}  # k: k0 0, k1 2, g1 3, k2 14
+    assert merged == {"k0": from_gtp("A1", N), "k1": from_gtp("A1", N), "g1": from_gtp("J9", N), "k2": from_gtp("J9", N)}
+    assert all(m == from_gtp("J9", N) for m in (x.move for x in hybrid.merge(a, b, labels, switch=0)))
+    with pytest.raises(ValueError, match="one player only"):
+        hybrid.merge(a, b[1:], labels, switch=3)
