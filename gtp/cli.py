@@ -84,10 +84,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-reply-views", type=int, choices=VIEW_COUNTS, default=None, metavar="S",
                    help="--search mc with --mc-replies: board views the replies are read in, one of "
                         f"{', '.join(map(str, VIEW_COUNTS))} (default: the bundle's player.mc_reply_views, else 1)")
-    p.add_argument("--mc-network-until", type=_opening_moves, default=None, metavar="N",
-                   help="--search mc: in positions with fewer than N moves played (the opening), play the network's "
-                        "own move without a search (default: the bundle's player.mc_network_until, else 0: always "
-                        "search); lz-analyze still shows the search")
     p.add_argument("--ponder", action="store_true",
                    help="think on the opponent's time: after each move it plays, the Monte Carlo tree search grows "
                         "its tree for the opponent's replies until the next command, and the next move starts from "
@@ -183,7 +179,6 @@ _visits = _between(int, 1, 100_000, "visits")
 _playouts = _between(int, 0, 10_000, "playouts")
 _mc_playouts = _between(int, 1, 1_000_000, "playouts")
 _replies = _between(int, 0, 64, "replies")
-_opening_moves = _between(int, 0, 1_000, "moves")
 _threads = _between(int, 1, 64, "threads")
 _weight = _between(float, 0.0, 1.0, "weight")
 
@@ -234,8 +229,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 search: str | None = None, mc_prior: float | None = None,
                 mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
                 mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None,
-                mc_clock_playouts: int | None = None, mc_threads: int | None = None, mc_reuse: bool = False,
-                mc_network_until: int | None = None) -> Player:
+                mc_clock_playouts: int | None = None, mc_threads: int | None = None, mc_reuse: bool = False) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -276,8 +270,7 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         from models.steered_mc import tuned_steered
 
         model = reused(tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies,
-                                     mc_reply_views, mc_last_good_reply, mc_clock_playouts, mc_threads,
-                                     mc_network_until))
+                                     mc_reply_views, mc_last_good_reply, mc_clock_playouts, mc_threads))
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
@@ -298,8 +291,7 @@ def run(args: argparse.Namespace) -> int:
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
                              args.mc_max_seconds, args.mc_replies, args.mc_reply_views,
                              None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on",
-                             args.mc_clock_playouts, args.mc_threads, args.mc_reuse or args.ponder,
-                             args.mc_network_until)
+                             args.mc_clock_playouts, args.mc_threads, args.mc_reuse or args.ponder)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

@@ -40,17 +40,10 @@ TIGHT = 4.0
 class SteeredPlayer:
     """An analyzer (engine/analysis.py) on the network's board size: see the module docstring."""
 
-    def __init__(self, network, cfg: MonteCarloConfig, name: str = "videoworld-mc", reply_views: int = 1,
-                 network_until: int = 0) -> None:
+    def __init__(self, network, cfg: MonteCarloConfig, name: str = "videoworld-mc", reply_views: int = 1) -> None:
         """``network``: a ``NeuralPlayer``; ``cfg``: the Monte Carlo search (``cfg.tree.prior_weight`` > 0
         for the network to steer it; ``cfg.replies`` > 0 for it to steer the opponent's replies to that many
-        root moves too, read in ``reply_views`` board views). ``network_until``: in a position with fewer
-        moves played than this (the opening), the network's own move is played, without a search (its
-        agreement with KataGo's first choice is far higher there than the playouts', docs/model.md); 0: always
-        the search. Live analyses (lz-analyze) always show the search."""
-        if network_until < 0:
-            raise ValueError(f"network_until must be >= 0, got {network_until}")
-        self.network_until = network_until
+        root moves too, read in ``reply_views`` board views)."""
         self.network = network
         self.mc = MonteCarloPlayer(cfg, name)
         self.cfg = cfg
@@ -107,9 +100,6 @@ class SteeredPlayer:
             self.network_seconds = time.monotonic() - started
         out = []
         for (game, color), net in zip(requests, readings):
-            if len(game.moves) < self.network_until:
-                out.append(net)  # the opening: the network's move (masked by the rules, as it plays alone)
-                continue
             replies = self._replies(game, color) if self.reply_network is not None and not tight else None
             fields = _network_fields(net)
             # the same interval and stop event, each report with the network's reading
@@ -150,12 +140,10 @@ def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEI
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
                   seed: int = 0, policy: Optional[str] = None, replies: Optional[int] = None,
                   reply_views: Optional[int] = None, last_good_reply: Optional[bool] = None,
-                  clock_playouts: Optional[int] = None, threads: Optional[int] = None,
-                  network_until: Optional[int] = None) -> SteeredPlayer:
+                  clock_playouts: Optional[int] = None, threads: Optional[int] = None) -> SteeredPlayer:
     """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
     ``mc_prior``, ``mc_playout_policy``, ``mc_replies``, ``mc_reply_views``, ``mc_last_good_reply``,
-    ``mc_clock_playouts``, ``mc_threads``, ``mc_network_until``), which the arguments override: what GTP and
-    the benchmarks play."""
+    ``mc_clock_playouts``, ``mc_threads``), which the arguments override: what GTP and the benchmarks play."""
     tactical, patterns = playout_policy(policy or str(tuned.get("mc_playout_policy", "uniform")))
     replies = int(tuned.get("mc_replies", 0)) if replies is None else replies
     reply_views = int(tuned.get("mc_reply_views", 1)) if reply_views is None else reply_views
@@ -164,19 +152,17 @@ def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: 
     if clock_playouts is None and tuned.get("mc_clock_playouts") is not None:
         clock_playouts = int(tuned["mc_clock_playouts"])
     threads = int(tuned.get("mc_threads", 1)) if threads is None else threads
-    network_until = int(tuned.get("mc_network_until", 0)) if network_until is None else network_until
     return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
                                                  float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
                                                  seed, tactical, patterns, replies, last_good_reply, clock_playouts,
                                                  threads),
-                         reply_views=reply_views, network_until=network_until)
+                         reply_views=reply_views)
 
 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
                seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
                patterns: bool = False, replies: int = 0, reply_views: int = 1,
-               last_good_reply: bool = False, clock_playouts: Optional[int] = None, threads: int = 1,
-               network_until: int = 0) -> SteeredPlayer:
+               last_good_reply: bool = False, clock_playouts: Optional[int] = None, threads: int = 1) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
     bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
     from models.player import shipped
@@ -184,4 +170,4 @@ def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, 
     return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
                          steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
                                         clock_playouts, threads),
-                         reply_views=reply_views, network_until=network_until)
+                         reply_views=reply_views)

@@ -269,11 +269,10 @@ def test_gtp_mc_flags_reach_the_steered_search_and_the_fallback_and_bad_values_a
     from gtp.cli import make_player
 
     player = make_player("neural", 1, search="mc", mc_playouts=100, mc_replies=4, mc_reply_views=2,
-                         mc_last_good_reply=True, mc_clock_playouts=400, mc_network_until=6)
+                         mc_last_good_reply=True, mc_clock_playouts=400)
     try:
         steered = player.batcher.analyzer.for_size(9)
         assert steered.cfg.clock_playouts == 400 and steered.cfg.playouts == 100 and steered.cfg.threads == 1
-        assert steered.network_until == 6
         assert steered.cfg.replies == 4 and steered.reply_network.symmetries == 2
         assert steered.cfg.tree.last_good_reply and steered.cfg.tree.prior_weight == 2
         assert steered.reply_network.bundle is steered.network.bundle  # one model, read in fewer views
@@ -296,12 +295,11 @@ def test_gtp_mc_flags_reach_the_steered_search_and_the_fallback_and_bad_values_a
         assert not default.batcher.analyzer.for_size(9).cfg.tree.last_good_reply
         assert default.batcher.analyzer.for_size(9).cfg.clock_playouts is None  # a clock changes nothing
         assert default.batcher.analyzer.for_size(9).cfg.threads == 1  # one core unless asked
-        assert default.batcher.analyzer.for_size(9).network_until == 0  # the opening searched too
     finally:
         default.batcher.close()
     for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3"),
                       ("--mc-last-good-reply", "yes"), ("--mc-clock-playouts", "0"), ("--mc-threads", "0"),
-                      ("--mc-threads", "65"), ("--mc-network-until", "-1"), ("--mc-network-until", "x")):
+                      ("--mc-threads", "65")):
         run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", flag, bad],
                              input="quit\n", capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and flag in run.stderr and "Traceback" not in run.stderr

@@ -401,27 +401,6 @@ def test_the_network_steered_search_reads_the_networks_moves_and_keeps_its_readi
     assert a.visits[proposed].sum() > 0.5 * 300 and a.visits[proposed].sum() > 2 * plain.visits[proposed].sum()
 
 
-def test_the_steered_search_leaves_the_opening_to_the_network_when_asked():
-    """``network_until=N``: fewer than N moves played -> the network's own analysis, no search; from N on, the search."""
-    from models.steered_mc import steered_mc
-
-    player = steered_mc(playouts=200, weight=2.0, network_until=2)
-    game = Game(9, 7.0)
-    game.play((4, 4), BLACK)  # 1 move played: the opening
-    later = Game(9, 7.0)
-    for move, color in (((4, 4), BLACK), ((2, 6), WHITE)):  # 2 moves played: searched
-        later.play(move, color)
-    net = player.network.analyze_many([(game, WHITE), (later, BLACK)])
-    opening, searched = player.analyze_many([(game, WHITE), (later, BLACK)])
-    assert opening.visits is None and opening.move == net[0].move and np.array_equal(opening.probs, net[0].probs)
-    assert opening.winrate == net[0].winrate
-    # the search ran (its early stop may end it before the 200 simulations)
-    assert searched.visits is not None and 0 < searched.visits.sum() <= 200 and searched.raw_move == net[1].raw_move
-    assert steered_mc(playouts=200, weight=2.0).analyze_many([(game, WHITE)])[0].visits is not None  # 0: always
-    with pytest.raises(ValueError):
-        steered_mc(playouts=200, network_until=-1)
-
-
 def test_a_prior_set_below_the_root_steers_that_node_and_no_other():
     game = Game(9, 7.0)
     points = candidates(game.position, BLACK)
