@@ -92,9 +92,7 @@ def breakdown(labels: dict[str, Label], answers: Iterable[Answer], phases: list[
         video = None if lb.played is None or best is None else same_move(lb, lb.played, best)
         played = None if lb.played is None else same_move(lb, a.move, lb.played)
         corpus = str(lb.source.get("corpus") or "?")
-        k = lb.source.get("k")
-        k = len(lb.moves) if k is None else int(k)
-        phase = next((p.name for p in phases if p.holds(k)), None)
+        phase = next((p.name for p in phases if p.holds(len(lb.moves))), None)  # the moves before it: the label's k
         keys = [(corpus, "all"), ("all", "all")]
         if phase is not None:
             keys += [(corpus, phase), ("all", phase)]
@@ -137,9 +135,10 @@ def run_breakdown(args: argparse.Namespace) -> int:
     import sys
 
     from engine.eval_answers import pick_player, read_answers
+    from engine.evaluate import _labels_path
     from engine.labels import load_labels
 
-    path = Path(args.labels) if args.labels else Path(args.data_dir) / "oracle" / f"{args.split}{args.size}.jsonl"
+    path = _labels_path(args)
     try:
         phases = parse_phases(args.phases)
         name, answers = pick_player(read_answers(Path(args.answers), args.size), args.player, Path(args.answers))

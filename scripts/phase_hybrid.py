@@ -32,9 +32,7 @@ def merge(a: list, b: list, labels: dict, switch: int) -> list:
         lb = labels.get(x.id)
         if lb is None:
             raise ValueError(f"answer for {x.id}, which the labels do not hold")
-        k = lb.source.get("k")
-        k = len(lb.moves) if k is None else int(k)
-        out.append(x if k < switch else by_b[x.id])
+        out.append(x if len(lb.moves) < switch else by_b[x.id])  # the moves before it: the label's k
     return out
 
 
