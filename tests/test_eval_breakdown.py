@@ -107,3 +107,43 @@ def test_phase_hybrid_takes_each_players_answers_on_its_side_of_the_switch(label
     assert all(m == from_gtp("J9", N) for m in (x.move for x in hybrid.merge(a, b, labels, switch=0)))
     with pytest.raises(ValueError, match="one player only"):
         hybrid.merge(a, b[1:], labels, switch=3)
+
+
+def _record(move: str, visits: dict, winrates: dict, scores: dict, policy: dict) -> dict:
+    """A scripts/root_stats_probe.py record with the given per-point statistics (GTP names), nulls elsewhere."""
+    def row(d: dict, empty):
+        out = [empty] * (N * N + 1)
+        for name, v in d.items():
+            out[to_flat(from_gtp(name, N), N)] = v
+        return out
+    return {"id": "x", "k": 40, "move": move, "visits": row(visits, 0), "winrates": row(winrates, None),
+            "scores": row(scores, None), "policy": row(policy, 0.0)}
+
+
+def test_root_choice_rules_pick_by_the_stated_rule_from_one_search() -> None:
+    """scripts/root_choice_rules.py: the tree's move unless the position is decided; then the well-read move with
+    the largest mean margin (score) or the network's favourite among the well-read ones (net); pass stands."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_choice_rules",
+                                                  Path(__file__).parent.parent / "scripts" / "root_choice_rules.py")
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    flat = {name: to_flat(from_gtp(name, N), N) for name in ("C3", "D4", "E5", "G7")}
+    # C3 most visited (the tree's move), D4 well read with the larger margin, E5 barely read with the largest,
+    # G7 the network's favourite but barely read
+    rec = _record("C3", visits={"C3": 1000, "D4": 300, "E5": 10, "G7": 5},
+                  winrates={"C3": 0.96, "D4": 0.95, "E5": 0.99, "G7": 0.9},
+                  scores={"C3": 4.0, "D4": 9.5, "E5": 30.0, "G7": 1.0},
+                  policy={"C3": 0.2, "D4": 0.3, "E5": 0.05, "G7": 0.45})
+    assert rules.choose(rec, ("tree",), N) == flat["C3"]
+    assert rules.choose(rec, ("network",), N) == flat["G7"]
+    assert rules.choose(rec, ("score", 0.9, 0.1), N) == flat["D4"]  # E5's 10 visits are under 10 % of 1,000
+    assert rules.choose(rec, ("score", 0.9, 0.005), N) == flat["E5"]
+    assert rules.choose(rec, ("net", 0.9, 0.1), N) == flat["D4"]
+    assert rules.choose(rec, ("net", 0.9, 0.001), N) == flat["G7"]
+    assert rules.choose(rec, ("score", 0.97, 0.1), N) == flat["C3"]  # 0.96 is not decided at 0.97
+    rec["winrates"][flat["C3"]] = 0.03  # decided the other way: lost
+    assert rules.choose(rec, ("score", 0.95, 0.1), N) == flat["D4"]
+    rec["move"] = "pass"
+    assert rules.choose(rec, ("score", 0.95, 0.1), N) == N * N
