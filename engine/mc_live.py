@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.analysis import Analysis
 from engine.game import Game
-from engine.mc_player import MonteCarloPlayer, grow_trees
+from engine.mc_player import MonteCarloPlayer, grow_trees, pass_option
 from engine.mc_tree import TreeSearch
 
 
@@ -38,8 +38,8 @@ class LiveAnalysis:
         self.searches: list[TreeSearch] = []
         first = player.analyze(game, color, prior=prior, replies=replies, keep=self.searches)
         self.first = replace(first, **self.fields)
-        stay = first.move_winrates[-1] if first.move_winrates is not None else np.nan
-        self.stay = None if np.isnan(stay) else float(stay)  # what passing was worth (None: not on the table)
+        # passing as the first answer valued it (None: not on the table); its count is remembered per board
+        self.stay = pass_option(game, color) if first.move_winrates is not None and not np.isnan(first.move_winrates[-1]) else None
         self.simulations = int(first.visits.sum()) if first.visits is not None else 0
 
     def grow(self, seconds: float, stop: Optional[threading.Event] = None) -> Analysis:

@@ -23,14 +23,16 @@ position itself and credits each of them to every point the mover played there b
 opponent did ("all moves as first", as in the RAVE of MoGo and Fuego); a candidate's estimate
 is then that AMAF rate, giving way to its own playouts' rate as they come in.
 
-Passing: when the opponent has just passed or the board is settled (every empty region touches one
-colour only, a few dame at most), pass is a candidate worth 1 if the count with dead stones off
-(engine/deadstones.agreed_score) wins for the mover, else 0, set against the best move's share of
-won playouts (tree: the most visited move's). After the opponent's pass a move
-must do better than passing; on a settled board before that, a move as good as passing is
-played (filling one's own area costs nothing under area scoring, and passing while the opponent
-plays on would leave its stones in one's area standing at a Tromp-Taylor count). In
-cleanup (``kgs-genmove_cleanup``) it never passes while another candidate is left: KGS's narrower rule
+Passing: when the opponent has just passed, the board is settled (every empty region touches one
+colour only, a few dame at most) or the game is over for the mover, pass is a candidate worth 1 if the count
+with dead stones off (engine/deadstones.py) wins for the mover, else 0, set against the best move's share of
+won playouts (tree: the most visited move's). Once the game is over for the mover (engine/deadstones.finished_for:
+nothing in atari, no opponent chain dead on the board, no dame once its own dead chains are off) it passes,
+won or lost, as KataGo does under these rules (docs/model.md, "Passing when the game is over"). Otherwise a move
+must do better than passing; after the opponent's pass it need only do as well when an opponent chain the count
+calls dead still stands (under a Tromp-Taylor count it would be theirs: the move takes it), else the tie goes to
+passing; on a settled board before that, a move as good as passing is played (a dame is a point under area
+scoring). In cleanup (``kgs-genmove_cleanup``) it never passes while another candidate is left: KGS's narrower rule
 (pass once the count finds no opponent chain dead) was tried in session 31 and scored worse against GNU
 Go 10, 35-4-61 against 44-4-52 (docs/gtp.md). It never resigns.
 """
@@ -50,7 +52,8 @@ import numpy as np
 from engine.analysis import Analysis, Progress, next_board
 from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent, to_flat
-from engine.deadstones import agreed_score, config_for, final_score, last_point, playout_stats
+from engine.deadstones import (config_for, dead_chains, final_score, finished_for, last_point, playout_stats,
+                               without)
 from engine.game import Game, win_value
 from engine.mc_tree import TreeConfig, TreeSearch, variation_with_visits
 from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
@@ -148,18 +151,36 @@ THREAD_SEED_STEP = 1_000_003  # tree i of a root-parallel search is seeded seed 
 QUICK_COUNT = 1.0  # seconds: with less time than this to the deadline, the count judges by 1/8 of its playouts
 
 
-def pass_value(game: Game, color: int, deadline: Optional[float] = None) -> Optional[float]:
-    """What passing is worth to ``color`` now (1 or 0 by the count with dead stones off, 1/2 for a
-    draw), or None when passing is not on the table (the opponent has not passed and the board is
-    not settled). The count's dead-stone playouts (compiled since session 31: tens of ms on 9x9; Python's took
-    ~0.3 s) use an eighth of their number under a clock with less than ``QUICK_COUNT`` left."""
+@dataclass(frozen=True)
+class PassOption:
+    """What passing is worth to the mover now (``pass_option``) and how the game stands for it."""
+
+    value: float  # 1 or 0 by the count with dead stones off, 1/2 for a draw
+    over: bool  # nothing is left to play for the mover (engine/deadstones.finished_for): it passes
+    their_dead: bool  # an opponent chain the count judges dead stands on the board (counted for them as it stands)
+
+
+def pass_option(game: Game, color: int, deadline: Optional[float] = None) -> Optional[PassOption]:
+    """Passing for ``color`` now, or None when it is not on the table (the opponent has not passed, the board
+    is not settled and the game is not over for ``color``). The count's dead-stone playouts (compiled since
+    session 31: tens of ms on 9x9; Python's took ~0.3 s) use an eighth of their number under a clock with less
+    than ``QUICK_COUNT`` left; one count (remembered per board) serves all three answers."""
     position = game.position
-    if not opponent_passed(game) and position.unsettled_points() > SETTLED_DAME:
-        return None
     cfg = config_for(position.size)
     if deadline is not None and deadline - time.monotonic() < QUICK_COUNT:
         cfg = replace(cfg, playouts=max(50, cfg.playouts // 8))
-    return win_value(agreed_score(position, game.komi, cfg), color)
+    over = finished_for(position, color, cfg)
+    if not over and not opponent_passed(game) and position.unsettled_points() > SETTLED_DAME:
+        return None
+    dead = dead_chains(position, cfg)
+    return PassOption(win_value(without(position, dead).score(game.komi), color), over,
+                      any(position.stones[chain[0]] != color for chain in dead))
+
+
+def pass_value(game: Game, color: int, deadline: Optional[float] = None) -> Optional[float]:
+    """What passing is worth to ``color`` now (``PassOption.value``), or None when it is not on the table."""
+    option = pass_option(game, color, deadline)
+    return None if option is None else option.value
 
 
 def read_trees(searches: Sequence[TreeSearch], visits: np.ndarray, means: np.ndarray,
@@ -295,9 +316,9 @@ class MonteCarloPlayer:
         visits = np.zeros(n_moves)  # direct playouts per move (pass last)
         means = np.full(n_moves, np.nan)  # the mover's estimated share of wins per move
         may_pass = self.root_moves is None or n_moves - 1 in self.root_moves.points
-        stay = None if (cleanup and points) or not may_pass else pass_value(game, color, deadline)
+        stay = None if (cleanup and points) or not may_pass else pass_option(game, color, deadline)
         if stay is not None:
-            means[-1] = stay
+            means[-1] = stay.value
         best = None
         pvs = None
         scores = None
@@ -325,33 +346,37 @@ class MonteCarloPlayer:
             best = max((p for p in points if visits[p] == top), key=estimate)
         return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None)
 
-    def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[float]) -> Analysis:
+    def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[PassOption]) -> Analysis:
         """The answer the trees ``searches`` (of ``game``'s position, for ``color``) give as they stand; ``stay``:
-        what passing is worth (None: not on the table)."""
+        passing (``pass_option``; None: not on the table)."""
         n_moves = game.size * game.size + 1  # every point, pass last
         visits = np.zeros(n_moves)
         means = np.full(n_moves, np.nan)
         if stay is not None:
-            means[-1] = stay
+            means[-1] = stay.value
         pv_visits: dict[int, list[int]] = {}
         best, pvs = read_trees(searches, visits, means, pv_visits)
         return self.answer(game, color, visits, means, stay, best, pvs, read_scores(searches, color, n_moves),
                            pv_visits)
 
-    def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[float],
+    def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[PassOption],
                best: Optional[int], pvs: Optional[dict[int, list[int]]],
                scores: Optional[tuple[np.ndarray, np.ndarray]] = None,
                pv_visits: Optional[dict[int, list[int]]] = None) -> Analysis:
         """The Analysis of a search's statistics: ``visits`` and ``means`` (N*N+1,) per move (pass last),
-        ``stay`` what passing is worth (None: not on the table), ``best`` the search's move (None: none),
+        ``stay`` passing (``pass_option``; None: not on the table), ``best`` the search's move (None: none),
         ``pvs`` its lines (None: flat, each move its own line), ``scores`` the playouts' margins after each
         move (``read_scores``; None: not kept), ``pv_visits`` the simulations through each move of the lines
-        (None: not kept). Decides between ``best`` and passing."""
+        (None: not kept). Decides between ``best`` and passing: once the game is over for the mover it passes;
+        else passing must do better than ``best``, or as well after the opponent's pass with no opponent chain
+        dead on the board (standing, it would count for them: the tie goes to the move, which takes it)."""
         position, size = game.position, game.size
         n_moves = size * size + 1
-        passes = best is None or (stay is not None and (stay > means[best] or (stay == means[best] and opponent_passed(game))))
+        passes = best is None or (stay is not None and (
+            stay.over or stay.value > means[best]
+            or (stay.value == means[best] and opponent_passed(game) and not stay.their_dead)))
         if passes:
-            move, winrate = PASS, (stay if stay is not None else 0.0)
+            move, winrate = PASS, (stay.value if stay is not None else 0.0)
         else:
             move, winrate = from_flat(best, size), float(means[best])
         chosen = n_moves - 1 if move is PASS else best
@@ -536,4 +561,4 @@ class MonteCarloPlayer:
                 alive = alive[:math.ceil(len(alive) / 2)]
 
 
-__all__ = ["MonteCarloConfig", "MonteCarloPlayer", "candidates", "pass_value"]
+__all__ = ["MonteCarloConfig", "MonteCarloPlayer", "PassOption", "candidates", "pass_option", "pass_value"]

@@ -78,11 +78,17 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
     Like the released VideoWorld code (which never passes), the engine does not let the
     network pass early: an imagined "nothing changes" frame reads as a pass, and passing
     while points remain loses the game. Pass is allowed when it is the network's first
-    choice and either the opponent has just passed or the board is settled (every empty
-    region touches one colour only, at most ``SETTLED_DAME`` dame points), or when nothing
-    but filling one's own true eyes is left; own true eyes are never filled while anything
-    else is legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass.
+    choice and either the opponent has just passed, the board is settled (every empty
+    region touches one colour only, at most ``SETTLED_DAME`` dame points) or the game is over
+    for the mover (engine/deadstones.finished_for: nothing in atari, no opponent chain dead on
+    the board, no dame once its own dead chains are off); on a settled board where the game is
+    over it is the only move left (as KataGo passes there under these rules, whatever the
+    network imagines: docs/model.md, "Passing when the game is over"); and when nothing but
+    filling one's own true eyes is left. Own true eyes are never filled while anything else is
+    legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass. The count behind "over"
+    runs only on a settled board or when the network chooses to pass (tens of ms: not every move).
     """
+    from engine.deadstones import finished_for
     from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
 
     mask = rules_mask.copy()
@@ -94,7 +100,12 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
         return mask
     wants_pass = int(np.argmax(probs)) == len(probs) - 1
     settled = game.position.unsettled_points() <= SETTLED_DAME
-    mask[-1] = wants_pass and not cleanup and (opponent_passed(game) or settled)
+    over = not cleanup and (settled or wants_pass) and finished_for(game.position, color)
+    if over and settled:
+        mask[:] = False
+        mask[-1] = True
+        return mask
+    mask[-1] = wants_pass and not cleanup and (opponent_passed(game) or settled or over)
     return mask
 
 

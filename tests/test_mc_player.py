@@ -10,7 +10,7 @@ from engine.analysis import top_moves
 from engine.coords import BLACK, PASS, WHITE, to_flat
 from engine.fallback import fallback_analyzer
 from engine.game import Game
-from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates
+from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates, pass_option
 from engine.player import RandomPlayer, is_true_eye
 
 
@@ -93,12 +93,13 @@ def test_clock_playouts_are_the_budget_only_under_a_deadline():
         MonteCarloConfig(clock_playouts=0)
 
 
-def settled_game(to_play: int) -> Game:
-    """Black owns the six left columns (with eyes), White the three right ones: Black wins the count."""
+def settled_game(to_play: int, black_extra: tuple = (), white_extra: tuple = ()) -> Game:
+    """Black owns the six left columns (with eyes), White the three right ones: Black wins the count.
+    ``black_extra`` / ``white_extra``: more stones (one inside the other side's area is dead)."""
     black = [(r, 5) for r in range(9)] + [(r, c) for r in range(9) for c in range(5) if (r + c) % 3 == 0 and c != 4]
     white = [(r, 6) for r in range(9)] + [(1, 8), (4, 8), (7, 8)]
     game = Game(9, 7.0)
-    game.setup(black, white, to_play)
+    game.setup(black + list(black_extra), white + list(white_extra), to_play)
     return game
 
 
@@ -109,7 +110,9 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     winner.play(PASS, WHITE)
     assert mc.genmove(winner, BLACK) is PASS
     assert mc.genmove(winner, BLACK, cleanup=True) is not PASS  # cleanup: points remain to play
-    loser = settled_game(BLACK)
+    # a dead Black stone in White's area (E8 in row 4, column 7): the game is not over for White, who loses
+    # the count (the finished board alone is over for both: see the next test)
+    loser = settled_game(BLACK, black_extra=[(4, 7)])
     loser.play(PASS, BLACK)
     a = mc.analyze(loser, WHITE)
     assert a.move_winrates[-1] == 0.0  # passing loses the count
@@ -118,6 +121,35 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     # tried a few times can show a win or two by chance)
     best = np.nanmax(a.move_winrates[:-1]) if search == "flat" else a.move_winrates[np.argmax(a.visits[:-1])]
     assert a.move is not PASS or best == 0.0
+
+
+@pytest.mark.parametrize("search", ["flat", "tree"])
+def test_once_the_game_is_over_it_passes_won_or_lost_and_takes_a_dead_stone_before_passing(search):
+    """engine/deadstones.finished_for: on the finished board both sides pass, the winner and the loser, before
+    any pass too (KataGo does under these rules, docs/model.md "Passing when the game is over"); with a dead
+    White stone in Black's area, Black does not pass after White's pass (Tromp-Taylor would count the stone
+    as White's: the tie goes to the move) while White, whose own stone it is, still passes."""
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=200, search=search))
+    for color in (BLACK, WHITE):
+        game = settled_game(color)
+        option = pass_option(game, color)
+        assert option is not None and option.over and not option.their_dead
+        assert option.value == (1.0 if color == BLACK else 0.0)
+        assert mc.genmove(game, color) is PASS
+        assert mc.genmove(game, color, cleanup=True) is not PASS
+    stone = settled_game(WHITE, white_extra=[(4, 3)])  # D5 inside Black's area: dead
+    stone.play(PASS, WHITE)
+    option = pass_option(stone, BLACK)
+    assert option is not None and option.value == 1.0 and option.their_dead and not option.over
+    a = mc.analyze(stone, BLACK)
+    best = int(np.argmax(a.visits[:-1]))
+    if a.move_winrates[best] == 1.0:  # the tree: every playout of its best move won, a tie with passing
+        assert a.move is not PASS
+    else:  # the flat search's estimates keep AMAF's half-win prior, so passing does better
+        assert search == "flat" and a.move is PASS
+    white_turn = settled_game(WHITE, white_extra=[(4, 3)])
+    assert pass_option(white_turn, WHITE).over  # White's own dead stone: taking it is Black's work
+    assert mc.genmove(white_turn, WHITE) is PASS
 
 
 @pytest.mark.parametrize("search", ["flat", "tree"])
