@@ -81,12 +81,12 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
     choice and either the opponent has just passed, the board is settled (every empty
     region touches one colour only, at most ``SETTLED_DAME`` dame points) or the game is over
     for the mover (engine/deadstones.finished_for: nothing in atari, no opponent chain dead on
-    the board, no dame once its own dead chains are off); on a settled board where the game is
-    over it is the only move left (as KataGo passes there under these rules, whatever the
-    network imagines: docs/model.md, "Passing when the game is over"); and when nothing but
+    the board, no dame once its own dead chains are off; KataGo passes in most such positions
+    under these rules: docs/model.md, "Passing when the game is over"); and when nothing but
     filling one's own true eyes is left. Own true eyes are never filled while anything else is
     legal. ``cleanup`` (kgs-genmove_cleanup) forbids the chosen pass. The count behind "over"
-    runs only on a settled board or when the network chooses to pass (tens of ms: not every move).
+    runs only when the network chooses to pass on a board neither settled nor after a pass (tens
+    of ms: not every move).
     """
     from engine.deadstones import finished_for
     from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
@@ -100,12 +100,7 @@ def play_mask(game: Game, color: int, rules_mask: np.ndarray, probs: np.ndarray,
         return mask
     wants_pass = int(np.argmax(probs)) == len(probs) - 1
     settled = game.position.unsettled_points() <= SETTLED_DAME
-    over = not cleanup and (settled or wants_pass) and finished_for(game.position, color)
-    if over and settled:
-        mask[:] = False
-        mask[-1] = True
-        return mask
-    mask[-1] = wants_pass and not cleanup and (opponent_passed(game) or settled or over)
+    mask[-1] = wants_pass and not cleanup and (opponent_passed(game) or settled or finished_for(game.position, color))
     return mask
 
 

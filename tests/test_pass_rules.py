@@ -61,14 +61,14 @@ def test_the_game_is_over_for_a_side_only_with_nothing_to_save_take_or_fill(monk
     assert not finished_for(opening.position, BLACK)
 
 
-def test_the_network_passes_on_a_finished_board_and_may_pass_once_only_its_own_dead_stones_are_left():
+def test_the_network_may_pass_once_only_its_own_dead_stones_are_left_and_never_before_taking_the_opponents():
     finished = settled_game(BLACK)
     rules = finished.position.legal_mask(BLACK)
     point = int(np.flatnonzero(rules[:-1])[0])
-    # settled and over: pass is the only move left, whatever the network imagines; not in cleanup
+    # a settled board: its pass is allowed when it is the network's first choice (not in cleanup), else it plays
+    assert play_mask(finished, BLACK, rules, _probs(PASS_INDEX), cleanup=False)[PASS_INDEX]
+    assert not play_mask(finished, BLACK, rules, _probs(PASS_INDEX), cleanup=True)[PASS_INDEX]
     mask = play_mask(finished, BLACK, rules, _probs(point), cleanup=False)
-    assert mask[PASS_INDEX] and not mask[:-1].any()
-    mask = play_mask(finished, BLACK, rules, _probs(point), cleanup=True)
     assert not mask[PASS_INDEX] and mask[point]
     # White to move with its own dead stone in Black's area: the board is not settled, the game is over for
     # White: its pass is allowed when it is the network's first choice, else it plays on
@@ -79,7 +79,7 @@ def test_the_network_passes_on_a_finished_board_and_may_pass_once_only_its_own_d
     point = int(np.flatnonzero(rules[:-1])[0])
     mask = play_mask(own_dead, WHITE, rules, _probs(point), cleanup=False)
     assert not mask[PASS_INDEX] and mask[point]
-    # Black, with the opponent's dead stone in its area: no pass before taking it
+    # Black, with the opponent's dead stone in its area: no pass before taking it, even as its first choice
     theirs = settled_game(BLACK, white_extra=[(4, 3)])
     rules = theirs.position.legal_mask(BLACK)
     assert not play_mask(theirs, BLACK, rules, _probs(PASS_INDEX), cleanup=False)[PASS_INDEX]
