@@ -27,10 +27,9 @@ Passing: when the opponent has just passed, the board is settled (every empty re
 colour only, a few dame at most) or the game is over for the mover, pass is a candidate worth 1 if the count
 with dead stones off (engine/deadstones.py) wins for the mover, else 0, set against the best move's share of
 won playouts (tree: the most visited move's). Once the game is over for the mover (engine/deadstones.finished_for:
-nothing in atari, no opponent chain dead on the board, no dame once its own dead chains are off) it passes unless
-the count loses, as KataGo does under these rules (docs/model.md, "Passing when the game is over"; KataGo passes
-lost ones too, but a count of random playouts can be wrong, and passing a game the count lost gave one away
-against GNU Go that playing on had won). Otherwise a move
+nothing in atari, no opponent chain dead on the board, no dame once its own dead chains are off) it passes, won
+or lost, as KataGo does under these rules (docs/model.md, "Passing when the game is over": the price is the rare
+game the count calls lost that the opponent would still have thrown away by playing on). Otherwise a move
 must do better than passing; after the opponent's pass it need only do as well when an opponent chain the count
 calls dead still stands (under a Tromp-Taylor count it would be theirs: the move takes it), else the tie goes to
 passing; on a settled board before that, a move as good as passing is played (a dame is a point under area
@@ -369,14 +368,14 @@ class MonteCarloPlayer:
         ``stay`` passing (``pass_option``; None: not on the table), ``best`` the search's move (None: none),
         ``pvs`` its lines (None: flat, each move its own line), ``scores`` the playouts' margins after each
         move (``read_scores``; None: not kept), ``pv_visits`` the simulations through each move of the lines
-        (None: not kept). Decides between ``best`` and passing: once the game is over for the mover and the count
-        does not lose, it passes; else passing must do better than ``best``, or as well after the opponent's pass
-        with no opponent chain dead on the board (standing, it would count for them: the tie goes to the move,
-        which takes it)."""
+        (None: not kept). Decides between ``best`` and passing: once the game is over for the mover it passes,
+        won or lost; else passing must do better than ``best``, or as well after the opponent's pass with no
+        opponent chain dead on the board (standing, it would count for them: the tie goes to the move, which
+        takes it)."""
         position, size = game.position, game.size
         n_moves = size * size + 1
         passes = best is None or (stay is not None and (
-            (stay.over and stay.value > 0.0) or stay.value > means[best]
+            stay.over or stay.value > means[best]
             or (stay.value == means[best] and opponent_passed(game) and not stay.their_dead)))
         if passes:
             move, winrate = PASS, (stay.value if stay is not None else 0.0)

@@ -124,23 +124,18 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
 
 
 @pytest.mark.parametrize("search", ["flat", "tree"])
-def test_once_the_game_is_over_it_passes_unless_the_count_loses_and_takes_a_dead_stone_before_passing(search):
-    """engine/deadstones.finished_for: on the finished board the winner passes before any pass (KataGo does under
-    these rules, docs/model.md "Passing when the game is over") while the loser plays on as before; with a dead
-    White stone in Black's area, Black does not pass after White's pass (Tromp-Taylor would count the stone
-    as White's: the tie goes to the move) while for White, whose own stone it is, the game is over."""
+def test_once_the_game_is_over_it_passes_won_or_lost_and_takes_a_dead_stone_before_passing(search):
+    """engine/deadstones.finished_for: on the finished board both sides pass before any pass, the winner and the
+    loser (KataGo does under these rules, docs/model.md "Passing when the game is over"); with a dead White stone
+    in Black's area, Black does not pass after White's pass (Tromp-Taylor would count the stone as White's: the
+    tie goes to the move) while for White, whose own stone it is, the game is over."""
     mc = MonteCarloPlayer(MonteCarloConfig(playouts=200, search=search))
     for color in (BLACK, WHITE):
         game = settled_game(color)
         option = pass_option(game, color)
         assert option is not None and option.over and not option.their_dead
         assert option.value == (1.0 if color == BLACK else 0.0)
-        a = mc.analyze(game, color)
-        if color == BLACK:
-            assert a.move is PASS
-        else:  # lost by the count: it plays on unless its best move lost every playout too (as after a pass)
-            best = np.nanmax(a.move_winrates[:-1]) if search == "flat" else a.move_winrates[np.argmax(a.visits[:-1])]
-            assert a.move is not PASS or best == 0.0
+        assert mc.genmove(game, color) is PASS
         assert mc.genmove(game, color, cleanup=True) is not PASS
     stone = settled_game(WHITE, white_extra=[(4, 3)])  # D5 inside Black's area: dead
     stone.play(PASS, WHITE)
@@ -154,6 +149,7 @@ def test_once_the_game_is_over_it_passes_unless_the_count_loses_and_takes_a_dead
         assert search == "flat" and a.move is PASS
     white_turn = settled_game(WHITE, white_extra=[(4, 3)])
     assert pass_option(white_turn, WHITE).over  # White's own dead stone: taking it is Black's work
+    assert mc.genmove(white_turn, WHITE) is PASS
 
 
 @pytest.mark.parametrize("search", ["flat", "tree"])
