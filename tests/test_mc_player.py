@@ -110,7 +110,7 @@ def test_after_the_opponents_pass_it_passes_when_the_count_wins_and_plays_on_whe
     winner.play(PASS, WHITE)
     assert mc.genmove(winner, BLACK) is PASS
     assert mc.genmove(winner, BLACK, cleanup=True) is not PASS  # cleanup: points remain to play
-    # a dead Black stone in White's area (E8 in row 4, column 7): the game is not over for White, who loses
+    # a dead Black stone in White's area (H5): the game is not over for White, who loses
     # the count (the finished board alone is over for both: see the next test)
     loser = settled_game(BLACK, black_extra=[(4, 7)])
     loser.play(PASS, BLACK)
