@@ -22,7 +22,8 @@ from typing import Optional
 
 import numpy as np
 
-from engine.board import Position, all_chains, area, chain_at, neighbours
+from engine.blunders import groups
+from engine.board import Position, all_chains, area, neighbours
 from engine.coords import BLACK, EMPTY, WHITE
 from engine.game import Game, score_text, win_value
 from engine.fastcount import ownership_mean
@@ -170,13 +171,7 @@ def finished_for(position: Position, color: int, cfg: Optional[DeadStoneConfig] 
     if 4 * (len(stones) - stones.count(EMPTY)) < len(stones):
         return False  # fewer stones than a quarter of the points: not run in the opening (the fewest in a finished
         # position of the 5,000 test labels: 25 of 81); the count costs tens of ms
-    nbrs, in_atari, seen = neighbours(size), [], set()
-    for p in range(size * size):
-        if stones[p] != EMPTY and p not in seen:
-            chain, libs = chain_at(stones, p, nbrs)
-            seen.update(chain)
-            if len(libs) == 1:
-                in_atari.append(set(chain))
+    in_atari = [points for _, points, libs in groups(stones, size, neighbours(size)) if len(libs) == 1]
     if any(stones[next(iter(ch))] != color for ch in in_atari):
         return False
     dead = dead_chains(position, cfg or config_for(size))

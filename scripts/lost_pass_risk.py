@@ -20,31 +20,29 @@ sys.path.insert(0, str(REPO))
 
 def risky_games(folder: Path) -> tuple[int, list[tuple[int, int]]]:
     """(games won or drawn, [(game index, moves played) where the position was over and lost at its move])."""
-    from sgfmill import sgf
-
+    from engine.blunders import load_arena
     from engine.coords import BLACK, PASS, WHITE
     from engine.game import Game
     from engine.mc_player import pass_option
 
     good, risky = 0, []
-    for line in (folder / "results.jsonl").read_text().splitlines():
-        r = json.loads(line)
+    for r, rec in load_arena(folder / "results.jsonl", folder):
         hero = r["a"] if "videoworld" in r["a"] else r["b"]
         if r["winner"] not in (hero, None, "", "draw"):
             continue
         good += 1
         hero_colour = BLACK if r["black"] == hero else WHITE
-        record = sgf.Sgf_game.from_bytes((folder / r["sgf"]).read_bytes())
-        game, passes = Game(r["size"], r["komi"]), 0
-        for c, m in (n.get_move() for n in record.get_main_sequence()[1:]):
-            colour = BLACK if c == "b" else WHITE
+        game, passes = Game(rec.size, r["komi"]), 0
+        if rec.black_setup or rec.white_setup:
+            game.setup(rec.black_setup, rec.white_setup, BLACK)
+        for colour, move in rec.moves:
             if colour == hero_colour and passes < 2 and len(game.moves) > 20:
                 option = pass_option(game, colour)
                 if option is not None and option.over and option.value == 0.0:
                     risky.append((int(r["index"]), len(game.moves)))
                     break
-            passes = passes + 1 if m is None else 0
-            game.play(PASS if m is None else (r["size"] - 1 - m[0], m[1]), colour)
+            passes = passes + 1 if move is PASS else 0
+            game.play(move, colour)
     return good, risky
 
 
