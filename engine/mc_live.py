@@ -35,6 +35,7 @@ class LiveAnalysis:
                  replies=None, fields: Optional[dict[str, Any]] = None) -> None:
         self.player, self.game, self.color = player, game, color
         self.fields = fields or {}
+        self.prior = prior
         self.searches: list[TreeSearch] = []
         first = player.analyze(game, color, prior=prior, replies=replies, keep=self.searches)
         self.first = replace(first, **self.fields)
@@ -48,7 +49,7 @@ class LiveAnalysis:
         if not self.searches:
             return self.first
         grow_trees(self.searches, stop, end=time.monotonic() + seconds)
-        now = self.player.read(self.game, self.color, self.searches, self.stay)
+        now = self.player.read(self.game, self.color, self.searches, self.stay, self.prior)
         self.simulations = int(now.visits.sum())
         return replace(now, **self.fields)
 

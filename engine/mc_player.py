@@ -36,6 +36,10 @@ passing; on a settled board before that, a move as good as passing is played (a 
 scoring). In cleanup (``kgs-genmove_cleanup``) it never passes while another candidate is left: KGS's narrower rule
 (pass once the count finds no opponent chain dead) was tried in session 31 and scored worse against GNU
 Go 10, 35-4-61 against 44-4-52 (docs/gtp.md). It never resigns.
+
+Finishing: given the network's distribution (``analyze(prior=...)``, models/steered_mc.py), once only dead stones
+and dame are left the tree's choice gives way to the network's favourite among the safe moves that take the
+opponent's dead stones or fill a dame (engine/finishing.py, ``MonteCarloConfig.finish``).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ import numpy as np
 from engine.analysis import Analysis, Progress, next_board
 from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent, to_flat
+from engine.finishing import FinishConfig, finishing_move, finishing_points
 from engine.deadstones import (config_for, dead_chains, final_score, finished_for, last_point, playout_stats,
                                without)
 from engine.game import Game, win_value
@@ -118,6 +123,10 @@ class MonteCarloConfig:
     # starts from the subtree of the moves played since, when the trees have it (``TreeSearch.advance``), and
     # adds its simulations to those already there
     reuse: bool = False
+    # with a prior (the network steering the tree): once only dead stones and dame are left, the network's
+    # favourite among the moves that finish the game and that the tree reads as safe (engine/finishing.py;
+    # None: the tree's choice stands)
+    finish: Optional[FinishConfig] = FinishConfig()
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
@@ -329,7 +338,7 @@ class MonteCarloPlayer:
             report = None
             if progress is not None and self.cfg.threads == 1:
                 def report() -> None:
-                    progress.report(self.read(game, color, searches, stay))
+                    progress.report(self.read(game, color, searches, stay, prior, cleanup))
             best, pvs = self._tree(position, color, game.komi, points, deadline, visits, means, budget, prior, replies,
                                    searches, report, progress.every if progress is not None else 0.0,
                                    progress.stop if progress is not None else None, pv_visits)
@@ -345,11 +354,12 @@ class MonteCarloPlayer:
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
-        return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None)
+        return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None, prior, cleanup)
 
-    def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[PassOption]) -> Analysis:
+    def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[PassOption],
+             prior: Optional[np.ndarray] = None, cleanup: bool = False) -> Analysis:
         """The answer the trees ``searches`` (of ``game``'s position, for ``color``) give as they stand; ``stay``:
-        passing (``pass_option``; None: not on the table)."""
+        passing (``pass_option``; None: not on the table); ``prior`` and ``cleanup`` as for ``analyze``."""
         n_moves = game.size * game.size + 1  # every point, pass last
         visits = np.zeros(n_moves)
         means = np.full(n_moves, np.nan)
@@ -358,12 +368,13 @@ class MonteCarloPlayer:
         pv_visits: dict[int, list[int]] = {}
         best, pvs = read_trees(searches, visits, means, pv_visits)
         return self.answer(game, color, visits, means, stay, best, pvs, read_scores(searches, color, n_moves),
-                           pv_visits)
+                           pv_visits, prior, cleanup)
 
     def answer(self, game: Game, color: int, visits: np.ndarray, means: np.ndarray, stay: Optional[PassOption],
                best: Optional[int], pvs: Optional[dict[int, list[int]]],
                scores: Optional[tuple[np.ndarray, np.ndarray]] = None,
-               pv_visits: Optional[dict[int, list[int]]] = None) -> Analysis:
+               pv_visits: Optional[dict[int, list[int]]] = None, prior: Optional[np.ndarray] = None,
+               cleanup: bool = False) -> Analysis:
         """The Analysis of a search's statistics: ``visits`` and ``means`` (N*N+1,) per move (pass last),
         ``stay`` passing (``pass_option``; None: not on the table), ``best`` the search's move (None: none),
         ``pvs`` its lines (None: flat, each move its own line), ``scores`` the playouts' margins after each
@@ -371,12 +382,19 @@ class MonteCarloPlayer:
         (None: not kept). Decides between ``best`` and passing: once the game is over for the mover it passes,
         won or lost; else passing must do better than ``best``, or as well after the opponent's pass with no
         opponent chain dead on the board (standing, it would count for them: the tie goes to the move, which
-        takes it)."""
+        takes it). With ``prior`` (the network's distribution) and ``cfg.finish``, outside cleanup, a board where
+        only dead stones and dame are left gets engine/finishing.py's move instead, when one is safe."""
         position, size = game.position, game.size
         n_moves = size * size + 1
         passes = best is None or (stay is not None and (
             stay.over or stay.value > means[best]
             or (stay.value == means[best] and opponent_passed(game) and not stay.their_dead)))
+        if prior is not None and self.cfg.finish is not None and not cleanup:
+            finishing = finishing_points(position, color)
+            pick = None if finishing is None else finishing_move(finishing, None if passes else best, means, prior,
+                                                                  self.cfg.finish)
+            if pick is not None:
+                passes, best = False, pick
         if passes:
             move, winrate = PASS, (stay.value if stay is not None else 0.0)
         else:

@@ -3,6 +3,9 @@ choice is pass there and how often each given player's answers pass and are righ
 the game is over").
 
     .venv/bin/python scripts/pass_categories.py runs/eval/engine45_test_answers.jsonl [more answers files]
+    .venv/bin/python scripts/pass_categories.py --write runs/eval/settled_test --shards 2
+        # the label lines of every category but "unsettled", in 2 files (for `eval run --labels`), and
+        # runs/eval/settled_test.categories.json (id -> category)
 
 Categories: settled (with 0, 1 or 2 dame); settled once the mover's own dead chains are off ("own dead only");
 an opponent chain dead and none of the mover's ("theirs only"); dead chains of both; not settled even with every
@@ -36,14 +39,38 @@ def category(label) -> str:
     return "own dead only" if not theirs else ("theirs only" if not mine else "both dead")
 
 
+def write_subset(labels_path: Path, cats: dict[str, str], stem: str, shards: int) -> None:
+    """The label cache's lines of the positions not "unsettled", dealt round-robin into ``shards`` files."""
+    out = [open(f"{stem}.{i}.jsonl", "w") for i in range(shards)]
+    n = 0
+    for line in labels_path.read_text().splitlines():
+        pid = json.loads(line)["id"]
+        if cats.get(pid, "unsettled") != "unsettled":
+            out[n % shards].write(line + "\n")
+            n += 1
+    for f in out:
+        f.close()
+    Path(f"{stem}.categories.json").write_text(json.dumps(cats, indent=0, sort_keys=True))
+
+
 def main() -> int:
+    import argparse
+
     from engine.coords import PASS, from_gtp
     from engine.labels import load_labels
     from engine.metrics import same_move
 
-    labels = load_labels(REPO / "data" / "oracle" / "test9.jsonl")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("answers", nargs="*", help="answers files of `eval run --answers`")
+    ap.add_argument("--labels", type=Path, default=REPO / "data" / "oracle" / "test9.jsonl")
+    ap.add_argument("--write", metavar="STEM", help="write the not-unsettled labels to STEM.<i>.jsonl")
+    ap.add_argument("--shards", type=int, default=1)
+    args = ap.parse_args()
+    labels = load_labels(args.labels)
     cats = {pid: category(lb) for pid, lb in labels.items()}
-    for f in sys.argv[1:]:
+    if args.write:
+        write_subset(args.labels, cats, args.write, args.shards)
+    for f in args.answers:
         stats: dict = defaultdict(Counter)
         for line in Path(f).read_text().splitlines():
             r = json.loads(line)
