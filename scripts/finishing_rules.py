@@ -30,20 +30,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def _arr(xs: list) -> np.ndarray:
-    return np.array([np.nan if x is None else x for x in xs], dtype=np.float64)
-
-
 def choose(rec: dict, rule: tuple, size: int, points) -> int:
     """The flat index (pass = N*N) a rule picks from one probe record; ``points``: the board's
     engine/finishing.FinishingPoints (None: not a finishing board)."""
-    from engine.coords import PASS, from_gtp, to_flat
     from engine.finishing import FinishConfig, finishing_move
+    from scripts.root_choice_rules import _arr, tree_and_policy
 
     name = rule[0]
-    move = from_gtp(rec["move"], size)
-    tree = size * size if move is PASS else to_flat(move, size)
-    policy = _arr(rec["policy"])
+    tree, policy = tree_and_policy(rec, size)
     if name == "network":
         return int(np.nanargmax(policy))
     wr = _arr(rec["winrates"])

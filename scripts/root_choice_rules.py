@@ -31,14 +31,18 @@ def _arr(xs: list) -> np.ndarray:
     return np.array([np.nan if x is None else x for x in xs], dtype=np.float64)
 
 
-def choose(rec: dict, rule: tuple, size: int) -> int:
-    """The flat index (pass = N*N) a rule picks from one probe record."""
+def tree_and_policy(rec: dict, size: int) -> tuple[int, np.ndarray]:
+    """A probe record's tree move (flat, pass = N*N) and the network's distribution (N*N+1,)."""
     from engine.coords import PASS, from_gtp, to_flat
 
-    name = rule[0]
     move = from_gtp(rec["move"], size)
-    tree = size * size if move is PASS else to_flat(move, size)
-    policy = _arr(rec["policy"])
+    return (size * size if move is PASS else to_flat(move, size)), _arr(rec["policy"])
+
+
+def choose(rec: dict, rule: tuple, size: int) -> int:
+    """The flat index (pass = N*N) a rule picks from one probe record."""
+    name = rule[0]
+    tree, policy = tree_and_policy(rec, size)
     if name == "network":
         return int(np.nanargmax(policy))
     if name == "tree" or tree == size * size:  # the tree's pass stands: it is the count's decision

@@ -147,3 +147,30 @@ def test_root_choice_rules_pick_by_the_stated_rule_from_one_search() -> None:
     assert rules.choose(rec, ("score", 0.95, 0.1), N) == flat["D4"]
     rec["move"] = "pass"
     assert rules.choose(rec, ("score", 0.95, 0.1), N) == N * N
+
+
+def test_finishing_rules_replay_the_engines_rule_on_one_search() -> None:
+    """scripts/finishing_rules.py: ``finish`` is engine/finishing.py's rule on the probe's statistics (a safe
+    liberty of a dead opponent chain, the network's favourite, also instead of the tree's pass); ``net`` the
+    network's favourite among all safe moves, the tree's pass standing."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from engine.finishing import FinishingPoints
+    from scripts import finishing_rules as rules
+
+    flat = {name: to_flat(from_gtp(name, N), N) for name in ("C3", "D4", "E5", "G7")}
+    # D4 and E5 are the dead chain's liberties; G7 the network's favourite elsewhere
+    rec = _record("C3", visits={"C3": 1000, "D4": 300, "E5": 200, "G7": 50},
+                  winrates={"C3": 0.96, "D4": 0.95, "E5": 0.80, "G7": 0.95},
+                  scores={}, policy={"C3": 0.1, "D4": 0.2, "E5": 0.3, "G7": 0.4})
+    points = FinishingPoints(frozenset({flat["D4"], flat["E5"]}), frozenset())
+    assert rules.choose(rec, ("tree",), N, points) == flat["C3"]
+    assert rules.choose(rec, ("network",), N, points) == flat["G7"]
+    assert rules.choose(rec, ("finish", 0.1), N, points) == flat["D4"]  # E5 wins 0.16 less than C3: not safe
+    assert rules.choose(rec, ("finish", 0.2), N, points) == flat["E5"]
+    assert rules.choose(rec, ("finish", 0.1), N, None) == flat["C3"]  # not a finishing board
+    assert rules.choose(rec, ("net", 0.1), N, points) == flat["G7"]
+    rec["move"] = "pass"
+    assert rules.choose(rec, ("finish", 0.1), N, points) == flat["D4"]  # measured against the best move read, C3's 0.96
+    assert rules.choose(rec, ("net", 0.1), N, points) == N * N
