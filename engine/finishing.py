@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.board import Position, neighbours
 from engine.coords import BLACK, EMPTY, WHITE
-from engine.deadstones import config_for, dead_chains, without
+from engine.deadstones import DeadStoneConfig, config_for, dead_chains, without
 from engine.player import SETTLED_DAME
 
 
@@ -42,15 +42,16 @@ class FinishingPoints:
     dame: frozenset[int]  # empty points touching both colours (or none) once every dead chain is off
 
 
-def finishing_points(position: Position, color: int) -> Optional[FinishingPoints]:
+def finishing_points(position: Position, color: int, cfg: Optional[DeadStoneConfig] = None) -> Optional[FinishingPoints]:
     """The finishing points when only dead stones and dame are left on the board for ``color`` to move (settled,
     a few dame at most, once the count's dead chains are off), else None. Not run with fewer stones than a
-    quarter of the points (the count costs tens of ms; engine/deadstones.finished_for's gate); the count is
-    remembered per board, so the pass rules' and this one are one count."""
+    quarter of the points (the count costs tens of ms; engine/deadstones.finished_for's gate). ``cfg``: the count's
+    settings (default ``config_for``; engine/mc_player.count_config under a clock); the count is remembered per
+    board and settings, so the pass rules' and this one are one count."""
     stones, size = position.stones, position.size
     if not (BLACK in stones and WHITE in stones) or 4 * (len(stones) - stones.count(EMPTY)) < len(stones):
         return None
-    dead = dead_chains(position, config_for(size))
+    dead = dead_chains(position, cfg or config_for(size))
     after = without(position, dead)
     if after.unsettled_points() > SETTLED_DAME:
         return None

@@ -57,9 +57,9 @@ import numpy as np
 from engine.analysis import Analysis, Progress, next_board
 from engine.board import Position
 from engine.coords import BLACK, PASS, Move, from_flat, opponent, to_flat
+from engine.deadstones import (DeadStoneConfig, config_for, dead_chains, final_score, finished_for, last_point,
+                               playout_stats, without)
 from engine.finishing import FinishConfig, finishing_move, finishing_points
-from engine.deadstones import (config_for, dead_chains, final_score, finished_for, last_point, playout_stats,
-                               without)
 from engine.game import Game, win_value
 from engine.mc_tree import TreeConfig, TreeSearch, variation_with_visits
 from engine.player import SETTLED_DAME, is_true_eye, opponent_passed
@@ -170,15 +170,22 @@ class PassOption:
     their_dead: bool  # an opponent chain the count judges dead stands on the board (counted for them as it stands)
 
 
+def count_config(size: int, deadline: Optional[float] = None) -> DeadStoneConfig:
+    """The dead-stone count's settings for a move due at ``deadline``: ``config_for(size)``, with an eighth of its
+    playouts when less than ``QUICK_COUNT`` is left."""
+    cfg = config_for(size)
+    if deadline is not None and deadline - time.monotonic() < QUICK_COUNT:
+        cfg = replace(cfg, playouts=max(50, cfg.playouts // 8))
+    return cfg
+
+
 def pass_option(game: Game, color: int, deadline: Optional[float] = None) -> Optional[PassOption]:
     """Passing for ``color`` now, or None when it is not on the table (the opponent has not passed, the board
     is not settled and the game is not over for ``color``). The count's dead-stone playouts (compiled since
     session 31: tens of ms on 9x9; Python's took ~0.3 s) use an eighth of their number under a clock with less
     than ``QUICK_COUNT`` left; one count (remembered per board) serves all three answers."""
     position = game.position
-    cfg = config_for(position.size)
-    if deadline is not None and deadline - time.monotonic() < QUICK_COUNT:
-        cfg = replace(cfg, playouts=max(50, cfg.playouts // 8))
+    cfg = count_config(position.size, deadline)
     over = finished_for(position, color, cfg)
     if not over and not opponent_passed(game) and position.unsettled_points() > SETTLED_DAME:
         return None
@@ -354,7 +361,8 @@ class MonteCarloPlayer:
             # the final round's survivors have the most playouts; among them the best (mean, margin), ties by board order
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
-        return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None, prior, cleanup)
+        return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None, prior, cleanup,
+                           count_config(size, deadline))
 
     def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[PassOption],
              prior: Optional[np.ndarray] = None, cleanup: bool = False) -> Analysis:
@@ -374,7 +382,7 @@ class MonteCarloPlayer:
                best: Optional[int], pvs: Optional[dict[int, list[int]]],
                scores: Optional[tuple[np.ndarray, np.ndarray]] = None,
                pv_visits: Optional[dict[int, list[int]]] = None, prior: Optional[np.ndarray] = None,
-               cleanup: bool = False) -> Analysis:
+               cleanup: bool = False, count: Optional[DeadStoneConfig] = None) -> Analysis:
         """The Analysis of a search's statistics: ``visits`` and ``means`` (N*N+1,) per move (pass last),
         ``stay`` passing (``pass_option``; None: not on the table), ``best`` the search's move (None: none),
         ``pvs`` its lines (None: flat, each move its own line), ``scores`` the playouts' margins after each
@@ -383,14 +391,15 @@ class MonteCarloPlayer:
         won or lost; else passing must do better than ``best``, or as well after the opponent's pass with no
         opponent chain dead on the board (standing, it would count for them: the tie goes to the move, which
         takes it). With ``prior`` (the network's distribution) and ``cfg.finish``, outside cleanup, a board where
-        only dead stones and dame are left gets engine/finishing.py's move instead, when one is safe."""
+        only dead stones and dame are left gets engine/finishing.py's move instead, when one is safe; ``count``: the
+        dead-stone count's settings for it (``count_config``; None: ``config_for``)."""
         position, size = game.position, game.size
         n_moves = size * size + 1
         passes = best is None or (stay is not None and (
             stay.over or stay.value > means[best]
             or (stay.value == means[best] and opponent_passed(game) and not stay.their_dead)))
         if prior is not None and self.cfg.finish is not None and not cleanup:
-            finishing = finishing_points(position, color)
+            finishing = finishing_points(position, color, count)
             pick = None if finishing is None else finishing_move(finishing, None if passes else best, means, prior,
                                                                   self.cfg.finish)
             if pick is not None:

@@ -99,3 +99,28 @@ def test_the_steered_tree_takes_the_dead_stone_with_the_networks_liberty_and_onl
     for liberty in (flat(5, 3), flat(4, 4)):
         assert (mc.analyze(game, BLACK, cleanup=True, prior=_prior([liberty])).move
                 == plain.analyze(game, BLACK, cleanup=True, prior=_prior([liberty])).move)
+
+
+def test_under_a_near_deadline_the_finishing_count_is_the_quick_one(monkeypatch):
+    """The rule's count follows the pass rules' (engine/mc_player.count_config): an eighth of the playouts with
+    less than QUICK_COUNT left, so a tight clock does not pay for a full count twice."""
+    import time
+
+    from engine import mc_player
+    from engine.deadstones import config_for
+
+    seen = []
+    real = mc_player.finishing_points
+
+    def spy(position, color, cfg=None):
+        seen.append(cfg)
+        return real(position, color, cfg)
+
+    monkeypatch.setattr(mc_player, "finishing_points", spy)
+    game = settled_game(WHITE, white_extra=[(4, 3)])
+    game.play(PASS, WHITE)
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=300))
+    assert mc.analyze(game, BLACK, prior=_prior([flat(4, 4)])).move == from_flat(flat(4, 4), N)
+    assert seen[-1] == config_for(N)
+    move = mc.analyze(game, BLACK, deadline=time.monotonic() + 0.5, prior=_prior([flat(4, 4)])).move
+    assert seen[-1].playouts == config_for(N).playouts // 8 and move == from_flat(flat(4, 4), N)
