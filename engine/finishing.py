@@ -42,7 +42,8 @@ class FinishingPoints:
     dame: frozenset[int]  # empty points touching both colours (or none) once every dead chain is off
 
 
-def finishing_points(position: Position, color: int, cfg: Optional[DeadStoneConfig] = None) -> Optional[FinishingPoints]:
+def finishing_points(position: Position, color: int,
+                     cfg: Optional[DeadStoneConfig] = None) -> Optional[FinishingPoints]:
     """The finishing points when only dead stones and dame are left on the board for ``color`` to move (settled,
     a few dame at most, once the count's dead chains are off), else None. Not run with fewer stones than a
     quarter of the points (the count costs tens of ms; engine/deadstones.finished_for's gate). ``cfg``: the count's
