@@ -8,12 +8,13 @@ its pass (after the opponent's, the count with dead stones off) leaves dead ston
 count would credit to their owner. KataGo, the oracle, plays a liberty of the opponent's dead chains in 168 of
 the 225 test positions where only the opponent's chains are dead (it passes in 8), and fills a dame in most
 positions with one or two (docs/model.md, "Finishing the game"). So there the player:
-- while an opponent chain the count calls dead stands, plays a liberty of such a chain, the network's favourite
-  among those the tree read as safe (win share within ``FinishConfig.safety`` of the tree's own move, or of its
-  best move when the tree would pass);
-- else, when the tree plays a move and dame are left, plays the network's favourite among the safe dame.
-The tree's other choices stand: its move where nothing safe qualifies, its pass when no dead opponent chain
-stands (the pass rules of engine/mc_player.py), and everything in cleanup (kgs-genmove_cleanup).
+- while dame are left, plays the network's favourite among those the tree read as safe (win share within
+  ``FinishConfig.safety`` of the tree's own move, or of its best move when the tree would pass): under area
+  scoring a dame is a point, and the tree's pass there, valued by the count of the board as it stands (exact)
+  against its moves' noisy playouts, gave them to the opponent (a won game drawn against GNU Go 10, session 47);
+- else, while an opponent chain the count calls dead stands, the network's favourite among its safe liberties.
+Both replace the tree's pass too. Its other choices stand: its move where nothing safe qualifies, its pass on a
+board with neither (the pass rules of engine/mc_player.py), and everything in cleanup (kgs-genmove_cleanup).
 """
 
 from __future__ import annotations
@@ -66,19 +67,16 @@ def finishing_points(position: Position, color: int,
 def finishing_move(points: FinishingPoints, chosen: Optional[int], means: np.ndarray, prior: np.ndarray,
                    cfg: FinishConfig = FinishConfig()) -> Optional[int]:
     """The flat point to play instead of the tree's choice ``chosen`` (a flat point; None: the tree passes), or
-    None to keep it. ``means`` (N*N+1,): the tree's win share per move, NaN where unvisited; ``prior``
-    (N*N+1,): the network's move distribution."""
+    None to keep it: the network's favourite among the safe dame, else among the safe liberties of dead opponent
+    chains. ``means`` (N*N+1,): the tree's win share per move, NaN where unvisited (safe: at least ``chosen``'s,
+    or the best read when the tree passes, less ``cfg.safety``); ``prior`` (N*N+1,): the network's distribution."""
     n = len(means) - 1
     read = np.isfinite(means[:n])
-    if chosen is None:
-        if not points.their_dead_liberties or not read.any():
-            return None  # the pass rules' pass stands unless a dead opponent chain does
-        ref = float(np.nanmax(means[:n]))
-        pool = points.their_dead_liberties
-    else:
-        ref = float(means[chosen])
-        pool = points.their_dead_liberties or points.dame
-    safe = [p for p in pool if read[p] and means[p] >= ref - cfg.safety]
-    if not safe:
+    if not read.any():
         return None
-    return max(sorted(safe), key=lambda p: prior[p])
+    ref = float(np.nanmax(means[:n]) if chosen is None else means[chosen])
+    for pool in (points.dame, points.their_dead_liberties):  # a dame is a point under area scoring: first
+        safe = [p for p in pool if read[p] and means[p] >= ref - cfg.safety]
+        if safe:
+            return max(sorted(safe), key=lambda p: prior[p])
+    return None

@@ -61,26 +61,31 @@ def test_the_finishing_points_are_the_dead_opponent_chains_liberties_and_the_dam
 
 
 def test_the_network_chooses_among_the_safe_finishing_moves_the_tree_read():
-    libs, dame = {flat(5, 3), flat(4, 4)}, {flat(0, 5)}
+    libs, dame = {flat(5, 3), flat(4, 4)}, {flat(0, 5), flat(0, 6)}
     points = FinishingPoints(frozenset(libs), frozenset(dame))
     other = flat(2, 2)
-    means = _means({flat(5, 3): 0.95, flat(4, 4): 0.97, flat(0, 5): 0.97, other: 0.98, N * N: 1.0})
-    # the tree passes: the network's favourite liberty (D4 before E5) replaces the pass while the dead stone stands
-    assert finishing_move(points, None, means, _prior([flat(5, 3), flat(4, 4)])) == flat(5, 3)
-    # the tree plays elsewhere: a liberty still comes first, before the dame and the tree's own move
-    assert finishing_move(points, other, means, _prior([other, flat(0, 5), flat(4, 4)])) == flat(4, 4)
-    # a liberty that wins much less of its playouts than the tree's move is not safe; one the tree did not read
-    # is not either
-    unsafe = _means({flat(5, 3): 0.6, flat(4, 4): 0.97, other: 0.98})
-    assert finishing_move(points, other, unsafe, _prior([flat(5, 3), flat(4, 4)])) == flat(4, 4)
+    means = _means({flat(5, 3): 0.95, flat(4, 4): 0.97, flat(0, 5): 0.97, flat(0, 6): 0.96, other: 0.98, N * N: 1.0})
+    # a dame first (a point under area scoring), the network's favourite of them, whatever the tree chose, its
+    # pass included
+    assert finishing_move(points, other, means, _prior([other, flat(4, 4), flat(0, 6), flat(0, 5)])) == flat(0, 6)
+    assert finishing_move(points, None, means, _prior([flat(5, 3), flat(0, 5)])) == flat(0, 5)
+    # no dame left: the network's favourite liberty of the dead chain (D4 before E5), also instead of a pass
+    take = FinishingPoints(frozenset(libs), frozenset())
+    assert finishing_move(take, None, means, _prior([flat(5, 3), flat(4, 4)])) == flat(5, 3)
+    assert finishing_move(take, other, means, _prior([other, flat(4, 4)])) == flat(4, 4)
+    # a move that wins much less of its playouts than the tree's is not safe; one the tree did not read is not
+    # either; a wider margin lets the first in
+    unsafe = _means({flat(5, 3): 0.6, flat(4, 4): 0.97, flat(0, 5): 0.5, other: 0.98})
+    assert finishing_move(points, other, unsafe, _prior([flat(0, 5), flat(5, 3), flat(4, 4)])) == flat(4, 4)
     unread = _means({flat(4, 4): 0.7, other: 0.98})
     assert finishing_move(points, other, unread, _prior([flat(5, 3), flat(4, 4)])) is None
     assert finishing_move(points, other, unread, _prior([flat(4, 4)]), FinishConfig(safety=0.3)) == flat(4, 4)
-    # no dead opponent chain: the dame, and only when the tree plays; its pass stands
-    fill = FinishingPoints(frozenset(), frozenset(dame))
-    assert finishing_move(fill, other, means, _prior([other, flat(0, 5)])) == flat(0, 5)
-    assert finishing_move(fill, None, means, _prior([flat(0, 5)])) is None
+    # measured against the best move read when the tree passes: 0.98 - 0.1 lets the 0.95 liberty in, not 0.8
+    passing = _means({flat(5, 3): 0.95, flat(4, 4): 0.8, other: 0.98})
+    assert finishing_move(take, None, passing, _prior([flat(4, 4), flat(5, 3)])) == flat(5, 3)
+    # nothing to finish, or nothing read: the tree's choice stands
     assert finishing_move(FinishingPoints(frozenset(), frozenset()), other, means, _prior([flat(0, 5)])) is None
+    assert finishing_move(points, None, _means({N * N: 1.0}), _prior([flat(0, 5)])) is None
 
 
 def test_the_steered_tree_takes_the_dead_stone_with_the_networks_liberty_and_only_outside_cleanup():
@@ -124,3 +129,19 @@ def test_under_a_near_deadline_the_finishing_count_is_the_quick_one(monkeypatch)
     assert seen[-1] == config_for(N)
     move = mc.analyze(game, BLACK, deadline=time.monotonic() + 0.5, prior=_prior([flat(4, 4)])).move
     assert seen[-1].playouts == config_for(N).playouts // 8 and move == from_flat(flat(4, 4), N)
+
+
+def test_the_steered_tree_fills_the_last_dame_for_either_side():
+    """One dame (F9) between the two areas: a point under area scoring for whoever fills it. The tree alone plays
+    a worthless move there (every move wins or loses all its playouts, as passing does); the rule fills the dame,
+    whatever the network prefers elsewhere."""
+    game = Game(9, 7.0)
+    black = [(r, 5) for r in range(1, 9)] + [(0, 4)] + [(r, c) for r in range(9) for c in range(5)
+                                                      if (r + c) % 3 == 0 and c != 4]
+    white = [(r, 6) for r in range(9)] + [(1, 8), (4, 8), (7, 8)]
+    mc = MonteCarloPlayer(MonteCarloConfig(playouts=2000, patterns=True, tactical=True))
+    plain = MonteCarloPlayer(replace(mc.cfg, finish=None))
+    for color, elsewhere in ((BLACK, flat(1, 1)), (WHITE, flat(2, 7))):
+        game.setup(black, white, color)
+        assert mc.analyze(game, color, prior=_prior([elsewhere])).move == from_flat(flat(0, 5), N)
+        assert plain.analyze(game, color, prior=_prior([elsewhere])).move != from_flat(flat(0, 5), N)
