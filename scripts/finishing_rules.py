@@ -6,7 +6,7 @@ sees the same searches.
     .venv/bin/python scripts/pass_categories.py --write runs/eval/settled_test --shards 2
     .venv/bin/python scripts/root_stats_probe.py --labels runs/eval/settled_test.0.jsonl --out runs/probe/settled_test_0.jsonl  # and 1
     .venv/bin/python scripts/finishing_rules.py runs/probe/settled_test_*.jsonl --categories runs/eval/settled_test.categories.json
-        [--check runs/eval/engine47_settled.jsonl]
+        [--check runs/eval/engine47_settled.jsonl] [--unsettled]
 
 Also prints KataGo's move by kind per category (a liberty of a dead opponent chain, a dame, pass, elsewhere).
 
@@ -68,6 +68,8 @@ def main() -> int:
     ap.add_argument("--check", default=None, metavar="ANSWERS",
                     help="an `eval run --answers` file of the engine on the same positions: count the positions "
                          "where its move differs from the offline replay of the shipped rule")
+    ap.add_argument("--unsettled", action="store_true",
+                    help="also count the labels of category unsettled where the rule could act (it cannot: 0 expected)")
     args = ap.parse_args()
     labels = load_labels(Path(args.labels))
     cats = json.loads(Path(args.categories).read_text())
@@ -101,6 +103,11 @@ def main() -> int:
     print(f"{'positions':<14}" + "".join(f"{count[c]:>16}" for c in order) + f"{sum(count.values()):>8}")
     for r, by in right.items():
         print(f"{r:<14}" + "".join(f"{by[c]:>16}" for c in order) + f"{sum(by.values()):>8}")
+    if args.unsettled:
+        could = sum(finishing_points(labels[pid].game().position, labels[pid].to_play) is not None
+                    for pid, c in cats.items() if c == "unsettled")
+        print(f"unsettled labels where finishing_points is not None: {could} of "
+              f"{sum(c == 'unsettled' for c in cats.values())}")
     print("KataGo's move:")
     for c in order:
         print(f"  {c:<18}", dict(kinds[c]))

@@ -65,9 +65,14 @@ def main() -> int:
     ap.add_argument("--labels", type=Path, default=REPO / "data" / "oracle" / "test9.jsonl")
     ap.add_argument("--write", metavar="STEM", help="write the not-unsettled labels to STEM.<i>.jsonl")
     ap.add_argument("--shards", type=int, default=1)
+    ap.add_argument("--categories", type=Path, help="read the categories from a --write run's STEM.categories.json "
+                                                     "instead of counting every board again")
     args = ap.parse_args()
     labels = load_labels(args.labels)
-    cats = {pid: category(lb) for pid, lb in labels.items()}
+    if args.categories:
+        cats = json.loads(args.categories.read_text())
+    else:
+        cats = {pid: category(lb) for pid, lb in labels.items()}
     if args.write:
         write_subset(args.labels, cats, args.write, args.shards)
     for f in args.answers:
