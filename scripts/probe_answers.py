@@ -3,7 +3,7 @@ probe run can be paired with an `eval run --answers` run of the same positions (
 probe keeps no raw network move, so those fields are copied from ``--like`` (an answers file of the same positions
 and the same network: the raw move is the network's, whatever the search does with it).
 
-    .venv/bin/python scripts/probe_answers.py runs/probe/settled_test_*.jsonl --like runs/eval/engine47_settled.jsonl \\
+    .venv/bin/python scripts/probe_answers.py runs/probe/settled_test_*.jsonl --like runs/eval/engine47b_settled.jsonl \\
         --out runs/eval/engine46_settled.jsonl
 """
 
