@@ -39,16 +39,27 @@ def category(label) -> str:
     return "own dead only" if not theirs else ("theirs only" if not mine else "both dead")
 
 
-def write_subset(labels_path: Path, cats: dict[str, str], stem: str, shards: int) -> None:
-    """The label cache's lines of the positions not "unsettled", dealt round-robin into ``shards`` files."""
+def write_subset(labels_path: Path, cats: dict[str, str], stem: str, shards: int, unsettled_every: int = 0) -> None:
+    """The label cache's lines of the positions not "unsettled", dealt round-robin into ``shards`` files; with
+    ``unsettled_every`` K, also every K-th "unsettled" position (in file order, search lines with their position)
+    into STEM.unsettled.jsonl, a sample of the positions still being played."""
     out = [open(f"{stem}.{i}.jsonl", "w") for i in range(shards)]
-    n = 0
+    sample = open(f"{stem}.unsettled.jsonl", "w") if unsettled_every else None
+    n, seen, kept = 0, 0, set()
     for line in labels_path.read_text().splitlines():
-        pid = json.loads(line)["id"]
+        d = json.loads(line)
+        pid = d["id"]
         if cats.get(pid, "unsettled") != "unsettled":
             out[n % shards].write(line + "\n")
             n += 1
-    for f in out:
+        elif sample is not None:
+            if "search" not in d:
+                if seen % unsettled_every == 0:
+                    kept.add(pid)
+                seen += 1
+            if pid in kept:
+                sample.write(line + "\n")
+    for f in out + ([sample] if sample is not None else []):
         f.close()
     Path(f"{stem}.categories.json").write_text(json.dumps(cats, indent=0, sort_keys=True))
 
@@ -65,6 +76,8 @@ def main() -> int:
     ap.add_argument("--labels", type=Path, default=REPO / "data" / "oracle" / "test9.jsonl")
     ap.add_argument("--write", metavar="STEM", help="write the not-unsettled labels to STEM.<i>.jsonl")
     ap.add_argument("--shards", type=int, default=1)
+    ap.add_argument("--unsettled-every", type=int, default=0, metavar="K",
+                    help="with --write, also every K-th unsettled label to STEM.unsettled.jsonl")
     ap.add_argument("--categories", type=Path, help="read the categories from a --write run's STEM.categories.json "
                                                      "instead of counting every board again")
     args = ap.parse_args()
@@ -74,7 +87,7 @@ def main() -> int:
     else:
         cats = {pid: category(lb) for pid, lb in labels.items()}
     if args.write:
-        write_subset(args.labels, cats, args.write, args.shards)
+        write_subset(args.labels, cats, args.write, args.shards, args.unsettled_every)
     for f in args.answers:
         stats: dict = defaultdict(Counter)
         for line in Path(f).read_text().splitlines():
