@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.board import Position, neighbours
 from engine.coords import BLACK, EMPTY, WHITE
-from engine.deadstones import DeadStoneConfig, config_for, dead_chains, without
+from engine.deadstones import DeadStoneConfig, config_for, dead_chains, may_be_finished, without
 from engine.player import SETTLED_DAME
 
 
@@ -46,12 +46,12 @@ class FinishingPoints:
 def finishing_points(position: Position, color: int,
                      cfg: Optional[DeadStoneConfig] = None) -> Optional[FinishingPoints]:
     """The finishing points when only dead stones and dame are left on the board for ``color`` to move (settled,
-    a few dame at most, once the count's dead chains are off), else None. Not run with fewer stones than a
-    quarter of the points (the count costs tens of ms; engine/deadstones.finished_for's gate). ``cfg``: the count's
+    a few dame at most, once the count's dead chains are off), else None. Not run on a board that cannot be
+    finished yet (engine/deadstones.may_be_finished, finished_for's gate too). ``cfg``: the count's
     settings (default ``config_for``; engine/mc_player.count_config under a clock); the count is remembered per
     board and settings, so the pass rules' and this one are one count."""
     stones, size = position.stones, position.size
-    if not (BLACK in stones and WHITE in stones) or 4 * (len(stones) - stones.count(EMPTY)) < len(stones):
+    if not may_be_finished(position):
         return None
     dead = dead_chains(position, cfg or config_for(size))
     after = without(position, dead)

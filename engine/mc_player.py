@@ -179,13 +179,15 @@ def count_config(size: int, deadline: Optional[float] = None) -> DeadStoneConfig
     return cfg
 
 
-def pass_option(game: Game, color: int, deadline: Optional[float] = None) -> Optional[PassOption]:
+def pass_option(game: Game, color: int, deadline: Optional[float] = None,
+                count: Optional[DeadStoneConfig] = None) -> Optional[PassOption]:
     """Passing for ``color`` now, or None when it is not on the table (the opponent has not passed, the board
     is not settled and the game is not over for ``color``). The count's dead-stone playouts (compiled since
     session 31: tens of ms on 9x9; Python's took ~0.3 s) use an eighth of their number under a clock with less
-    than ``QUICK_COUNT`` left; one count (remembered per board) serves all three answers."""
+    than ``QUICK_COUNT`` left (``count``: those settings already chosen, ``count_config``); one count (remembered
+    per board) serves all three answers."""
     position = game.position
-    cfg = count_config(position.size, deadline)
+    cfg = count or count_config(position.size, deadline)
     over = finished_for(position, color, cfg)
     if not over and not opponent_passed(game) and position.unsettled_points() > SETTLED_DAME:
         return None
@@ -333,7 +335,8 @@ class MonteCarloPlayer:
         visits = np.zeros(n_moves)  # direct playouts per move (pass last)
         means = np.full(n_moves, np.nan)  # the mover's estimated share of wins per move
         may_pass = self.root_moves is None or n_moves - 1 in self.root_moves.points
-        stay = None if (cleanup and points) or not may_pass else pass_option(game, color, deadline)
+        count = count_config(size, deadline)  # one count for the pass rules and the finishing rule
+        stay = None if (cleanup and points) or not may_pass else pass_option(game, color, count=count)
         if stay is not None:
             means[-1] = stay.value
         best = None
@@ -362,7 +365,7 @@ class MonteCarloPlayer:
             top = max(visits[p] for p in points)
             best = max((p for p in points if visits[p] == top), key=estimate)
         return self.answer(game, color, visits, means, stay, best, pvs, scores, pv_visits or None, prior, cleanup,
-                           count_config(size, deadline))
+                           count)
 
     def read(self, game: Game, color: int, searches: Sequence[TreeSearch], stay: Optional[PassOption],
              prior: Optional[np.ndarray] = None, cleanup: bool = False) -> Analysis:
