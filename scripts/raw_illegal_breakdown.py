@@ -5,6 +5,7 @@ suicide, ko, superko), and how crowded the board is then.
         [--symmetries 8 --top-k 1]     # player settings (default: the bundle manifest's)
     # or every position of a split's games (no oracle needed: legality is the rules'), e.g. for tuning:
     .venv/bin/python scripts/raw_illegal_breakdown.py --data-dir runs/snapM --split val --max-games 150 [--out F.json]
+    # --cases F.jsonl: per illegal position, what each board view imagined and read (see ``view_reads``)
 """
 import argparse
 import collections
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main() -> None:
     from engine.board import IllegalMove
-    from engine.coords import PASS
+    from engine.coords import PASS, to_gtp
     from models.player import shipped
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -33,11 +34,13 @@ def main() -> None:
     ap.add_argument("--split", default="val", help="with --data-dir: the games of this split")
     ap.add_argument("--max-games", type=int, default=150, help="with --data-dir: the first N games of the split")
     ap.add_argument("--out", default=None, help="also write the counts as JSON")
+    ap.add_argument("--cases", default=None, help="also write each illegal position's view reads (JSON lines)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     player = shipped(weights=args.weights, symmetries=args.symmetries, top_k=args.top_k, view_pool=args.view_pool)
     games = list(_from_games(args) if args.data_dir else _from_labels(Path(args.labels)))
     kinds, crowd = collections.Counter(), []
+    cases = open(args.cases, "w") if args.cases else None
     for i in range(0, len(games), 64):
         for (g, color), a in zip(games[i:i + 64], player.analyze_many(games[i:i + 64])):
             if a.raw_legal or a.raw_move == PASS:
@@ -45,10 +48,18 @@ def main() -> None:
             board = g.position.array()  # (N, N): 0 empty
             try:
                 g.position.play(a.raw_move, color)
-                kinds["legal?"] += 1  # cannot happen: raw_legal said otherwise
+                reason = "legal?"  # cannot happen: raw_legal said otherwise
             except IllegalMove as e:
-                kinds[e.reason] += 1
+                reason = e.reason
+            kinds[reason] += 1
             crowd.append(int((board > 0).sum()))
+            if cases:
+                cases.write(json.dumps({"moves": [[c, to_gtp(m, g.size)] for c, m in g.moves],
+                                        "raw": to_gtp(a.raw_move, g.size),
+                                        "reason": reason, "p": round(float(a.probs.max()), 3),
+                                        "views": view_reads(player, g, color)}) + "\n")
+    if cases:
+        cases.close()
     all_crowd = [int((g.position.array() > 0).sum()) for g, _ in games]
     print(f"{len(games)} positions, raw move illegal in {sum(kinds.values())}: {dict(kinds)}")
     if crowd:
@@ -60,6 +71,52 @@ def main() -> None:
                                               "view_pool": args.view_pool,
                                               "positions": len(games), "illegal": sum(kinds.values()),
                                               "reasons": dict(kinds)}, indent=1) + "\n")
+
+
+@torch.no_grad()
+def view_probs(player, game, color: int) -> tuple[np.ndarray, list[str], list[int]]:
+    """Each of the player's S board views of one position, its first branch read as the player reads it
+    (the IDM with its emptied map or previous frame): (S, N*N+1) move distributions on the real board
+    (pass last; with one branch their mean is the player's ``probs``), the move each imagined frame shows
+    read back as the frame-difference baseline reads one (GTP vertex, "pass": no new stone), and how many
+    points each imagined frame changes."""
+    from engine.coords import from_flat, to_gtp
+    from models.idm import emptied_points, frame_diff_move
+    from models.player import _transform_views, symmetry_permutation
+    from render.reader import read_boards
+
+    b, n = player.bundle, game.size
+    perms = [symmetry_permutation(t, n) for t in range(player.symmetries)]
+    views = player._views(game, color)[None]  # (1, F, N, N)
+    views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S, F, N, N)
+    im = player.imagine_views(views[:, views.shape[1] - max(b.layout.context, b.idm.cfg.context) - 1:])
+    fsq = b.tokenizer.fsq
+    first = torch.arange(len(perms)) * im.k  # each view's first branch
+    emp = torch.from_numpy(emptied_points(views[:, -2], views[:, -1])).float() if b.idm.cfg.emptied else None
+    prev = fsq.indices_to_codes(im.x_prev) if b.idm.cfg.context else None
+    logits = b.idm(fsq.indices_to_codes(im.x_t), fsq.indices_to_codes(im.x_next[first]),
+                   b.dynamics.fsq.indices_to_codes(im.z[first]), prev, emp)
+    in_view = torch.softmax(logits.float(), -1).numpy()  # (S, N*N+1), view coordinates
+    probs = np.stack([np.concatenate([in_view[s][perm], in_view[s][-1:]]) for s, perm in enumerate(perms)])
+    nxt = read_boards(b.tokenizer.decode(im.x_next[first].cpu()).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
+    shown, changed = [], []
+    for s, perm in enumerate(perms):
+        v = frame_diff_move(views[s, -1], nxt[s])  # a view's point; N*N: none
+        shown.append("pass" if v >= n * n else to_gtp(from_flat(int(np.nonzero(perm == v)[0][0]), n), n))
+        changed.append(int((views[s, -1] != nxt[s]).sum()))
+    return probs, shown, changed
+
+
+def view_reads(player, game, color: int) -> list[dict]:
+    """``view_probs`` as JSON rows: per view, the move its frame shows, the IDM's most likely move and
+    its probability, the points its frame changes. Session 48: most of v18mix's occupied raw moves come
+    from views whose imagined frame shows no new stone while the IDM, reading the codes, names a point."""
+    from engine.coords import from_flat, to_gtp
+
+    probs, shown, changed = view_probs(player, game, color)
+    n = game.size
+    return [{"frame": f, "idm": to_gtp(from_flat(int(p.argmax()), n), n), "p": round(float(p.max()), 3), "changed": c}
+            for p, f, c in zip(probs, shown, changed)]
 
 
 def _from_labels(path: Path):
