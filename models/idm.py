@@ -147,6 +147,21 @@ def widen_to_context(weights: dict, cfg: IdmConfig) -> dict:
     return {**weights, "net.0.weight": wide}
 
 
+def clean_move(board_t: np.ndarray, board_next: np.ndarray, mover: int = 1) -> int:
+    """Whether two (N, N) boards (0 empty, ``mover`` and the other colour) picture one move cleanly: the flat
+    point of the one new ``mover`` stone when that is the only point filled and every other change is an
+    opponent stone gone (a capture); -1 for any other picture (nothing new, several new stones, a stone
+    changing colour or a mover stone vanishing). Frames only, no rule: what an imagined frame shows."""
+    n = board_t.shape[-1]
+    changed = np.flatnonzero(board_t != board_next)
+    filled = changed[(board_t.reshape(-1)[changed] == 0) & (board_next.reshape(-1)[changed] == mover)]
+    if len(filled) != 1:
+        return -1
+    rest = changed[changed != filled[0]]
+    gone = (board_next.reshape(-1)[rest] == 0) & (board_t.reshape(-1)[rest] != mover)
+    return int(filled[0]) if gone.all() else -1
+
+
 def frame_diff_move(board_t: np.ndarray, board_next: np.ndarray, mover: int = 1) -> int:
     """Baseline: flat index of the stone of colour ``mover`` that appears; N*N (pass) if none.
 

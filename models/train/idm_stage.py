@@ -43,7 +43,8 @@ from engine.coords import PASS, to_flat
 from engine.corpus import iter_records, record_key
 from engine.sgf import SgfError, record_to_game
 from models.checkpoint import config_dict
-from models.idm import IdmConfig, InverseDynamics, emptied_points, frame_diff_move, new_input_columns, widen_to
+from models.idm import (IdmConfig, InverseDynamics, clean_move, emptied_points, frame_diff_move, new_input_columns,
+                        widen_to)
 from models.token_cache import encode_boards
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.ldm import ldm_codes
@@ -72,7 +73,10 @@ class IdmTrainConfig:
     # which labelled positions are imagined: "" every one; "capture" only those whose previous transition
     # removed stones (x_{t-1} -> x_t, visible in the frames): where a context IDM's x_{t-1} shows a capture;
     # "recapture" of those only the ones whose imagined frame puts the mover's new stone on a point that
-    # transition emptied (read from the decoded frame, as the frame-difference baseline reads a move)
+    # transition emptied (read from the decoded frame, as the frame-difference baseline reads a move);
+    # "unclear" every labelled position whose imagined frame does not picture one move cleanly
+    # (models.idm.clean_move: nothing new, several new stones, a stone changing colour...), where the IDM
+    # can only guess from the codes and, unlabelled, learned nothing about how far to trust them
     imagined_filter: str = ""
     # the loss of an imagined pair: "ce" the move played; "unlikely" (needs "recapture") where the frame shows
     # another move than the one played, only -log(1 - p(the move shown)): the label says the picture does not
@@ -88,7 +92,7 @@ class IdmTrainConfig:
     label_symmetries: int = 8
 
 
-IMAGINED_FILTERS = ("", "capture", "recapture")
+IMAGINED_FILTERS = ("", "capture", "recapture", "unclear")
 IMAGINED_LOSSES = ("ce", "unlikely")
 BRANCH_ARRAYS = ("nxt", "z", "w", "read")  # imagined arrays with k rows a position (the others have one)
 
@@ -186,7 +190,7 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
             continue
         stones = game_stones(game)  # (T+1, N, N)
         kept = range(len(game.moves))
-        if cfg.imagined_filter:  # a point holding a stone at t-1 and empty at t (any symmetry alike)
+        if cfg.imagined_filter in ("capture", "recapture"):  # a point holding a stone at t-1, empty at t
             kept = [t for t in kept if t > 0 and ((stones[t - 1] != 0) & (stones[t] == 0)).any()]
         for sym_k in game_symmetries(key, n_sym):
             sym = symmetry(stones, sym_k)
@@ -217,7 +221,32 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
         raw["read"] = read.reshape(-1)  # per branch, like nxt: the move the imagined frame shows
         keep = onto.any(1)  # (M,): positions; their k branch rows are kept with them
         raw = {name: a[np.repeat(keep, k) if name in BRANCH_ARRAYS else keep] for name, a in raw.items()}
+    elif cfg.imagined_filter == "unclear":
+        shown = _clean_moves(boards, raw["nxt"].reshape(len(boards), k, -1), player)  # (M, k)
+        keep = (shown < 0).any(1)
+        raw = {name: a[np.repeat(keep, k) if name in BRANCH_ARRAYS else keep] for name, a in raw.items()}
     return {**raw, "k": k, "games": games}
+
+
+def _imagined_boards(nxt: np.ndarray, player, n: int) -> np.ndarray:
+    """(M, k, 16) imagined frame ids -> (M, k, N, N) boards, decoded and read back by the renderer's reader."""
+    from render.reader import read_boards
+
+    m, k = nxt.shape[:2]
+    tok = player.bundle.tokenizer
+    out = np.zeros((m * k, n, n), np.int64)
+    for i in range(0, m * k, 256):
+        with torch.no_grad():
+            ids = torch.from_numpy(nxt.reshape(m * k, -1)[i:i + 256].astype(np.int64))
+            out[i:i + len(ids)] = read_boards(tok.decode(ids).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
+    return out.reshape(m, k, n, n)
+
+
+def _clean_moves(views: np.ndarray, nxt: np.ndarray, player) -> np.ndarray:
+    """(M, F, N, N) boards (mover's view, x_t last), (M, k, 16) imagined frame ids -> (M, k): the flat move
+    each imagined frame pictures cleanly (models.idm.clean_move), -1 where it pictures none."""
+    boards = _imagined_boards(nxt, player, views.shape[-1])
+    return np.array([[clean_move(views[i, -1], b) for b in row] for i, row in enumerate(boards)], np.int64)
 
 
 @torch.no_grad()
@@ -226,17 +255,10 @@ def _onto_emptied(views: np.ndarray, nxt: np.ndarray, player) -> tuple[np.ndarra
     (M, k) flat move the imagined frame shows (its new mover stone, decoded and read back as
     ``frame_diff_move`` reads it; N*N when none), (M, k) bool: that stone stands on a point that held a
     stone in x_{t-1} and is empty in x_t."""
-    from render.reader import read_boards
-
     m, k, n = len(views), nxt.shape[1], views.shape[-1]
     emptied = emptied_points(views[:, -2], views[:, -1]).astype(bool)  # (M, N*N)
-    tok = player.bundle.tokenizer
-    read = np.full((m, k), n * n, np.int64)
-    for i in range(0, m * k, 256):
-        ids = torch.from_numpy(nxt.reshape(m * k, -1)[i:i + 256].astype(np.int64))
-        boards = read_boards(tok.decode(ids).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
-        for j, b in enumerate(boards, i):
-            read[j // k, j % k] = frame_diff_move(views[j // k, -1], b)
+    boards = _imagined_boards(nxt, player, n)  # (M, k, N, N)
+    read = np.array([[frame_diff_move(views[i, -1], b) for b in row] for i, row in enumerate(boards)], np.int64)
     onto = np.zeros((m, k), bool)
     shown = read < n * n
     onto[shown] = emptied[np.nonzero(shown)[0], read[shown]]
