@@ -152,7 +152,6 @@ def clean_move(board_t: np.ndarray, board_next: np.ndarray, mover: int = 1) -> i
     point of the one new ``mover`` stone when that is the only point filled and every other change is an
     opponent stone gone (a capture); -1 for any other picture (nothing new, several new stones, a stone
     changing colour or a mover stone vanishing). Frames only, no rule: what an imagined frame shows."""
-    n = board_t.shape[-1]
     changed = np.flatnonzero(board_t != board_next)
     filled = changed[(board_t.reshape(-1)[changed] == 0) & (board_next.reshape(-1)[changed] == mover)]
     if len(filled) != 1:

@@ -18,7 +18,8 @@ The labels are the same labelled share of games as before; nothing else sees the
 that captured nothing); with ``train_only="new_inputs"`` only that map's first-layer columns learn, so the
 IDM reads every other position exactly as the plain IDM it starts from. ``imagined_filter`` narrows the
 imagined pairs to the positions after a capture ("capture") or, of those, to the imagined recaptures
-("recapture"): docs/model.md, session 44.
+("recapture"): docs/model.md, session 44; "unclear" keeps the positions whose imagined frame pictures no
+move cleanly (``models.idm.clean_move``), where at play the IDM reads the codes alone (session 48).
 
 ``model.context=1``: every pair also carries x_{t-1} in x_t's view (the first frame repeated at
 t = 0), so the IDM can see a ko capture and learn from the imagined pairs that the recapture the
