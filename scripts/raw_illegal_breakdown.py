@@ -6,6 +6,7 @@ suicide, ko, superko), and how crowded the board is then.
     # or every position of a split's games (no oracle needed: legality is the rules'), e.g. for tuning:
     .venv/bin/python scripts/raw_illegal_breakdown.py --data-dir runs/snapM --split val --max-games 150 [--out F.json]
     # --cases F.jsonl: per illegal position, what each board view imagined and read (see ``view_reads``)
+    .venv/bin/python scripts/raw_illegal_breakdown.py --summarize F.jsonl   # what pictures the raw moves came from
 """
 import argparse
 import collections
@@ -35,7 +36,14 @@ def main() -> None:
     ap.add_argument("--max-games", type=int, default=150, help="with --data-dir: the first N games of the split")
     ap.add_argument("--out", default=None, help="also write the counts as JSON")
     ap.add_argument("--cases", default=None, help="also write each illegal position's view reads (JSON lines)")
+    ap.add_argument("--summarize", default=None, help="only count a --cases file's positions by reason and picture")
     args = ap.parse_args()
+    if args.summarize:
+        rows = [json.loads(line) for line in Path(args.summarize).read_text().splitlines() if line.strip()]
+        counts = collections.Counter((r["reason"], picture_kind(r)) for r in rows)
+        for (reason, kind), n in sorted(counts.items()):
+            print(f"{reason:10s} {kind:16s} {n}")
+        return
     torch.set_num_threads(1)
     player = shipped(weights=args.weights, symmetries=args.symmetries, top_k=args.top_k, view_pool=args.view_pool)
     games = list(_from_games(args) if args.data_dir else _from_labels(Path(args.labels)))
@@ -105,6 +113,18 @@ def view_probs(player, game, color: int) -> tuple[np.ndarray, list[str], list[in
         shown.append("pass" if v >= n * n else to_gtp(from_flat(int(np.nonzero(perm == v)[0][0]), n), n))
         changed.append(int((views[s, -1] != nxt[s]).sum()))
     return probs, shown, changed
+
+
+def picture_kind(case: dict) -> str:
+    """What the views that voted for a case's raw move (their IDM's most likely move is it) were shown:
+    "clean" when one of their imagined frames pictures that move as its one change, else "no new stone"
+    when one of them shows no new stone of the mover, else "other" (several changes, or another move)."""
+    voters = [v for v in case["views"] if v["idm"] == case["raw"]]
+    if any(v["frame"] == case["raw"] and v["changed"] == 1 for v in voters):
+        return "clean"
+    if any(v["frame"] == "pass" for v in voters):
+        return "no new stone"
+    return "other"
 
 
 def view_reads(player, game, color: int) -> list[dict]:

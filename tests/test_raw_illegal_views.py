@@ -59,3 +59,12 @@ def test_view_reads_follow_the_players_views_for_a_tiny_bundle(tiny_bundle) -> N
     probs, shown, _ = mod.view_probs(player, game, BLACK)
     assert probs.shape[0] == 2 and len(shown) == 2
     np.testing.assert_allclose(probs.mean(0), player.analyze_many([(game, BLACK)])[0].probs, atol=1e-5)
+
+
+def test_picture_kind_names_what_the_voting_views_were_shown() -> None:
+    kind = _script().picture_kind
+    view = lambda frame, idm, changed: {"frame": frame, "idm": idm, "p": 0.9, "changed": changed}
+    assert kind({"raw": "C3", "views": [view("C3", "C3", 1), view("pass", "C3", 0)]}) == "clean"
+    assert kind({"raw": "C3", "views": [view("C3", "D4", 1), view("pass", "C3", 0), view("E5", "C3", 2)]}) == "no new stone"
+    assert kind({"raw": "C3", "views": [view("C3", "D4", 1), view("E5", "C3", 2)]}) == "other"
+    assert kind({"raw": "C3", "views": [view("C3", "C3", 3)]}) == "other"  # the stone shown, with other changes
