@@ -82,14 +82,15 @@ def main() -> None:
 
 
 @torch.no_grad()
-def view_probs(player, game, color: int) -> tuple[np.ndarray, list[str], list[int]]:
+def view_probs(player, game, color: int) -> tuple[np.ndarray, list[str], list[int], list[bool]]:
     """Each of the player's S board views of one position, its first branch read as the player reads it
     (the IDM with its emptied map or previous frame): (S, N*N+1) move distributions on the real board
     (pass last; with one branch their mean is the player's ``probs``), the move each imagined frame shows
-    read back as the frame-difference baseline reads one (GTP vertex, "pass": no new stone), and how many
-    points each imagined frame changes."""
+    read back as the frame-difference baseline reads one (GTP vertex, "pass": no new stone), how many
+    points each imagined frame changes, and whether it pictures that move cleanly (``models.idm.clean_move``:
+    the one new stone, captures aside)."""
     from engine.coords import from_flat, to_gtp
-    from models.idm import emptied_points, frame_diff_move
+    from models.idm import clean_move, emptied_points, frame_diff_move
     from models.player import _transform_views, symmetry_permutation
     from render.reader import read_boards
 
@@ -107,20 +108,21 @@ def view_probs(player, game, color: int) -> tuple[np.ndarray, list[str], list[in
     in_view = torch.softmax(logits.float(), -1).numpy()  # (S, N*N+1), view coordinates
     probs = np.stack([np.concatenate([in_view[s][perm], in_view[s][-1:]]) for s, perm in enumerate(perms)])
     nxt = read_boards(b.tokenizer.decode(im.x_next[first].cpu()).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
-    shown, changed = [], []
+    shown, changed, clean = [], [], []
     for s, perm in enumerate(perms):
         v = frame_diff_move(views[s, -1], nxt[s])  # a view's point; N*N: none
         shown.append("pass" if v >= n * n else to_gtp(from_flat(int(np.nonzero(perm == v)[0][0]), n), n))
         changed.append(int((views[s, -1] != nxt[s]).sum()))
-    return probs, shown, changed
+        clean.append(v < n * n and clean_move(views[s, -1], nxt[s]) == v)
+    return probs, shown, changed, clean
 
 
 def picture_kind(case: dict) -> str:
     """What the views that voted for a case's raw move (their IDM's most likely move is it) were shown:
-    "clean" when one of their imagined frames pictures that move as its one change, else "no new stone"
+    "clean" when one of their imagined frames pictures that move cleanly (its one new stone, captures aside), else "no new stone"
     when one of them shows no new stone of the mover, else "other" (several changes, or another move)."""
     voters = [v for v in case["views"] if v["idm"] == case["raw"]]
-    if any(v["frame"] == case["raw"] and v["changed"] == 1 for v in voters):
+    if any(v["frame"] == case["raw"] and v["clean"] for v in voters):
         return "clean"
     if any(v["frame"] == "pass" for v in voters):
         return "no new stone"
@@ -129,14 +131,14 @@ def picture_kind(case: dict) -> str:
 
 def view_reads(player, game, color: int) -> list[dict]:
     """``view_probs`` as JSON rows: per view, the move its frame shows, the IDM's most likely move and
-    its probability, the points its frame changes. Session 48: most of v18mix's occupied raw moves come
+    its probability, the points its frame changes, whether it pictures its move cleanly. Session 48: most of v18mix's occupied raw moves come
     from views whose imagined frame shows no new stone while the IDM, reading the codes, names a point."""
     from engine.coords import from_flat, to_gtp
 
-    probs, shown, changed = view_probs(player, game, color)
+    probs, shown, changed, clean = view_probs(player, game, color)
     n = game.size
-    return [{"frame": f, "idm": to_gtp(from_flat(int(p.argmax()), n), n), "p": round(float(p.max()), 3), "changed": c}
-            for p, f, c in zip(probs, shown, changed)]
+    return [{"frame": f, "idm": to_gtp(from_flat(int(p.argmax()), n), n), "p": round(float(p.max()), 3), "changed": c,
+             "clean": k} for p, f, c, k in zip(probs, shown, changed, clean)]
 
 
 def _from_labels(path: Path):
