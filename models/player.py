@@ -27,7 +27,7 @@ from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
 from models.idm import emptied_points
-from models.token_cache import encode_boards
+from models.token_cache import decode_boards, encode_boards
 from models.value import mean_win_probability, view_mean
 from models.video_data import swap_colours
 from models.vocab import ACT_START, frame_block
@@ -206,6 +206,30 @@ class NeuralPlayer:
                              first=first, branches=branches, x_prev=raw[:, -2].to(b.device) if F > 1 else None)
 
     @torch.no_grad()
+    def read_views(self, views: np.ndarray) -> tuple[ImaginedPairs, torch.Tensor]:
+        """(M, F, N, N) stones in the mover's view (boards already turned into their views) -> what the
+        transformer imagines for each and the move reader's distribution per branch, (M*k, N*N+1) in the
+        views' own coordinates (pass last): the step ``analyze_many`` pools, open to scripts that look
+        at the views one by one (scripts/raw_illegal_breakdown.py)."""
+        b, n = self.bundle, views.shape[-1]
+        # frames encoded: the transformer's and the context IDM's (the emptied map needs the boards only)
+        encoded = max(b.layout.context, b.idm.cfg.context) + 1
+        im = self.imagine_views(views[:, views.shape[1] - encoded:])
+        k = im.k
+        if self.move_reader != "idm":
+            return im, self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)
+        fsq = b.tokenizer.fsq
+        prev = emp = None
+        if b.idm.cfg.context:
+            prev = fsq.indices_to_codes(im.x_prev).repeat_interleave(k, 0)
+        if b.idm.cfg.emptied:  # (M*k, N*N): the points the game's last move emptied, in each view
+            emp = torch.from_numpy(emptied_points(views[:, -2], views[:, -1])).float()
+            emp = emp.to(b.device).repeat_interleave(k, 0)
+        logits = b.idm(fsq.indices_to_codes(im.x_t).repeat_interleave(k, 0), fsq.indices_to_codes(im.x_next),
+                       b.dynamics.fsq.indices_to_codes(im.z), prev, emp)
+        return im, torch.softmax(logits.float(), -1)  # (M*k, N*N+1)
+
+    @torch.no_grad()
     def analyze_many(self, requests: Sequence[tuple[Game, int]], cleanup: bool = False,
                      move_winrates: int = 0, deadline: Optional[float] = None) -> list[Analysis]:
         """``move_winrates=k``: with a value model, also P(side to move wins) after each of the k most
@@ -220,23 +244,8 @@ class NeuralPlayer:
         perms = [symmetry_permutation(t, n) for t in range(S)]  # (N*N,) each: point p -> perm[p]
         views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S*B, F, N, N), s-major
         B = len(requests)
-        # frames encoded: the transformer's and the context IDM's (the emptied map needs the boards only)
-        encoded = max(b.layout.context, b.idm.cfg.context) + 1
-        im = self.imagine_views(views[:, views.shape[1] - encoded:])
+        im, per_branch = self.read_views(views)
         k = im.k
-        if self.move_reader == "idm":
-            fsq = b.tokenizer.fsq
-            prev = emp = None
-            if b.idm.cfg.context:
-                prev = fsq.indices_to_codes(im.x_prev).repeat_interleave(k, 0)
-            if b.idm.cfg.emptied:  # (S*B*k, N*N): the points the game's last move emptied, in each view
-                emp = torch.from_numpy(emptied_points(views[:, -2], views[:, -1])).float()
-                emp = emp.to(b.device).repeat_interleave(k, 0)
-            logits = b.idm(fsq.indices_to_codes(im.x_t).repeat_interleave(k, 0), fsq.indices_to_codes(im.x_next),
-                           b.dynamics.fsq.indices_to_codes(im.z), prev, emp)
-            per_branch = torch.softmax(logits.float(), -1)  # (B*k, N*N+1)
-        else:
-            per_branch = self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)
         weights = im.weights.reshape(-1, 1)  # p(z_1) renormalised over the k branches
         probs_sym = (per_branch.to(weights.device) * weights).reshape(S, B, k, -1).sum(2).cpu().numpy()  # (S, B, N*N+1)
         # back to the real board: the distribution of view s at point p is its value at perm_s[p]
@@ -287,11 +296,10 @@ class NeuralPlayer:
     def _frame_diff(self, x_t: torch.Tensor, x_next: torch.Tensor, n: int) -> torch.Tensor:
         """(M, 16) token ids of x_t and imagined x_{t+1} -> (M, N*N+1) one-hot of the new black stone."""
         from models.idm import frame_diff_move
-        from render.reader import read_boards
 
         tok = self.bundle.tokenizer
-        now = read_boards(tok.decode(x_t.cpu()).permute(0, 2, 3, 1).numpy(), n, self.rcfg)
-        nxt = read_boards(tok.decode(x_next.cpu()).permute(0, 2, 3, 1).numpy(), n, self.rcfg)
+        now = decode_boards(tok, x_t.cpu(), n, self.rcfg)
+        nxt = decode_boards(tok, x_next.cpu(), n, self.rcfg)
         out = torch.zeros(len(now), n * n + 1)
         for i, (a, b) in enumerate(zip(now, nxt)):
             out[i, frame_diff_move(a, b)] = 1.0  # mover's view: the mover's stones look black

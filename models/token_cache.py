@@ -71,6 +71,17 @@ def encode_boards(tokenizer: FrameTokenizer, boards: np.ndarray, rcfg: RenderCon
     return np.concatenate(out) if out else np.zeros((0, 16), np.int32)
 
 
+@torch.no_grad()
+def decode_boards(tokenizer, ids: torch.Tensor, size: int, rcfg: RenderConfig, batch: int = 256) -> np.ndarray:
+    """(M, 16) token ids -> (M, N, N) uint8 stones: the frames decoded and read back by the renderer's reader
+    (the twin of ``encode_boards``; how imagined frames are turned into boards for the frame-difference reader)."""
+    from render.reader import read_boards
+
+    out = [read_boards(tokenizer.decode(ids[i:i + batch]).permute(0, 2, 3, 1).cpu().numpy(), size, rcfg)
+           for i in range(0, len(ids), batch)]
+    return np.concatenate(out) if out else np.zeros((0, size, size), np.uint8)
+
+
 def _game_variants(tokenizer: FrameTokenizer, stones: np.ndarray, rcfg: RenderConfig) -> np.ndarray:
     """(T, N, N) stones -> (T, 8, 2, 16) ids: every symmetry and view of every frame, in one pass."""
     size = stones.shape[-1]

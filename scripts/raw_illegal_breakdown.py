@@ -84,30 +84,25 @@ def main() -> None:
 @torch.no_grad()
 def view_probs(player, game, color: int) -> tuple[np.ndarray, list[str], list[int], list[bool]]:
     """Each of the player's S board views of one position, its first branch read as the player reads it
-    (the IDM with its emptied map or previous frame): (S, N*N+1) move distributions on the real board
+    (``NeuralPlayer.read_views``): (S, N*N+1) move distributions on the real board
     (pass last; with one branch their mean is the player's ``probs``), the move each imagined frame shows
     read back as the frame-difference baseline reads one (GTP vertex, "pass": no new stone), how many
     points each imagined frame changes, and whether it pictures that move cleanly (``models.idm.clean_move``:
     the one new stone, captures aside)."""
     from engine.coords import from_flat, to_gtp
-    from models.idm import clean_move, emptied_points, frame_diff_move
+    from models.idm import clean_move, frame_diff_move
     from models.player import _transform_views, symmetry_permutation
-    from render.reader import read_boards
+    from models.token_cache import decode_boards
 
     b, n = player.bundle, game.size
     perms = [symmetry_permutation(t, n) for t in range(player.symmetries)]
     views = player._views(game, color)[None]  # (1, F, N, N)
     views = np.concatenate([_transform_views(views, perm) for perm in perms])  # (S, F, N, N)
-    im = player.imagine_views(views[:, views.shape[1] - max(b.layout.context, b.idm.cfg.context) - 1:])
-    fsq = b.tokenizer.fsq
+    im, per_branch = player.read_views(views)  # (S*k, N*N+1), view coordinates
     first = torch.arange(len(perms)) * im.k  # each view's first branch
-    emp = torch.from_numpy(emptied_points(views[:, -2], views[:, -1])).float() if b.idm.cfg.emptied else None
-    prev = fsq.indices_to_codes(im.x_prev) if b.idm.cfg.context else None
-    logits = b.idm(fsq.indices_to_codes(im.x_t), fsq.indices_to_codes(im.x_next[first]),
-                   b.dynamics.fsq.indices_to_codes(im.z[first]), prev, emp)
-    in_view = torch.softmax(logits.float(), -1).numpy()  # (S, N*N+1), view coordinates
+    in_view = per_branch[first].cpu().numpy()  # (S, N*N+1)
     probs = np.stack([np.concatenate([in_view[s][perm], in_view[s][-1:]]) for s, perm in enumerate(perms)])
-    nxt = read_boards(b.tokenizer.decode(im.x_next[first].cpu()).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
+    nxt = decode_boards(b.tokenizer, im.x_next[first].cpu(), n, player.rcfg)  # (S, N, N)
     shown, changed, clean = [], [], []
     for s, perm in enumerate(perms):
         v = frame_diff_move(views[s, -1], nxt[s])  # a view's point; N*N: none

@@ -11,14 +11,17 @@ transformer with session 44's IDM, which v18base's own bundle predates).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 
 def main() -> int:
+    from engine.corpus import sha256_file
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True, help="the bundle folder whose other files are kept")
     ap.add_argument("--transformer", required=True, help="the transformer.safetensors to put in")
@@ -31,9 +34,9 @@ def main() -> int:
     for name in manifest["files"]:
         shutil.copyfile(base / name, out / name)
     shutil.copyfile(args.transformer, out / "transformer.safetensors")
-    data = (out / "transformer.safetensors").read_bytes()
+    path = out / "transformer.safetensors"
     manifest["configs"]["transformer"] = json.loads(Path(args.manifest).read_text())["configs"]["transformer"]
-    manifest["files"]["transformer.safetensors"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    manifest["files"]["transformer.safetensors"] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
     manifest["candidate"] = f"{args.base} with the transformer {args.transformer} (config from {args.manifest})"
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return 0

@@ -46,7 +46,7 @@ from engine.sgf import SgfError, record_to_game
 from models.checkpoint import config_dict
 from models.idm import (IdmConfig, InverseDynamics, clean_move, emptied_points, frame_diff_move, new_input_columns,
                         widen_to)
-from models.token_cache import encode_boards
+from models.token_cache import decode_boards, encode_boards
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.ldm import ldm_codes
 from models.train.transformer_stage import load_dynamics
@@ -231,16 +231,9 @@ def imagined_transitions(cfg: IdmTrainConfig, bundle_dir: str, progress: bool = 
 
 def _imagined_boards(nxt: np.ndarray, player, n: int) -> np.ndarray:
     """(M, k, 16) imagined frame ids -> (M, k, N, N) boards, decoded and read back by the renderer's reader."""
-    from render.reader import read_boards
-
     m, k = nxt.shape[:2]
-    tok = player.bundle.tokenizer
-    out = np.zeros((m * k, n, n), np.int64)
-    for i in range(0, m * k, 256):
-        with torch.no_grad():
-            ids = torch.from_numpy(nxt.reshape(m * k, -1)[i:i + 256].astype(np.int64))
-            out[i:i + len(ids)] = read_boards(tok.decode(ids).permute(0, 2, 3, 1).numpy(), n, player.rcfg)
-    return out.reshape(m, k, n, n)
+    ids = torch.from_numpy(nxt.reshape(m * k, -1).astype(np.int64))
+    return decode_boards(player.bundle.tokenizer, ids, n, player.rcfg).reshape(m, k, n, n)
 
 
 def _clean_moves(views: np.ndarray, nxt: np.ndarray, player) -> np.ndarray:
@@ -269,13 +262,9 @@ def _onto_emptied(views: np.ndarray, nxt: np.ndarray, player) -> tuple[np.ndarra
 @torch.no_grad()
 def frame_diff_accuracy(data: dict, tokenizer, size: int) -> float:
     """The baseline reader on ground-truth pairs: decode both frames, read the boards, take the new stone."""
-    from render.reader import read_boards
-
-    x = torch.from_numpy(data["x"].astype(np.int64))
-    nxt = torch.from_numpy(data["nxt"].astype(np.int64))
     rcfg = RenderConfig(resolution=tokenizer.cfg.resolution)
-    b0 = read_boards(tokenizer.decode(x).permute(0, 2, 3, 1).numpy(), size, rcfg)
-    b1 = read_boards(tokenizer.decode(nxt).permute(0, 2, 3, 1).numpy(), size, rcfg)
+    b0 = decode_boards(tokenizer, torch.from_numpy(data["x"].astype(np.int64)), size, rcfg)
+    b1 = decode_boards(tokenizer, torch.from_numpy(data["nxt"].astype(np.int64)), size, rcfg)
     diff = np.array([frame_diff_move(a, b) for a, b in zip(b0, b1)])
     return float((diff == data["move"]).mean())
 
