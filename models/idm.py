@@ -39,6 +39,10 @@ class IdmConfig:
     layers: int = 3
     context: int = 0  # earlier frames read besides x_t: 0, or 1 (x_{t-1})
     emptied: bool = False  # also the (N*N,) map of points the last transition emptied
+    # also the (N*N,) map of points holding a stone in x_t: what the frame pictures, given point by point, so
+    # an IDM reading the codes alone (an imagined frame that pictures no move) can still see where no new
+    # stone can stand, a lesson the ground-truth pairs never teach (their move always shows in the frame)
+    occupied: bool = False
 
     def __post_init__(self) -> None:
         if self.context not in (0, 1):
@@ -51,8 +55,10 @@ class IdmConfig:
     @property
     def in_dim(self) -> int:
         frame = self.frame_tokens * self.token_dim
-        # x_t, x_{t+1}, their difference, codes; with context, x_{t-1} and x_t - x_{t-1}; then the emptied map
-        return (3 + 2 * self.context) * frame + self.horizon * self.code_dim + self.emptied * self.board_size ** 2
+        # x_t, x_{t+1}, their difference, codes; with context, x_{t-1} and x_t - x_{t-1}; then the emptied
+        # map, then the occupied map
+        return (3 + 2 * self.context) * frame + self.horizon * self.code_dim + \
+            (self.emptied + self.occupied) * self.board_size ** 2
 
     @property
     def frames_before(self) -> int:
@@ -76,9 +82,11 @@ class InverseDynamics(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x_t: torch.Tensor, x_next: torch.Tensor, z: torch.Tensor,
-                x_prev: torch.Tensor | None = None, emptied: torch.Tensor | None = None) -> torch.Tensor:
+                x_prev: torch.Tensor | None = None, emptied: torch.Tensor | None = None,
+                occupied: torch.Tensor | None = None) -> torch.Tensor:
         """x_t, x_next (B, 16, 6); z (B, H, code_dim); x_prev (B, 16, 6), required with context 1; emptied
-        (B, N*N) 0/1, required with ``emptied`` -> (B, N*N+1) move logits."""
+        (B, N*N) 0/1, required with ``emptied``; occupied (B, N*N) 0/1, required with ``occupied`` ->
+        (B, N*N+1) move logits."""
         b = x_t.shape[0]
         parts = [x_t.reshape(b, -1), x_next.reshape(b, -1), (x_next - x_t).reshape(b, -1)]
         if self.cfg.context:
@@ -91,16 +99,25 @@ class InverseDynamics(nn.Module):
             if emptied is None:
                 raise ValueError("this IDM reads the emptied points too: pass emptied")
             parts.append(emptied.reshape(b, -1).to(x_t.dtype))
+        if self.cfg.occupied:
+            if occupied is None:
+                raise ValueError("this IDM reads the occupied points too: pass occupied")
+            parts.append(occupied.reshape(b, -1).to(x_t.dtype))
         return self.net(torch.cat(parts, 1).float())
 
 
 def widen_to(weights: dict, cfg: IdmConfig) -> dict:
-    """A narrower IDM's state dict (no context and/or no emptied map) -> one for ``cfg`` computing the same
-    function at first: the new input columns start at zero (``widen_to_context``, then the emptied map's
-    N*N columns appended at the end). A state already as wide as ``cfg`` is returned unchanged."""
+    """A narrower IDM's state dict (no context, no emptied map and/or no occupied map) -> one for ``cfg``
+    computing the same function at first: the new input columns start at zero (``widen_to_context``, then
+    the emptied map's N*N columns, then the occupied map's, appended at the end). A state already as wide
+    as ``cfg`` is returned unchanged."""
     w = weights["net.0.weight"]  # (hidden, in)
     if w.shape[1] == cfg.in_dim:
         return weights
+    if cfg.occupied:
+        weights = widen_to(weights, dataclasses.replace(cfg, occupied=False))
+        w = weights["net.0.weight"]
+        return {**weights, "net.0.weight": torch.cat([w, w.new_zeros(w.shape[0], cfg.board_size ** 2)], 1)}
     if not cfg.emptied:
         return widen_to_context(weights, cfg)
     narrow = dataclasses.replace(cfg, emptied=False)
@@ -116,15 +133,35 @@ def new_input_columns(cfg: IdmConfig, old: IdmConfig) -> torch.Tensor:
     cols = torch.zeros(cfg.in_dim, dtype=torch.bool)
     if cfg.context and not old.context:
         cols[3 * frame:5 * frame] = True
+    n2 = cfg.board_size ** 2
+    occ = n2 * cfg.occupied  # the occupied map's columns come last, after the emptied map's
     if cfg.emptied and not old.emptied:
-        cols[-cfg.board_size ** 2:] = True
+        cols[cfg.in_dim - occ - n2:cfg.in_dim - occ] = True
+    if cfg.occupied and not old.occupied:
+        cols[-n2:] = True
     return cols
+
+
+def narrower_config(cfg: IdmConfig, in_dim: int) -> IdmConfig:
+    """The config of an IDM whose first layer reads ``in_dim`` inputs and that ``cfg`` widens
+    (``widen_to``): ``cfg`` without the occupied map, then without the emptied map, then without context."""
+    for drop in ({}, {"occupied": False}, {"occupied": False, "emptied": False},
+                 {"occupied": False, "emptied": False, "context": 0}):
+        old = dataclasses.replace(cfg, **drop)
+        if old.in_dim == in_dim:
+            return old
+    raise ValueError(f"no narrower IDM than {cfg} reads {in_dim} inputs")
 
 
 def emptied_points(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """(..., N, N) stones of two consecutive frames -> (..., N*N) uint8: 1 where a stone vanished."""
     gone = (before != 0) & (after == 0)
     return gone.reshape(*gone.shape[:-2], -1).astype(np.uint8)
+
+
+def occupied_points(board: np.ndarray) -> np.ndarray:
+    """(..., N, N) stones of a frame -> (..., N*N) uint8: 1 where a stone stands."""
+    return (board != 0).reshape(*board.shape[:-2], -1).astype(np.uint8)
 
 
 def widen_to_context(weights: dict, cfg: IdmConfig) -> dict:

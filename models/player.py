@@ -26,7 +26,7 @@ from engine.game import Game
 from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
 from models.generate import imagine_branches
-from models.idm import emptied_points
+from models.idm import emptied_points, occupied_points
 from models.token_cache import decode_boards, encode_boards
 from models.value import mean_win_probability, view_mean
 from models.video_data import swap_colours
@@ -219,14 +219,16 @@ class NeuralPlayer:
         if self.move_reader != "idm":
             return im, self._frame_diff(im.x_t.repeat_interleave(k, 0), im.x_next, n)
         fsq = b.tokenizer.fsq
-        prev = emp = None
+        prev = emp = occ = None
         if b.idm.cfg.context:
             prev = fsq.indices_to_codes(im.x_prev).repeat_interleave(k, 0)
         if b.idm.cfg.emptied:  # (M*k, N*N): the points the game's last move emptied, in each view
             emp = torch.from_numpy(emptied_points(views[:, -2], views[:, -1])).float()
             emp = emp.to(b.device).repeat_interleave(k, 0)
+        if b.idm.cfg.occupied:  # (M*k, N*N): the points holding a stone in x_t, in each view
+            occ = torch.from_numpy(occupied_points(views[:, -1])).float().to(b.device).repeat_interleave(k, 0)
         logits = b.idm(fsq.indices_to_codes(im.x_t).repeat_interleave(k, 0), fsq.indices_to_codes(im.x_next),
-                       b.dynamics.fsq.indices_to_codes(im.z), prev, emp)
+                       b.dynamics.fsq.indices_to_codes(im.z), prev, emp, occ)
         return im, torch.softmax(logits.float(), -1)  # (M*k, N*N+1)
 
     @torch.no_grad()

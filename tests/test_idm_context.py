@@ -149,8 +149,8 @@ def test_imagined_pairs_in_several_symmetries_train_a_context_idm_that_the_playe
     game.play((4, 4), WHITE)
     a = player.analyze_many([(game, BLACK)])[0]
     assert a.legal_probs.shape == (82,) and np.isclose(a.legal_probs.sum(), 1.0)
-    x_t, _, _, x_prev, emptied = seen[-1]
-    assert emptied is None  # a context IDM without the emptied map
+    x_t, _, _, x_prev, emptied, occupied = seen[-1]
+    assert emptied is None and occupied is None  # a context IDM without the emptied or occupied map
     fsq = bundle.tokenizer.fsq
     from models.token_cache import encode_boards
     from render.frame import RenderConfig
@@ -261,6 +261,6 @@ def test_the_unlikely_loss_needs_the_moves_the_frames_show(tiny_bundle, tmp_path
     cfg = dataclasses.replace(_cfg(tiny_bundle, f"imagined_from={tiny_bundle}", "imagined_loss=unlikely"),
                               loop=dataclasses.replace(ids.IdmTrainConfig().loop, run_dir=str(tmp_path / "idm")))
     with pytest.raises(ValueError, match="recapture"):
-        ids._imagined(cfg, None, None, ("x", "nxt"))
+        ids._imagined(cfg, None, None, ("x", "nxt"), None)
     with pytest.raises(ValueError, match="imagined_loss"):
         ids.train(dataclasses.replace(cfg, imagined_loss="hinge"))

@@ -20,6 +20,9 @@ IDM reads every other position exactly as the plain IDM it starts from. ``imagin
 imagined pairs to the positions after a capture ("capture") or, of those, to the imagined recaptures
 ("recapture"): docs/model.md, session 44; "unclear" keeps the positions whose imagined frame pictures no
 move cleanly (``models.idm.clean_move``), where at play the IDM reads the codes alone (session 48).
+``model.occupied``: every pair also carries the (N*N,) map of points holding a stone in x_t, read from x_t's
+frame decoded (the player gives the board the frame pictures); with ``train_only="new_inputs"`` and an
+emptied-map IDM in ``loop.init_from``, only the occupied map's columns learn (session 49).
 
 ``model.context=1``: every pair also carries x_{t-1} in x_t's view (the first frame repeated at
 t = 0), so the IDM can see a ko capture and learn from the imagined pairs that the recapture the
@@ -44,8 +47,9 @@ from engine.coords import PASS, to_flat
 from engine.corpus import iter_records, record_key
 from engine.sgf import SgfError, record_to_game
 from models.checkpoint import config_dict
-from models.idm import (IdmConfig, InverseDynamics, clean_move, emptied_points, frame_diff_move, new_input_columns,
-                        widen_to)
+from models.checkpoint import load_training_state
+from models.idm import (IdmConfig, InverseDynamics, clean_move, emptied_points, frame_diff_move, narrower_config,
+                        new_input_columns, occupied_points, widen_to)
 from models.token_cache import decode_boards, encode_boards
 from models.train.loop import LoopConfig, Trainer, configure_torch
 from models.ldm import ldm_codes
@@ -280,9 +284,10 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, 
     z = torch.from_numpy(data["z"].astype(np.int64))
     prev = fsq.indices_to_codes(torch.from_numpy(data["prev"].astype(np.int64))) if model.cfg.context else None
     emp = _emptied(data, "the validation pairs") if model.cfg.emptied else None
+    occ = _occupied(data["x"], tokenizer, size) if model.cfg.occupied else None
     code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
     pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z),
-                 prev, emp).argmax(-1).numpy()
+                 prev, emp, occ).argmax(-1).numpy()
     model.train()
     if frame_diff_acc is None:
         frame_diff_acc = frame_diff_accuracy(data, tokenizer, size)
@@ -303,10 +308,14 @@ def train(cfg: IdmTrainConfig) -> Path:
         val = data
     share = data["games"] / max(1, data["games_total"])
     model_cfg = dataclasses.replace(cfg.model, code_dim=len(ldm.cfg.levels))
-    plain = dataclasses.replace(model_cfg, context=0, emptied=False)
+    plain = dataclasses.replace(model_cfg, context=0, emptied=False, occupied=False)
+    if cfg.train_only and cfg.loop.init_from:  # new: the inputs the IDM it starts from lacks
+        init = load_training_state(Path(cfg.loop.init_from))
+        if init is not None:
+            plain = narrower_config(model_cfg, init["model"]["net.0.weight"].shape[1])
     if cfg.train_only not in ("", "new_inputs") or (cfg.train_only and model_cfg == plain):
-        raise ValueError(f"train_only must be '' or 'new_inputs' (with model.context=1 or model.emptied), "
-                         f"got {cfg.train_only!r}")
+        raise ValueError(f"train_only must be '' or 'new_inputs' (with model.context=1, model.emptied or "
+                         f"model.occupied the IDM of loop.init_from lacks), got {cfg.train_only!r}")
     make = (lambda: _new_inputs_only(InverseDynamics(model_cfg), plain)) if cfg.train_only else \
         (lambda: InverseDynamics(model_cfg))
     trainer = Trainer(cfg.loop, make, {"stage": "idm", "labelled_games": data["games"],
@@ -323,8 +332,10 @@ def train(cfg: IdmTrainConfig) -> Path:
     codes["z"] = ldm.fsq.indices_to_codes(torch.from_numpy(data["z"].astype(np.int64)))
     if model_cfg.emptied:
         codes["emptied"] = _emptied(data, str(run / "pairs_train.npz"))
+    if model_cfg.occupied:
+        codes["occupied"] = _occupied(data["x"], tokenizer, cfg.size)
     moves = torch.from_numpy(data["move"].astype(np.int64))
-    imagined = _imagined(cfg, fsq, ldm, frames) if cfg.imagined_from else None
+    imagined = _imagined(cfg, fsq, ldm, frames, tokenizer) if cfg.imagined_from else None
     n_im = int(round(cfg.batch * cfg.imagined_share)) if imagined else 0
     baseline = frame_diff_accuracy(val, tokenizer, cfg.size) if trainer.is_main else None
     for step in trainer.steps():
@@ -332,14 +343,17 @@ def train(cfg: IdmTrainConfig) -> Path:
         i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch - n_im))
         prev = codes["prev"][i] if model_cfg.context else None
         emp = codes["emptied"][i] if model_cfg.emptied else None
-        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i], prev, emp)
+        occ = codes["occupied"][i] if model_cfg.occupied else None
+        logits = trainer.wrapped(codes["x"][i], codes["nxt"][i], codes["z"][i], prev, emp, occ)
         loss = F.cross_entropy(logits, moves[i])
         if n_im:
             j = torch.from_numpy(rng.integers(0, len(imagined["w"]), n_im))  # a branch of a position
             pos = j // imagined["k"]
             im_prev = imagined["prev"][pos] if model_cfg.context else None
             im_emp = imagined["emptied"][pos] if model_cfg.emptied else None
-            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j], im_prev, im_emp)
+            im_occ = imagined["occupied"][pos] if model_cfg.occupied else None
+            im_logits = trainer.wrapped(imagined["x"][pos], imagined["nxt"][j], imagined["z"][j], im_prev, im_emp,
+                                        im_occ)
             w = imagined["w"][j] * imagined["k"]  # mean weight 1: a position's k branches count as one pair
             shown = imagined["read"][j] if "read" in imagined else imagined["move"][pos]
             im_loss = (_imagined_loss(cfg.imagined_loss, im_logits, imagined["move"][pos], shown) * w).mean()
@@ -383,6 +397,14 @@ def _emptied(arrays: dict, where: str) -> torch.Tensor:
     return torch.from_numpy(arrays["emptied"].astype(np.float32))
 
 
+def _occupied(x: np.ndarray, tokenizer, size: int) -> torch.Tensor:
+    """(M, 16) frame ids of x_t -> (M, N*N) float: the points holding a stone in the frame, decoded and read
+    back (each distinct frame once: the imagined pairs repeat the labelled positions' frames)."""
+    uniq, inverse = np.unique(x.astype(np.int64), axis=0, return_inverse=True)
+    boards = decode_boards(tokenizer, torch.from_numpy(uniq), size, RenderConfig(resolution=tokenizer.cfg.resolution))
+    return torch.from_numpy(occupied_points(boards)[inverse.reshape(-1)].astype(np.float32))
+
+
 def _kept(path: Path, build) -> dict:
     """``build()``'s arrays, built once and kept at ``path`` (the pairs of a run folder: the pixel LDM's codes
     take ~1 s a game and symmetry here, so a resumed run, or a second run given the folder's copy, reuses them)."""
@@ -396,7 +418,7 @@ def _kept(path: Path, build) -> dict:
     return {k: (v.item() if v.ndim == 0 else v) for k, v in np.load(path).items()}
 
 
-def _imagined(cfg: IdmTrainConfig, fsq, ldm, frames: tuple[str, ...]) -> dict:
+def _imagined(cfg: IdmTrainConfig, fsq, ldm, frames: tuple[str, ...], tokenizer) -> dict:
     """The imagined pairs as FSQ codes (of the frame arrays ``frames`` and the LDM codes), generated once and
     kept in the run folder (a resumed run reuses them)."""
     raw = _kept(Path(cfg.loop.run_dir) / "imagined.npz",
@@ -411,6 +433,8 @@ def _imagined(cfg: IdmTrainConfig, fsq, ldm, frames: tuple[str, ...]) -> dict:
         out["read"] = as_long(raw["read"])
     if cfg.model.emptied:
         out["emptied"] = _emptied(raw, str(Path(cfg.loop.run_dir) / "imagined.npz"))
+    if cfg.model.occupied:
+        out["occupied"] = _occupied(raw["x"], tokenizer, cfg.size)
     return out
 
 
