@@ -131,8 +131,8 @@ def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_search():
 def test_shipped_idm_reads_ground_truth_frame_pairs():
     """The issue's bar: the shipped IDM recovers the move from real (x_t, x_{t+1}, LDM codes) pairs >= 99 %.
     Every transition of the first 20 validation games (GNU Go video, one hash-chosen symmetry each, 1,247
-    pairs): measured 99.44 % with session 44's IDM (the emptied map; the plain IDM before it 99.68 %), the
-    frame-difference baseline 100 %. Same pairs as ``scripts/idm_gt_accuracy.py --data-dir data --games 20
+    pairs): measured 99.44 % with session 44's IDM (the emptied map; the plain IDM before it 99.68 %), 99.76 %
+    with session 49's (the occupied map too), the frame-difference baseline 100 %. Same pairs as ``scripts/idm_gt_accuracy.py --data-dir data --games 20
     --symmetries 1``."""
     import dataclasses
 
