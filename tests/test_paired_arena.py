@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from script_module import load_script
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("paired_arena", REPO / "scripts" / "paired_arena.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("paired_arena")
 
 
 def write(path: Path, hero: str, outcomes: str, openings=None) -> Path:

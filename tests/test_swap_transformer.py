@@ -3,22 +3,17 @@ and keeps at the top of its manifest only the figures that still describe it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from script_module import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("swap_transformer", REPO / "scripts" / "swap_transformer.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("swap_transformer")
 
 
 def test_a_swapped_bundle_carries_the_new_transformer_and_moves_the_old_figures_aside(tiny_bundle, tmp_path,
