@@ -46,8 +46,7 @@ import torch.nn.functional as F
 from engine.coords import PASS, to_flat
 from engine.corpus import iter_records, record_key
 from engine.sgf import SgfError, record_to_game
-from models.checkpoint import config_dict
-from models.checkpoint import load_training_state
+from models.checkpoint import config_dict, load_training_state
 from models.idm import (IdmConfig, InverseDynamics, clean_move, emptied_points, frame_diff_move, narrower_config,
                         new_input_columns, occupied_points, widen_to)
 from models.token_cache import decode_boards, encode_boards
