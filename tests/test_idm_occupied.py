@@ -82,25 +82,30 @@ def test_the_training_maps_are_the_stones_the_frames_picture():
 
 
 def test_training_only_the_occupied_map_moves_its_columns_and_nothing_else(tmp_path):
-    """From the shipped IDM (which reads the emptied map): the shipped tokenizer reads the frames back, so the
+    """From the shipped IDM cut to an emptied-map IDM: the shipped tokenizer reads the frames back, so the
     occupied maps hold stones and their columns get a gradient."""
     import models.train.idm_stage as ids
     from models.bundle import load_bundle
-    from models.checkpoint import load_training_state
+    from models.checkpoint import atomic_torch_save, load_training_state
     from models.train.cli import apply_overrides
     from models.train.unpack import unpack_bundle
     from tiny_pipeline import make_corpus
 
     make_corpus(tmp_path / "data", games=4, max_moves=40, seed=3)
     unpacked = unpack_bundle("weights/9x9", tmp_path / "u")
-    shipped = load_bundle("weights/9x9").idm.cfg
-    assert shipped.emptied and not shipped.occupied
-    cfg = apply_overrides(ids.IdmTrainConfig(model=dataclasses.replace(shipped, occupied=True)), [
+    emptied = dataclasses.replace(load_bundle("weights/9x9").idm.cfg, occupied=False)
+    assert emptied.emptied
+    state = torch.load(unpacked["idm"], weights_only=True)
+    # the shipped IDM without its occupied map's columns (if it has them): an emptied-map IDM to start from
+    state["model"]["net.0.weight"] = state["model"]["net.0.weight"][:, :emptied.in_dim]
+    start = tmp_path / "emptied" / "state.pt"
+    atomic_torch_save(state, start)
+    cfg = apply_overrides(ids.IdmTrainConfig(model=dataclasses.replace(emptied, occupied=True)), [
         f"data_dir={tmp_path / 'data'}", "label_share=1.0", "label_symmetries=1", "batch=64", "max_eval_games=1",
         "eval_every=4", f"tokenizer_state={unpacked['tokenizer']}", f"dynamics_state={unpacked['dynamics']}",
         f"loop.run_dir={tmp_path / 'runs' / 'idm'}", "loop.steps=4", "loop.progress=false", "loop.lr=0.01",
-        f"loop.init_from={unpacked['idm']}", "train_only=new_inputs"])
-    before = torch.load(unpacked["idm"], weights_only=True)["model"]
+        f"loop.init_from={start}", "train_only=new_inputs"])
+    before = state["model"]
     after = load_training_state(ids.train(cfg))["model"]
     for name, w in before.items():
         if name != "net.0.weight":
