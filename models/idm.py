@@ -115,16 +115,19 @@ def widen_to(weights: dict, cfg: IdmConfig) -> dict:
     if w.shape[1] == cfg.in_dim:
         return weights
     if cfg.occupied:
-        weights = widen_to(weights, dataclasses.replace(cfg, occupied=False))
-        w = weights["net.0.weight"]
-        return {**weights, "net.0.weight": torch.cat([w, w.new_zeros(w.shape[0], cfg.board_size ** 2)], 1)}
+        return _with_zero_columns(widen_to(weights, dataclasses.replace(cfg, occupied=False)), cfg.board_size ** 2)
     if not cfg.emptied:
         return widen_to_context(weights, cfg)
     narrow = dataclasses.replace(cfg, emptied=False)
     if w.shape[1] != narrow.in_dim:
         weights = widen_to_context(weights, narrow)
+    return _with_zero_columns(weights, cfg.board_size ** 2)
+
+
+def _with_zero_columns(weights: dict, count: int) -> dict:
+    """The state dict with ``count`` zero input columns appended to the first layer (hidden, in) -> (hidden, in+count)."""
     w = weights["net.0.weight"]
-    return {**weights, "net.0.weight": torch.cat([w, w.new_zeros(w.shape[0], cfg.board_size ** 2)], 1)}
+    return {**weights, "net.0.weight": torch.cat([w, w.new_zeros(w.shape[0], count)], 1)}
 
 
 def new_input_columns(cfg: IdmConfig, old: IdmConfig) -> torch.Tensor:

@@ -283,7 +283,9 @@ def evaluate_idm(model: InverseDynamics, data: dict, fsq, tokenizer, size: int, 
     z = torch.from_numpy(data["z"].astype(np.int64))
     prev = fsq.indices_to_codes(torch.from_numpy(data["prev"].astype(np.int64))) if model.cfg.context else None
     emp = _emptied(data, "the validation pairs") if model.cfg.emptied else None
-    occ = _occupied(data["x"], tokenizer, size) if model.cfg.occupied else None
+    occ = None
+    if model.cfg.occupied:  # the caller's maps when it kept them (train(): decoded once, not at every evaluation)
+        occ = data["occupied"] if "occupied" in data else _occupied(data["x"], tokenizer, size)
     code_fsq = code_fsq or fsq  # the LDM's quantizer (its levels may differ from the tokenizer's)
     pred = model(fsq.indices_to_codes(x), fsq.indices_to_codes(nxt), code_fsq.indices_to_codes(z),
                  prev, emp, occ).argmax(-1).numpy()
@@ -337,6 +339,8 @@ def train(cfg: IdmTrainConfig) -> Path:
     imagined = _imagined(cfg, fsq, ldm, frames, tokenizer) if cfg.imagined_from else None
     n_im = int(round(cfg.batch * cfg.imagined_share)) if imagined else 0
     baseline = frame_diff_accuracy(val, tokenizer, cfg.size) if trainer.is_main else None
+    if model_cfg.occupied and trainer.is_main:
+        val = {**val, "occupied": _occupied(val["x"], tokenizer, cfg.size)}  # (M, N*N): the same frames at every evaluation
     for step in trainer.steps():
         rng = np.random.default_rng((cfg.loop.seed, step, trainer.rank))
         i = torch.from_numpy(rng.integers(0, len(moves), cfg.batch - n_im))
