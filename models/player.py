@@ -237,6 +237,20 @@ class NeuralPlayer:
         """``move_winrates=k``: with a value model, also P(side to move wins) after each of the k most
         likely legal moves (``Analysis.move_winrates``; averaged over S board symmetries as the position's
         winrate is, so mirror-image moves get the same winrate)."""
+        probs, winrates, im, frames = self.move_distribution(requests)
+        k = im.k
+        out = [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
+                            cleanup) for i, (g, c) in enumerate(requests)]
+        if move_winrates > 0 and self.value is not None:
+            self._add_move_winrates(requests, out, move_winrates)
+        return out
+
+    @torch.no_grad()
+    def move_distribution(self, requests: Sequence[tuple[Game, int]]):
+        """The network's reading of B positions before the rules' mask: (B, N*N+1) move distributions
+        (pass last, the S views pooled), the B winrates (or None), the imagined pairs and the (B, 3, R, R)
+        imagined frames of the unrotated views (what ``analyze_many`` finishes; models/ensemble.py pools
+        several networks' distributions here)."""
         b = self.bundle
         n = requests[0][0].size
         if n != b.board_size or any(g.size != n for g, _ in requests):
@@ -256,11 +270,7 @@ class NeuralPlayer:
         winrates = self._winrates(views[:, -1], S, B, im.first.outcome)
         # what GUIs see (imagined frame, codes) comes from the unrotated view, rows 0..B-1
         frames = b.tokenizer.decode(im.x_next.reshape(S * B, k, -1)[:B, 0].cpu())
-        out = [self._finish(g, c, probs[i], None if winrates is None else winrates[i], im.branches, frames[i], i, k,
-                            cleanup) for i, (g, c) in enumerate(requests)]
-        if move_winrates > 0 and self.value is not None:
-            self._add_move_winrates(requests, out, move_winrates)
-        return out
+        return probs, winrates, im, frames
 
     def _add_move_winrates(self, requests: Sequence[tuple[Game, int]], analyses: list[Analysis], k: int) -> None:
         """Fill ``move_winrates`` for the k most likely legal moves of each analysis: the value model on

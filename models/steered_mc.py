@@ -162,12 +162,18 @@ def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: 
 def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT,
                seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
                patterns: bool = False, replies: int = 0, reply_views: int = 1,
-               last_good_reply: bool = False, clock_playouts: Optional[int] = None, threads: int = 1) -> SteeredPlayer:
+               last_good_reply: bool = False, clock_playouts: Optional[int] = None, threads: int = 1,
+               mix: str = "", top_k: Optional[int] = None) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
-    bundle folder (default: the shipped one), ``symmetries`` the network's views (default: the bundle's)."""
+    bundle folder (default: the shipped one), or several joined by "+" whose move distributions are
+    averaged by ``mix`` (models/ensemble.py: ``weights=A+B,mix=0.7+0.3``); ``symmetries`` the network's
+    views and ``top_k`` its branches (default: the bundle's)."""
+    from models.ensemble import ensemble
     from models.player import shipped
 
-    return SteeredPlayer(shipped(weights=weights, symmetries=symmetries),
+    network = ensemble(weights, mix, symmetries, top_k) if weights and "+" in str(weights) else \
+        shipped(weights=weights, symmetries=symmetries, top_k=top_k)
+    return SteeredPlayer(network,
                          steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
                                         clock_playouts, threads),
                          reply_views=reply_views)
