@@ -6,16 +6,7 @@ import numpy as np
 import pytest
 
 from engine.coords import from_flat, to_flat
-from engine.game import Game
-from engine.player import RandomPlayer
-
-
-def _game(moves: int, seed: int) -> Game:
-    g = Game(9)
-    rnd = RandomPlayer(seed=seed)
-    for _ in range(moves):
-        g.play(rnd.genmove(g, g.to_play), g.to_play)
-    return g
+from test_player_symmetries import _random_game as _game  # a 9x9 game of random legal moves
 
 
 def _members(tiny_bundle):
