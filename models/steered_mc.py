@@ -171,8 +171,7 @@ def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, 
     from models.ensemble import ensemble
     from models.player import shipped
 
-    network = ensemble(weights, mix, symmetries, top_k) if weights and "+" in str(weights) else \
-        shipped(weights=weights, symmetries=symmetries, top_k=top_k)
+    network = ensemble(weights, mix, symmetries, top_k) if weights else shipped(symmetries=symmetries, top_k=top_k)
     return SteeredPlayer(network,
                          steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
                                         clock_playouts, threads),
