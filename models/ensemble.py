@@ -45,14 +45,16 @@ class EnsemblePlayer(NeuralPlayer):
         return probs, winrates, im, frames
 
 
-def ensemble(weights: str, mix: str = "", symmetries: Optional[int] = None, top_k: Optional[int] = None) -> NeuralPlayer:
+def ensemble(weights: Optional[str] = None, mix: str = "", symmetries: Optional[int] = None,
+             top_k: Optional[int] = None) -> NeuralPlayer:
     """The player for ``videoworld-go eval`` (``py:models.ensemble:ensemble:weights=A+B,mix=0.7+0.3``):
     ``weights`` bundle folders joined by "+", ``mix`` their weights (default equal); one folder: that network;
-    ``symmetries`` and ``top_k`` every member's views and branches (default: each bundle's)."""
+    none: the shipped one (``models.player.shipped``); ``symmetries`` and ``top_k`` every member's views and
+    branches (default: each bundle's)."""
     from models.player import shipped
 
-    folders = [w for w in str(weights).split("+") if w]
-    if len(folders) == 1:
-        return shipped(weights=folders[0], symmetries=symmetries, top_k=top_k)
+    folders = [w for w in str(weights or "").split("+") if w]
+    if len(folders) <= 1:
+        return shipped(weights=folders[0] if folders else None, symmetries=symmetries, top_k=top_k)
     mixes = [float(m) for m in str(mix).split("+")] if mix else None
     return EnsemblePlayer([shipped(weights=f, symmetries=symmetries, top_k=top_k) for f in folders], mixes)

@@ -169,10 +169,8 @@ def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, 
     averaged by ``mix`` (models/ensemble.py: ``weights=A+B,mix=0.7+0.3``); ``symmetries`` the network's
     views and ``top_k`` its branches (default: the bundle's)."""
     from models.ensemble import ensemble
-    from models.player import shipped
 
-    network = ensemble(weights, mix, symmetries, top_k) if weights else shipped(symmetries=symmetries, top_k=top_k)
-    return SteeredPlayer(network,
+    return SteeredPlayer(ensemble(weights, mix, symmetries, top_k),
                          steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
                                         clock_playouts, threads),
                          reply_views=reply_views)
