@@ -127,6 +127,10 @@ class MonteCarloConfig:
     # favourite among the moves that finish the game and that the tree reads as safe (engine/finishing.py;
     # None: the tree's choice stands)
     finish: Optional[FinishConfig] = FinishConfig()
+    # with a prior, outside cleanup: the prior's favourite point is played instead of the tree's most visited move
+    # when it has at least this share of that move's simulations (the playouts cannot tell the two apart; 0: off).
+    # The tree's pass and engine/finishing.py's move stand (docs/model.md, session 51)
+    prefer_prior: float = 0.0
 
     def __post_init__(self) -> None:
         if self.playouts < 1:
@@ -143,6 +147,8 @@ class MonteCarloConfig:
             raise ValueError(f"reply_split must be a share in (0, 1), got {self.reply_split}")
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {self.search!r}")
+        if not (math.isfinite(self.prefer_prior) and 0.0 <= self.prefer_prior <= 1.0):
+            raise ValueError(f"prefer_prior must be a share in [0, 1] (0: off), got {self.prefer_prior}")
         if not 0.0 <= self.amaf < 1.0:
             raise ValueError(f"amaf must be a share in [0, 1), got {self.amaf}")
         if self.patterns and self.search != "tree":
@@ -155,6 +161,26 @@ def candidates(position: Position, color: int) -> list[int]:
     """Flat points ``color`` may play that do not fill its own true eye (board order)."""
     mask = position.legal_mask(color)
     return [int(p) for p in np.flatnonzero(mask[:-1]) if not is_true_eye(position, int(p), color)]
+
+
+PRIOR_TIE = 1e-3  # prior masses this close are one favourite: 8 board views often split 3-3 between two points
+
+
+def prefer_prior(best: int, visits: np.ndarray, prior: np.ndarray, share: float) -> int:
+    """``best`` (a flat point), or the prior's most likely point when ``best`` is the most visited point and that
+    one has at least ``share`` of its simulations. ``visits`` and ``prior`` (N*N+1,), pass last. Points within
+    ``PRIOR_TIE`` of the prior's maximum are all its favourites: ``best`` among them stands, else the most visited
+    of them is the one weighed. A ``best`` that is not the most visited came from another rule
+    (engine/finishing.py) and stands."""
+    top_visits = visits[:-1].max()
+    if top_visits <= 0 or visits[best] < top_visits:
+        return best
+    points = prior[:-1]
+    favourites = np.flatnonzero(points >= points.max() - PRIOR_TIE)
+    if best in favourites:
+        return best
+    favourite = int(favourites[np.argmax(visits[favourites])])
+    return favourite if visits[favourite] >= share * top_visits else best
 
 
 THREAD_SEED_STEP = 1_000_003  # tree i of a root-parallel search is seeded seed + i * this (tree 0: the seed itself)
@@ -395,7 +421,8 @@ class MonteCarloPlayer:
         opponent chain dead on the board (standing, it would count for them: the tie goes to the move, which
         takes it). With ``prior`` (the network's distribution) and ``cfg.finish``, outside cleanup, a board where
         only dead stones and dame are left gets engine/finishing.py's move instead, when one is safe; ``count``: the
-        dead-stone count's settings for it (``count_config``; None: ``config_for``)."""
+        dead-stone count's settings for it (``count_config``; None: ``config_for``). Then, with ``cfg.prefer_prior``,
+        the prior's favourite may replace the tree's move (``prefer_prior``)."""
         position, size = game.position, game.size
         n_moves = size * size + 1
         passes = best is None or (stay is not None and (
@@ -407,6 +434,8 @@ class MonteCarloPlayer:
                                                                   self.cfg.finish)
             if pick is not None:
                 passes, best = False, pick
+        if prior is not None and self.cfg.prefer_prior > 0 and not cleanup and not passes:
+            best = prefer_prior(best, visits, prior, self.cfg.prefer_prior)
         if passes:
             move, winrate = PASS, (stay.value if stay is not None else 0.0)
         else:

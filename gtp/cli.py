@@ -77,6 +77,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mc-prior", type=_non_negative, default=None, metavar="W",
                    help="--search mc: weight of the network in the root's prior term, W * P(move) * sqrt(root visits "
                         "+ 1) / (visits + 1); 0: the playouts alone (default: the bundle's player.mc_prior, else 2)")
+    p.add_argument("--mc-prefer-network", type=_share, default=None, metavar="SHARE",
+                   help="--search mc: the network's favourite is played instead of the tree's most visited move when "
+                        "it has at least SHARE of that move's simulations; 0: the most visited move (default: the "
+                        "bundle's player.mc_prefer_network, else 0)")
     p.add_argument("--mc-replies", type=_replies, default=None, metavar="K",
                    help="--search mc: the network also steers the opponent's replies to the K most visited root "
                         "moves (read after a quarter of the simulations; one batch of K positions); 0: the root only "
@@ -229,7 +233,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
                 search: str | None = None, mc_prior: float | None = None,
                 mc_max_seconds: float = FALLBACK_MAX_SECONDS, mc_replies: int | None = None,
                 mc_reply_views: int | None = None, mc_last_good_reply: bool | None = None,
-                mc_clock_playouts: int | None = None, mc_threads: int | None = None, mc_reuse: bool = False) -> Player:
+                mc_clock_playouts: int | None = None, mc_threads: int | None = None, mc_reuse: bool = False,
+                mc_prefer_network: float | None = None) -> Player:
     """The random player, the Monte Carlo one, or the neural one (9x9 model; ``fallback`` plays the
     other sizes: engine/fallback.py).
 
@@ -270,7 +275,8 @@ def make_player(kind: str | None, seed: int | None, weights: str | None = None, 
         from models.steered_mc import tuned_steered
 
         model = reused(tuned_steered(neural, tuned, mc_playouts, mc_prior, seed or 0, playout_policy, mc_replies,
-                                     mc_reply_views, mc_last_good_reply, mc_clock_playouts, mc_threads))
+                                     mc_reply_views, mc_last_good_reply, mc_clock_playouts, mc_threads,
+                                     mc_prefer_network))
     else:
         cfg = replace(search_config(tuned, visits, c_puct, leaf_symmetries, leaf_branches, quiescence, tactics,
                                     playouts, playout_weight, playout_policy), reuse=reuse)
@@ -291,7 +297,8 @@ def run(args: argparse.Namespace) -> int:
                              args.fallback, args.mc_playouts, args.mc_amaf, args.mc_search, args.search, args.mc_prior,
                              args.mc_max_seconds, args.mc_replies, args.mc_reply_views,
                              None if args.mc_last_good_reply is None else args.mc_last_good_reply == "on",
-                             args.mc_clock_playouts, args.mc_threads, args.mc_reuse or args.ponder)
+                             args.mc_clock_playouts, args.mc_threads, args.mc_reuse or args.ponder,
+                             args.mc_prefer_network)
         if args.resign_below is not None and can_analyze(player):  # the random player has no winrate to judge by
             from engine.resign import ResignConfig, ResigningPlayer
 

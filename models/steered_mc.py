@@ -131,19 +131,23 @@ def _network_fields(net: Analysis) -> dict:
 def steered_config(playouts: int = DEFAULT_PLAYOUTS, weight: float = DEFAULT_WEIGHT, seed: int = 0,
                    tactical: bool = False, patterns: bool = False, replies: int = 0,
                    last_good_reply: bool = False, clock_playouts: Optional[int] = None,
-                   threads: int = 1) -> MonteCarloConfig:
+                   threads: int = 1, prefer: float = 0.0) -> MonteCarloConfig:
+    """``prefer``: ``MonteCarloConfig.prefer_prior``, the network's favourite played instead of the most visited
+    move when it has at least that share of its simulations (0: off)."""
     return MonteCarloConfig(playouts=playouts, seed=seed, search="tree", tactical=tactical, patterns=patterns,
                             tree=TreeConfig(prior_weight=weight, last_good_reply=last_good_reply), replies=replies,
-                            clock_playouts=clock_playouts, threads=threads)
+                            clock_playouts=clock_playouts, threads=threads, prefer_prior=prefer)
 
 
 def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: Optional[float] = None,
                   seed: int = 0, policy: Optional[str] = None, replies: Optional[int] = None,
                   reply_views: Optional[int] = None, last_good_reply: Optional[bool] = None,
-                  clock_playouts: Optional[int] = None, threads: Optional[int] = None) -> SteeredPlayer:
+                  clock_playouts: Optional[int] = None, threads: Optional[int] = None,
+                  prefer: Optional[float] = None) -> SteeredPlayer:
     """``network`` steering the search with a bundle's tuned settings (manifest ``player``: ``mc_playouts``,
     ``mc_prior``, ``mc_playout_policy``, ``mc_replies``, ``mc_reply_views``, ``mc_last_good_reply``,
-    ``mc_clock_playouts``, ``mc_threads``), which the arguments override: what GTP and the benchmarks play."""
+    ``mc_clock_playouts``, ``mc_threads``, ``mc_prefer_network``), which the arguments override: what GTP and the
+    benchmarks play."""
     tactical, patterns = playout_policy(policy or str(tuned.get("mc_playout_policy", "uniform")))
     replies = int(tuned.get("mc_replies", 0)) if replies is None else replies
     reply_views = int(tuned.get("mc_reply_views", 1)) if reply_views is None else reply_views
@@ -152,10 +156,11 @@ def tuned_steered(network, tuned: dict, playouts: Optional[int] = None, weight: 
     if clock_playouts is None and tuned.get("mc_clock_playouts") is not None:
         clock_playouts = int(tuned["mc_clock_playouts"])
     threads = int(tuned.get("mc_threads", 1)) if threads is None else threads
+    prefer = float(tuned.get("mc_prefer_network", 0.0)) if prefer is None else prefer
     return SteeredPlayer(network, steered_config(playouts or int(tuned.get("mc_playouts", DEFAULT_PLAYOUTS)),
                                                  float(tuned.get("mc_prior", DEFAULT_WEIGHT)) if weight is None else weight,
                                                  seed, tactical, patterns, replies, last_good_reply, clock_playouts,
-                                                 threads),
+                                                 threads, prefer),
                          reply_views=reply_views)
 
 
@@ -163,14 +168,14 @@ def steered_mc(weights: Optional[str] = None, playouts: int = DEFAULT_PLAYOUTS, 
                seed: int = 0, symmetries: Optional[int] = None, tactical: bool = False,
                patterns: bool = False, replies: int = 0, reply_views: int = 1,
                last_good_reply: bool = False, clock_playouts: Optional[int] = None, threads: int = 1,
-               mix: str = "", top_k: Optional[int] = None) -> SteeredPlayer:
+               mix: str = "", top_k: Optional[int] = None, prefer: float = 0.0) -> SteeredPlayer:
     """The player for ``videoworld-go eval`` (``py:models.steered_mc:steered_mc:weight=2``): ``weights`` a
     bundle folder (default: the shipped one), or several joined by "+" whose move distributions are
     averaged by ``mix`` (models/ensemble.py: ``weights=A+B,mix=0.7+0.3``); ``symmetries`` the network's
-    views and ``top_k`` its branches (default: the bundle's)."""
+    views and ``top_k`` its branches (default: the bundle's); ``prefer`` as for ``steered_config``."""
     from models.ensemble import ensemble
 
     return SteeredPlayer(ensemble(weights, mix, symmetries, top_k),
                          steered_config(playouts, weight, seed, tactical, patterns, replies, last_good_reply,
-                                        clock_playouts, threads),
+                                        clock_playouts, threads, prefer),
                          reply_views=reply_views)

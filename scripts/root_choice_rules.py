@@ -9,7 +9,13 @@ playouts; "well read": at least ``f`` of the most visited move's simulations):
 - ``tree``: the tree's move (most visits), as played;
 - ``network``: the network's most likely legal move;
 - ``score t f``: when decided, the well-read move with the largest mean final margin; else the tree's move;
-- ``net t f``: when decided, the network's most likely move among the well-read ones; else the tree's move.
+- ``net t f``: when decided, the network's most likely move among the well-read ones; else the tree's move;
+- ``close f``: in any position, the network's most likely move when it has at least ``f`` of the most visited
+  move's simulations (session 51; engine/mc_player.prefer_prior, ``--mc-prefer-network f``: tied favourites
+  within ``PRIOR_TIE`` count as one, the tree's move among them stands);
+- ``product b``: in any position, the move with the most ``visits * P ** b`` (P the network's distribution).
+The tree's pass, and a move that is not the most visited (engine/finishing.py's, where only dead stones and dame
+are left), stand under every rule but ``network``.
 """
 
 from __future__ import annotations
@@ -47,11 +53,19 @@ def choose(rec: dict, rule: tuple, size: int) -> int:
         return int(np.nanargmax(policy))
     if name == "tree" or tree == size * size:  # the tree's pass stands: it is the count's decision
         return tree
+    visits = np.array(rec["visits"], dtype=np.float64)[:size * size]
+    if visits[tree] < visits.max():  # the finishing rule's move, not the tree's: it stands
+        return tree
+    if name == "close":  # the player's rule itself, on the probe's rounded distribution
+        from engine.mc_player import prefer_prior
+
+        return prefer_prior(tree, np.append(visits, 0.0), np.nan_to_num(policy), rule[1])
+    if name == "product":
+        return int(np.argmax(visits * np.nan_to_num(policy[:size * size]) ** rule[1]))
     t, f = rule[1], rule[2]
     wr = _arr(rec["winrates"])
     if not (wr[tree] >= t or wr[tree] <= 1.0 - t):
         return tree
-    visits = np.array(rec["visits"], dtype=np.float64)[:size * size]
     ok = np.flatnonzero(visits >= f * visits.max())
     if name == "score":
         scores = _arr(rec["scores"])[ok]
@@ -78,6 +92,7 @@ def main() -> int:
     for t in (0.7, 0.8, 0.9, 0.95):
         for f in (0.02, 0.05, 0.1, 0.25):
             rules += [("score", t, f), ("net", t, f)]
+    rules += [("close", f) for f in (0.3, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)] + [("product", b) for b in (0.1, 0.25, 0.5, 1.0)]
     rows = {}
     for rule in rules:
         hits = np.zeros(len(PHASES) + 1)

@@ -1,7 +1,9 @@
 """The Monte Carlo player (engine/mc_player.py): the fallback on board sizes without a network. Its
 flat search is tested here, its tree search in tests/test_mc_tree.py; the pass rules are the default's."""
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,8 @@ from engine.fallback import fallback_analyzer
 from engine.game import Game
 from engine.mc_player import MonteCarloConfig, MonteCarloPlayer, candidates, pass_option
 from engine.player import RandomPlayer, is_true_eye
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def play_out(black, white, size: int = 9, komi: float = 7.0) -> Game:
@@ -301,10 +305,11 @@ def test_gtp_mc_flags_reach_the_steered_search_and_the_fallback_and_bad_values_a
     from gtp.cli import make_player
 
     player = make_player("neural", 1, search="mc", mc_playouts=100, mc_replies=4, mc_reply_views=2,
-                         mc_last_good_reply=True, mc_clock_playouts=400)
+                         mc_last_good_reply=True, mc_clock_playouts=400, mc_prefer_network=0.25)
     try:
         steered = player.batcher.analyzer.for_size(9)
         assert steered.cfg.clock_playouts == 400 and steered.cfg.playouts == 100 and steered.cfg.threads == 1
+        assert steered.cfg.prefer_prior == 0.25
         assert steered.cfg.replies == 4 and steered.reply_network.symmetries == 2
         assert steered.cfg.tree.last_good_reply and steered.cfg.tree.prior_weight == 2
         assert steered.reply_network.bundle is steered.network.bundle  # one model, read in fewer views
@@ -327,11 +332,14 @@ def test_gtp_mc_flags_reach_the_steered_search_and_the_fallback_and_bad_values_a
         assert not default.batcher.analyzer.for_size(9).cfg.tree.last_good_reply
         assert default.batcher.analyzer.for_size(9).cfg.clock_playouts is None  # a clock changes nothing
         assert default.batcher.analyzer.for_size(9).cfg.threads == 1  # one core unless asked
+        tuned = json.loads((REPO / "weights" / "9x9" / "manifest.json").read_text())["player"]
+        assert default.batcher.analyzer.for_size(9).cfg.prefer_prior == tuned.get("mc_prefer_network", 0.0)
     finally:
         default.batcher.close()
     for flag, bad in (("--mc-replies", "-1"), ("--mc-replies", "65"), ("--mc-reply-views", "3"),
                       ("--mc-last-good-reply", "yes"), ("--mc-clock-playouts", "0"), ("--mc-threads", "0"),
-                      ("--mc-threads", "65")):
+                      ("--mc-threads", "65"), ("--mc-prefer-network", "1.5"), ("--mc-prefer-network", "-0.1"),
+                      ("--mc-prefer-network", "nan")):
         run = subprocess.run([sys.executable, "-m", "gtp", "--search", "mc", flag, bad],
                              input="quit\n", capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and flag in run.stderr and "Traceback" not in run.stderr
