@@ -3,6 +3,7 @@ best move (KataGo's policy argmax, the Best-Action Accuracy's reference), by pha
 records of scripts/root_stats_probe.py: every rule sees the same searches.
 
     .venv/bin/python scripts/root_choice_rules.py runs/probe/val_*.jsonl --split val [--out J]
+        [--answers "close 0.7" REFERENCE_ANSWERS OUT]
 
 Rules (the mover's view; "decided": the tree's own move wins at least ``t`` or at most ``1 - t`` of its
 playouts; "well read": at least ``f`` of the most visited move's simulations):
@@ -75,6 +76,36 @@ def choose(rec: dict, rule: tuple, size: int) -> int:
     raise ValueError(f"unknown rule {rule}")
 
 
+def _text(path: Path) -> str:
+    import gzip
+
+    return gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+
+
+def _rule(text: str) -> tuple:
+    """"close 0.7" -> ("close", 0.7)."""
+    name, *params = text.split()
+    return (name, *(float(x) for x in params))
+
+
+def write_answers(recs: list[dict], rule: tuple, reference: Path, out: Path) -> None:
+    """``reference``'s answer lines (``eval run --answers``, the probed player's) with each probed position's move
+    replaced by ``rule``'s and the rule named in ``player``; every reference position must have been probed."""
+    from engine.coords import from_flat, to_gtp
+
+    by_id = {rec["id"]: rec for rec in recs}
+    lines = []
+    for line in _text(reference).splitlines():
+        if not line.strip():
+            continue
+        answer = json.loads(line)
+        size = int(answer.get("size", 9))
+        answer["move"] = to_gtp(from_flat(choose(by_id[answer["id"]], rule, size), size), size)
+        answer["player"] = f"{answer['player']} + {' '.join(str(x) for x in rule)}"
+        lines.append(json.dumps(answer))
+    out.write_text("\n".join(lines) + "\n")
+
+
 def main() -> int:
     from engine.coords import from_flat
     from engine.labels import load_labels
@@ -85,9 +116,15 @@ def main() -> int:
     ap.add_argument("--split", choices=("test", "val"), default="val")
     ap.add_argument("--labels", default=None)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--answers", nargs=3, metavar=("RULE", "REFERENCE", "OUT"), default=None,
+                    help="also write RULE's answers (e.g. 'close 0.7') as `eval run --answers` lines: REFERENCE "
+                         "(the same player's answers, .jsonl or .jsonl.gz) with each move replaced by the rule's, "
+                         "for `eval paired`")
     args = ap.parse_args()
     labels = load_labels(Path(args.labels) if args.labels else REPO / "data" / "oracle" / f"{args.split}9.jsonl")
-    recs = [json.loads(line) for p in args.records for line in Path(p).read_text().splitlines() if line.strip()]
+    recs = [json.loads(line) for p in args.records for line in _text(Path(p)).splitlines() if line.strip()]
+    if args.answers:
+        write_answers(recs, _rule(args.answers[0]), Path(args.answers[1]), Path(args.answers[2]))
     rules = [("tree",), ("network",)]
     for t in (0.7, 0.8, 0.9, 0.95):
         for f in (0.02, 0.05, 0.1, 0.25):
