@@ -59,6 +59,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--mc-prior", type=float, default=None,
                    help="--search mc: the network's weight in the root's prior term (default: the bundle's "
                         "player.mc_prior)")
+    p.add_argument("--mc-prefer-network", type=float, default=None, metavar="SHARE",
+                   help="--search mc: the network's favourite is played instead of the most visited move when it has "
+                        "at least SHARE of its simulations; 0: off (default: the bundle's player.mc_prefer_network)")
     p.add_argument("--mc-playout-policy", choices=tuple(PLAYOUT_POLICIES), default=None,
                    help="--search mc: how its playouts move: uniform, tactical (atari answers first), patterns "
                         "(MoGo's 3x3 shapes around the last move first) or mogo (both; default: the bundle's "
@@ -105,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
                             threads=args.threads, fallback=args.fallback, mc_playouts=args.mc_playouts,
                             mc_search=args.mc_search, search=args.search,
                             steered_playouts=args.steered_playouts, mc_prior=args.mc_prior,
-                            mc_playout_policy=args.mc_playout_policy, mc_max_seconds=args.mc_max_seconds)
+                            mc_playout_policy=args.mc_playout_policy, mc_max_seconds=args.mc_max_seconds,
+                            mc_prefer_network=args.mc_prefer_network)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -36,7 +36,7 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
         from models.steered_mc import tuned_steered
 
         model = tuned_steered(neural, tuned, settings.steered_playouts, settings.mc_prior, settings.seed or 0,
-                              settings.mc_playout_policy)
+                              settings.mc_playout_policy, prefer=settings.mc_prefer_network)
     else:
         model = with_search(neural, search_config(tuned, settings.visits))
     fallback = fallback_analyzer(settings.fallback, settings.seed, settings.mc_playouts, search=settings.mc_search,

@@ -50,12 +50,15 @@ class Settings:
     # search the network steers at its root (models/steered_mc.py: GTP's default, ~1.5 s a move here,
     # inside a batch worker), with ``steered_playouts`` simulations and ``mc_prior`` the network's weight
     # (None: the bundle's manifest ``player.mc_playouts`` / ``mc_prior``), ``mc_playout_policy`` how its
-    # playouts move (engine/mc_player.py PLAYOUT_POLICIES; None: ``player.mc_playout_policy``, else uniform).
+    # playouts move (engine/mc_player.py PLAYOUT_POLICIES; None: ``player.mc_playout_policy``, else uniform),
+    # ``mc_prefer_network`` the share of the most visited move's simulations from which the network's favourite is
+    # played instead (engine/mc_player.prefer_prior; None: ``player.mc_prefer_network``, else 0: off).
     # The service opts in.
     search: Literal["puct", "mc"] = "puct"
     steered_playouts: Optional[int] = Field(None, ge=1, le=1_000_000)
     mc_prior: Optional[float] = Field(None, ge=0, le=1000)
     mc_playout_policy: Optional[Literal["uniform", "tactical", "patterns", "mogo"]] = None
+    mc_prefer_network: Optional[float] = Field(None, ge=0, le=1)
     # Who plays the board sizes the bundle's network was not trained on (engine/fallback.py): Monte
     # Carlo over the rules (mc_playouts simulations a move of the compiled tree with MoGo's playouts, at
     # most mc_max_seconds: ~3 s on 13x13, the 5 s cap on 19x19 here, inside a batch worker) or the

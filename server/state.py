@@ -105,14 +105,15 @@ class ServerState:
 
     def search(self) -> Optional[dict]:
         """The 9x9 network's search as it resolved: {"kind": "puct", "visits"} or {"kind": "mc",
-        "playouts", "prior", "playout_policy"}; None without a model."""
+        "playouts", "prior", "playout_policy", "prefer_network"}; None without a model."""
         player = self._model()
         if player is None:
             return None
         if self.settings.search == "mc":
             cfg = player.cfg
             policy = next(k for k, v in PLAYOUT_POLICIES.items() if v == (cfg.tactical, cfg.patterns))
-            return {"kind": "mc", "playouts": cfg.playouts, "prior": cfg.tree.prior_weight, "playout_policy": policy}
+            return {"kind": "mc", "playouts": cfg.playouts, "prior": cfg.tree.prior_weight, "playout_policy": policy,
+                    "prefer_network": cfg.prefer_prior}
         return {"kind": "puct", "visits": self.settings.visits}
 
     async def analyze(self, game: Game, color: int, move_winrates: int = 0) -> Analysis:

@@ -549,12 +549,16 @@ def test_the_shipped_network_can_serve_the_monte_carlo_search_it_steers():
         Settings(weights=weights, mc_playout_policy="mogo")  # the policy belongs to the mc search
     with pytest.raises(ValueError):
         Settings(weights=weights, search="mc", mc_playout_policy="smart")
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError):
+            Settings(weights=weights, search="mc", mc_prefer_network=bad)
     torch.set_num_threads(1)
     app = create_app(Settings(weights=weights, search="mc", steered_playouts=2000, mc_prior=2.0, threads=1,
-                              symmetries=1, mc_playout_policy="mogo"))  # one view: the test's time is the search's
+                              symmetries=1, mc_playout_policy="mogo", mc_prefer_network=0.5))  # one view: the test's time is the search's
     with live_server(app) as url:
         version = httpx.get(f"{url}/version").json()
-        assert version["search"] == {"kind": "mc", "playouts": 2000, "prior": 2.0, "playout_policy": "mogo"}
+        assert version["search"] == {"kind": "mc", "playouts": 2000, "prior": 2.0, "playout_policy": "mogo",
+                                     "prefer_network": 0.5}
         assert version["symmetries"] == 1  # the setting reaches the network under the search
         body = {"board_size": 9, "moves": [["B", "E5"], ["W", "C3"]]}
         out = httpx.post(f"{url}/v1/analyze", json=body, timeout=120).json()
