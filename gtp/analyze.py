@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from engine.analysis import Analysis, Progress, reports_progress, top_moves
-from engine.coords import BLACK, EMPTY, RESIGN, WHITE, CoordError, from_flat, parse_color, to_gtp
+from engine.coords import BLACK, EMPTY, PASS, RESIGN, WHITE, CoordError, from_flat, parse_color, to_flat, to_gtp
 from engine.deadstones import ownership_for
 from engine.mc_live import start_live
 from gtp.protocol import Stream
@@ -141,13 +141,19 @@ def _score_fields(analysis: Analysis, flat: int) -> str:
 
 
 def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, int]]:
-    """(flat, prior, visits), best first: after a tree search the visited moves by visits (ties: prior),
-    else the most likely legal moves with pseudo-visits proportional to the prior. The prior is the network's
-    move distribution where a network steered the search (``Analysis.policy``), else the answer's own."""
+    """(flat, prior, visits), best first: after a tree search the move it plays, then the visited moves by visits
+    (ties: prior), as KataGo's ``order`` 0 is its choice (the network's favourite or the finishing move may be
+    played with fewer visits than the most visited: engine/mc_player.py), else the most likely legal moves with
+    pseudo-visits proportional to the prior. The prior is the network's move distribution where a network steered
+    the search (``Analysis.policy``), else the answer's own."""
     probs = analysis.legal_probs if analysis.policy is None else analysis.policy
     if analysis.visits is not None and analysis.visits.sum() > 0:
-        order = np.lexsort((-probs, -analysis.visits))
-        return [(int(f), float(probs[f]), int(analysis.visits[f])) for f in order[:max_moves] if analysis.visits[f] > 0]
+        order = [int(f) for f in np.lexsort((-probs, -analysis.visits))]
+        if analysis.move is not PASS and analysis.move is not RESIGN:
+            first = to_flat(analysis.move, math.isqrt(len(probs) - 1))
+            if analysis.visits[first] > 0:
+                order = [first] + [f for f in order if f != first]
+        return [(f, float(probs[f]), int(analysis.visits[f])) for f in order[:max_moves] if analysis.visits[f] > 0]
     return [(flat, p, max(1, round(p * PSEUDO_VISITS))) for flat, p in top_moves(analysis, max_moves)]
 
 

@@ -349,3 +349,27 @@ def test_the_winrate_map_shows_each_moves_gain_and_needs_a_value_model():
         "0.0750 0.0000 0.0000 0.0000 0.0000\n\n")
     plain = GtpEngine(lambda: Game(size=5, komi=7), FixedAnalyzer())
     assert run(plain, "2 videoworld-winrates\n") == "?2 no winrates: this player has no value model\n\n"
+
+
+def test_the_move_a_search_plays_is_order_0_even_with_fewer_visits_than_another():
+    """KataGo's ``order`` 0 is the move it would play; the steered tree may play the network's favourite (or the
+    finishing move) with fewer visits than the most visited (engine/mc_player.prefer_prior)."""
+    from gtp.analyze import info_line
+
+    n = 5
+    visits = np.zeros(n * n + 1)
+    visits[[to_flat((2, 2), n), to_flat((1, 1), n), to_flat((3, 3), n)]] = [100, 80, 40]
+    shares = visits / visits.sum()
+    prior = np.zeros(n * n + 1)
+    prior[to_flat((1, 1), n)] = 1.0
+
+    def line(move) -> str:
+        a = Analysis(probs=shares, legal_probs=shares, raw_move=(1, 1), raw_legal=True, move=move, winrate=0.5,
+                     z_codes=[], imagined_board=np.zeros((n, n)), imagined_frame=None, visits=visits.astype(np.int64),
+                     policy=prior)
+        return info_line(a, n, True, 3)
+
+    moves = lambda text: re.findall(r"info move (\S+) visits (\d+)", text)
+    played = to_flat((1, 1), n)
+    assert moves(line(from_flat(played, n))) == [("B4", "80"), ("C3", "100"), ("D2", "40")]
+    assert moves(line((2, 2))) == [("C3", "100"), ("B4", "80"), ("D2", "40")]  # the most visited played: as before

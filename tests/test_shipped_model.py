@@ -103,7 +103,8 @@ def test_shipped_player_still_agrees_with_the_oracle_as_measured(all_cores):
 
 def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_search():
     """The manifest's player settings reach the default GTP player: the Monte Carlo tree steered by the
-    network's 8 views x 1 branch (models/steered_mc.py, 10,000 simulations of MoGo playouts, weight 2); ``--search puct``
+    network's 8 views x 1 branch (models/steered_mc.py, 10,000 simulations of MoGo playouts, weight 2, the network's
+    favourite played from 0.7 of the most visited move's simulations); ``--search puct``
     gives the 32-visit PUCT search (engine/search.py), and ``--visits 1`` the network alone."""
     from test_gtp_engine import gtp_model
 
@@ -115,9 +116,11 @@ def test_the_gtp_engine_plays_the_shipped_model_with_its_tuned_search():
     tuned = manifest["player"]
     assert (tuned["search"], tuned["mc_prior"], tuned["mc_playouts"]) == ("mc", 2.0, 10000)
     assert tuned["mc_playout_policy"] == "mogo"  # session 32: MoGo's playouts, 64.5 % against GNU Go 10
+    assert tuned["mc_prefer_network"] == 0.7  # session 51: the network's favourite when read >= 0.7 as often
     with gtp_model(None, 0) as model:
         assert isinstance(model, SteeredPlayer) and model.cfg.playouts == 10000
         assert model.cfg.tree.prior_weight == 2.0 and model.cfg.tactical and model.cfg.patterns
+        assert model.cfg.prefer_prior == 0.7
     with gtp_model(None, 0, playout_policy="uniform", mc_playouts=20000) as light:  # session 30's player
         assert (light.cfg.tactical, light.cfg.patterns, light.cfg.playouts) == (False, False, 20000)
         assert (model.network.symmetries, model.network.top_k) == (8, 1)
