@@ -49,7 +49,9 @@ def main() -> int:
     if out.exists():
         done = {json.loads(line)["id"] for line in out.read_text().splitlines() if line.strip()}
     todo = [lb for lb in todo if lb.id not in done]
-    # the GTP default: weight 2, 10,000 simulations of MoGo's playouts (manifest player.mc_*)
+    # the GTP default's search: weight 2, 10,000 simulations of MoGo's playouts (manifest player.mc_*); its final
+    # choice left at the most visited move (prefer 0), since the rules, player.mc_prefer_network's among them, are
+    # scored offline from these statistics (scripts/root_choice_rules.py)
     player = steered_mc(playouts=args.playouts, weight=2.0, tactical=True, patterns=True)
     try:
         from tqdm import tqdm
