@@ -1,6 +1,7 @@
 """Serving: genmove latency and throughput at 1, 8, 32, 64 concurrent games, through the batcher.
 
     .venv/bin/python benchmarks/bench_serving.py [--weights DIR] [--seconds 8] [--threads 1] [--workers 2]
+        [--precision fp32|bf16]
 
 Two paths, both through one dynamic batcher with the server's defaults (--workers 2 batches
 computed at once on one shared model, --max-batch 16, --max-wait-ms 5, --max-hold-ms 100;
@@ -102,6 +103,7 @@ def start_server(weights: Path, args: argparse.Namespace) -> tuple[subprocess.Po
         cmd += ["--branches", str(args.branches)]
     if args.symmetries:
         cmd += ["--symmetries", str(args.symmetries)]
+    cmd += ["--precision", args.precision]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
@@ -222,7 +224,8 @@ def bench_batcher(weights: Path, args: argparse.Namespace) -> list[dict]:
     from models.player import NeuralPlayer
 
     torch.set_num_threads(args.threads)
-    neural = NeuralPlayer(load_bundle(weights), top_k=args.branches, symmetries=args.symmetries)
+    neural = NeuralPlayer(load_bundle(weights), top_k=args.branches, symmetries=args.symmetries,
+                          precision=args.precision)
     rows = []
     for games in LEVELS:
         with Batcher(neural, max_batch=args.max_batch, max_wait=args.max_wait_ms / 1000, workers=args.workers,
@@ -289,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
     ap.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                     help="board symmetries averaged per position (default: the bundle's)")
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
+                    help="the transformer's matrix products (models/low_precision.py; default: the server's)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
 
@@ -308,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         if 1 in by and 32 in by:
             speedups[path] = round(by[32]["moves_per_s"] / by[1]["moves_per_s"], 2)
     result = {"model": model, "levels": list(LEVELS), "seconds_per_level": args.seconds, "threads": args.threads,
+              "precision": args.precision,
               "workers": args.workers,
               "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms,
               "max_hold_ms": None if args.max_hold_ms < 0 else args.max_hold_ms, "branches": args.branches or "bundle default",

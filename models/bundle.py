@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_training_state, sha256_file
 from models.dynamics import DynamicsConfig
 from models.frame_slots import SLOTS_KEY, FrameSlots, check_mask
+from models.low_precision import bf16_matmuls
 from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
@@ -46,23 +47,37 @@ class Bundle:
     manifest: dict
     value: Optional[ValueNet] = None
     frame_slots: Optional[torch.Tensor] = None  # (16, frame codes) bool: the codes each slot used in training video
-    _slot_rows: Optional[FrameSlots] = field(default=None, repr=False)
+    _slot_rows: dict = field(default_factory=dict, repr=False)  # precision -> FrameSlots
+    _cast: dict = field(default_factory=dict, repr=False)  # precision -> the transformer's inference copy
 
     def to(self, device) -> "Bundle":
         for m in (self.tokenizer, self.dynamics, self.transformer, self.idm, self.value):
             if m is not None:
                 m.to(device)
-        self._slot_rows = None  # built again on the new device when asked
+        self._slot_rows, self._cast = {}, {}  # built again on the new device when asked
         return self
 
-    def slot_rows(self) -> Optional[FrameSlots]:
-        """The transformer's output rows per frame slot (models/frame_slots.py), built on first use and
-        shared by every player of this bundle; None when the bundle has no slot sets."""
+    def transformer_for(self, precision: str = "fp32") -> Transformer:
+        """The transformer as a player imagines with it: "fp32" the trained one, "bf16" a copy whose
+        matrix products run in bf16 (models/low_precision.py), built on first use and shared by every
+        player of this bundle."""
+        if precision == "fp32":
+            return self.transformer
+        if precision != "bf16":
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+        if precision not in self._cast:
+            self._cast[precision] = bf16_matmuls(self.transformer)
+        return self._cast[precision]
+
+    def slot_rows(self, precision: str = "fp32") -> Optional[FrameSlots]:
+        """The output rows per frame slot (models/frame_slots.py) of ``transformer_for(precision)``, built on
+        first use and shared by every player of this bundle; None when the bundle has no slot sets."""
         if self.frame_slots is None:
             return None
-        if self._slot_rows is None:
-            self._slot_rows = FrameSlots.build(self.transformer.output.weight.detach(), self.vocab, self.frame_slots)
-        return self._slot_rows
+        if precision not in self._slot_rows:
+            output = self.transformer_for(precision).output.weight.detach()
+            self._slot_rows[precision] = FrameSlots.build(output, self.vocab, self.frame_slots)
+        return self._slot_rows[precision]
 
     @property
     def device(self) -> torch.device:

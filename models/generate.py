@@ -70,7 +70,8 @@ def _decode(model: Transformer, caches: list[KVCache], vocab: CodeVocab, z1: tor
         """(B, dim) -> (B,) vocabulary ids of frame slot s."""
         if slots is None:
             return _choose(model.logits_rows(h, frame_rows).float(), temperature, generator) + frame_rows.start
-        logits = torch.nn.functional.linear(h, slots.weights[s]).float()  # (B, n_s)
+        w = slots.weights[s]  # (n_s, dim), the output layer's dtype
+        logits = torch.nn.functional.linear(h.to(w.dtype), w).float()  # (B, n_s)
         return slots.ids[s][_choose(logits, temperature, generator)]
 
     z = [z1]

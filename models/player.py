@@ -55,7 +55,7 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
-PRECISIONS = ("fp32", "bf16")  # the transformer's matmuls when imagining (norms, RoPE, softmax stay fp32)
+PRECISIONS = ("fp32", "bf16")  # the transformer's matrix products when imagining (models/low_precision.py)
 
 
 @dataclass
@@ -119,10 +119,10 @@ class NeuralPlayer:
         averaged (test-time augmentation). None: the bundle's ``player.symmetries``, else 1.
         ``use_value``: False reports the outcome head's winrate even when the bundle has a value model
         (what the value model costs per move is measured that way: benchmarks/bench_genmove.py).
-        ``precision``: "bf16" runs the transformer's imagining under bf16 autocast, "fp32" as trained. Meant
-        for devices where bf16 matmuls pay off (CUDA): on the AMX CPU of 2026-12-04 it was no faster for 32
-        positions and 28 % slower for one (benchmarks/bench_precision.py, docs/benchmarks.md), and it
-        changes a move now and then, so it is measured before anyone relies on it.
+        ``precision``: "bf16" imagines with the transformer's matrix products in bf16 (weights cast once,
+        activations, norms, attention and the outcome head float32: models/low_precision.py), "fp32" as
+        trained. It changes a move now and then; its speed and accuracy are in docs/benchmarks.md
+        (benchmarks/bench_precision.py) and it is measured on a machine before anyone relies on it.
         ``frame_slots``: when the bundle has the frame slots' code sets (models/frame_slots.py), each imagined
         frame token is chosen among its slot's codes only (faster; False: among all frame codes).
         ``view_pool``: how the S views' move distributions combine: "mean" (their average) or "geomean" (their
@@ -144,6 +144,7 @@ class NeuralPlayer:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.precision = precision
+        bundle.transformer_for(precision)  # the bf16 copy built now, before any batcher thread asks for it
         self.frame_slots = frame_slots
         self.value = bundle.value if use_value else None
         self.rng = np.random.default_rng(seed)
@@ -198,9 +199,9 @@ class NeuralPlayer:
         ids = b.vocab.frame_ids(raw[:, F - c - 1:]).to(b.device)
         prefix = torch.cat([frame_block(ids[:, i]) for i in range(c + 1)] + [ids.new_full((B, 1), ACT_START)], 1)
         k = min(self.top_k, len(b.vocab.ldm_codes) + 1)  # no more branches than first codes (+ <unk>)
-        with torch.autocast(b.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            first, top_lp, branches = imagine_branches(b.transformer, b.vocab, prefix, b.layout.horizon, k,
-                                                       b.slot_rows() if self.frame_slots else None)
+        first, top_lp, branches = imagine_branches(b.transformer_for(self.precision), b.vocab, prefix,
+                                                   b.layout.horizon, k,
+                                                   b.slot_rows(self.precision) if self.frame_slots else None)
         return ImaginedPairs(x_t=raw[:, -1].to(b.device), x_next=b.vocab.frame_raw(branches.frame),
                              z=b.vocab.ldm_raw(branches.z), weights=torch.softmax(top_lp, -1), k=k,
                              first=first, branches=branches, x_prev=raw[:, -2].to(b.device) if F > 1 else None)

@@ -135,16 +135,29 @@ class Attention(nn.Module):
         h, d = self.args.n_heads, self.args.head_dim
         q, k, v = self.wqkv(x).view(b, t, 3, h, d).permute(2, 0, 3, 1, 4)  # each (B, H, T, D)
         q, k = apply_rope(q, rope), apply_rope(k, rope)
-        if cache is not None:
-            k, v = cache.update(pos, k.to(cache.k.dtype), v.to(cache.v.dtype))
-            k, v = k.to(q.dtype), v.to(q.dtype)
-        if cache is None or t > 1:
-            # prefill (or training): causal within the new tokens, all of the cached past visible
-            mask = torch.ones(t, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=k.shape[2] - t)
+        if cache is None:  # training (or a whole sequence at once): causal
+            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
-            out = F.scaled_dot_product_attention(q, k, v)  # one new token sees the whole cache
+            k, v = cache.update(pos, k.to(cache.k.dtype), v.to(cache.v.dtype))  # (B, H, pos + T, D)
+            out = cached_attention(q, k, v).to(x.dtype)
         return self.wo(out.transpose(1, 2).reshape(b, t, h * d))
+
+
+def cached_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """q (B, H, T, D) the new tokens, k/v (B, H, L, D) the cache including them -> (B, H, T, D), float32.
+
+    Inference only (no backward needed): two batched products and a float32 softmax. On the CPU,
+    ``scaled_dot_product_attention``'s flash kernel spends ~3.5 ms a call on a decoding step of 256
+    rows x 8 heads (one query over ~40 keys: a few MFLOP), 20 % of a 32-position batch; the products
+    take ~0.9 ms (docs/benchmarks.md). Computed in float32 whatever the weights' dtype (the cache is
+    float32), so bf16 weights round the projections, not the attention."""
+    t, length = q.shape[2], k.shape[2]
+    scores = torch.matmul(q.float(), k.float().transpose(-1, -2)) * q.shape[-1] ** -0.5  # (B, H, T, L)
+    if t > 1:  # causal within the new tokens, all of the cached past visible
+        future = torch.ones(t, length, dtype=torch.bool, device=q.device).triu(diagonal=length - t + 1)
+        scores = scores.masked_fill(future, float("-inf"))
+    return torch.matmul(torch.softmax(scores, -1), v.float())
 
 
 class FeedForward(nn.Module):
@@ -232,7 +245,8 @@ class Transformer(nn.Module):
     def logits_rows(self, hidden: torch.Tensor, rows: slice) -> torch.Tensor:
         """(..., dim) -> (..., rows) logits of the vocabulary ids ``rows`` only: generation knows
         which kind of token comes next, so it skips the rest of the output layer."""
-        return F.linear(hidden, self.output.weight[rows])
+        w = self.output.weight[rows]  # (rows, dim): float32, or bf16 in models/low_precision's copy
+        return F.linear(hidden.to(w.dtype), w).to(hidden.dtype)
 
     def outcome_logit(self, hidden: torch.Tensor) -> torch.Tensor:
         """(..., dim) hidden states -> (...,) logit of P(the side to move wins)."""

@@ -48,6 +48,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages per position (default: the bundle's value); "
                         "fewer is weaker but serves more positions per second")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
+                   help="the transformer's matrix products: fp32 as trained, or bf16 (faster where the CPU has bf16 "
+                        "instructions; a move now and then differs: docs/benchmarks.md; default fp32)")
     p.add_argument("--visits", type=int, default=1,
                    help="tree-search visits per position (engine/search.py; default 1: the network alone, "
                         "the most positions per second)")
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                             mc_search=args.mc_search, search=args.search,
                             steered_playouts=args.steered_playouts, mc_prior=args.mc_prior,
                             mc_playout_policy=args.mc_playout_policy, mc_max_seconds=args.mc_max_seconds,
-                            mc_prefer_network=args.mc_prefer_network)
+                            mc_prefer_network=args.mc_prefer_network, precision=args.precision)
     except ValueError as e:  # pydantic's ValidationError is a ValueError
         log.error("%s", e)
         return 2

@@ -30,7 +30,7 @@ def load_analyzer(settings: Settings) -> tuple[Analyzer, Optional[dict]]:
     bundle = load_bundle(folder, device=device)
     # Greedy: a request's temperature re-samples from the returned distribution instead.
     neural = NeuralPlayer(bundle, temperature=0.0, top_k=settings.branches, seed=settings.seed or 0,
-                          symmetries=settings.symmetries)
+                          symmetries=settings.symmetries, precision=settings.precision)
     tuned = bundle.manifest.get("player", {})
     if settings.search == "mc":
         from models.steered_mc import tuned_steered

@@ -151,7 +151,7 @@ def test_kv_cache_decoding_equals_full_forward(digits):
     with torch.no_grad():
         full = model(tokens)
         caches = model.new_caches(3)
-        parts = [model(tokens[:, :12], 0, caches)]
+        parts = [model(tokens[:, :9], 0, caches), model(tokens[:, 9:12], 9, caches)]  # 3 new tokens seeing 9 past
         for i in range(12, 20):
             parts.append(model(tokens[:, i:i + 1], i, caches))
         cached = torch.cat(parts, 1)
@@ -278,31 +278,59 @@ def test_tiny_pipeline_trains_every_stage_and_plays_legal_moves(tiny_bundle):
 
 
 def test_bf16_precision_runs_the_transformer_in_bf16_and_still_answers_a_distribution(tiny_bundle):
-    """``precision="bf16"`` (models/player.py) puts the transformer's matmuls under bf16 autocast while
-    imagining; the answer is still a move distribution over the board and a legal move. "fp32" keeps
-    them in fp32, and anything else is refused."""
+    """``precision="bf16"`` (models/player.py) imagines with the bundle's bf16 copy of the transformer
+    (models/low_precision.py): its products take bf16 weights, while the trained transformer stays float32
+    and is the one "fp32" uses. The answer is still a move distribution and a legal move; anything but the
+    two precisions is refused."""
     import torch
 
     from engine.game import Game
     from models.bundle import load_bundle
+    from models.low_precision import Bf16Linear
     from models.player import NeuralPlayer
 
     bundle = load_bundle(tiny_bundle)
-    seen: list[torch.dtype] = []
-    hook = bundle.transformer.layers[0].ffn.w13.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
     game = Game(9)
     game.play((2, 2), game.to_play)
-    try:
-        for precision, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-            seen.clear()
-            a = NeuralPlayer(bundle, top_k=2, precision=precision).analyze_many([(game, game.to_play)])[0]
-            assert seen and set(seen) == {dtype}
-            assert a.probs.shape == (82,) and abs(a.probs.sum() - 1) < 1e-4
-            assert game.position.is_legal(a.move, game.to_play)
-    finally:
-        hook.remove()
+    calls = {"fp32": [], "bf16": []}
+    for precision in calls:
+        NeuralPlayer(bundle, top_k=2, precision=precision)  # builds the bf16 copy
+        layer = bundle.transformer_for(precision).layers[0].ffn.w13
+        layer.register_forward_hook(lambda m, i, out, p=precision: calls[p].append((m.weight.dtype, out.dtype)))
+    assert bundle.transformer_for("bf16") is bundle.transformer_for("bf16")  # built once, shared
+    assert isinstance(bundle.transformer_for("bf16").output, Bf16Linear)
+    for precision, weight in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        a = NeuralPlayer(bundle, top_k=2, precision=precision).analyze_many([(game, game.to_play)])[0]
+        assert calls[precision] and set(calls[precision]) == {(weight, torch.float32)}  # float32 comes back
+        assert a.probs.shape == (82,) and abs(a.probs.sum() - 1) < 1e-4
+        assert game.position.is_legal(a.move, game.to_play)
+    assert all(p.dtype == torch.float32 for p in bundle.transformer.parameters())  # the original untouched
     with pytest.raises(ValueError, match="precision"):
         NeuralPlayer(bundle, precision="fp16")
+    with pytest.raises(ValueError, match="precision"):
+        bundle.transformer_for("fp16")
+
+
+def test_bf16_copy_rounds_only_the_products():
+    """The bf16 copy's logits stay within bf16 rounding of the float32 model's, through the cached path
+    too, and it has no parameters an optimiser could pick up (its weights are buffers)."""
+    from models.low_precision import bf16_matmuls
+
+    torch.manual_seed(0)
+    model = Transformer(ModelArgs.from_name("tiny", vocab_size=50, max_seq_len=32)).eval()
+    cast = bf16_matmuls(model)
+    assert list(cast.parameters()) and all(p.dtype == torch.float32 for p in cast.parameters())
+    assert cast.layers[0].attn.wqkv.weight.dtype == torch.bfloat16 and not cast.layers[0].attn.wqkv.weight.requires_grad
+    tokens = torch.randint(0, 50, (3, 20))
+    with torch.no_grad():
+        ref = model(tokens)
+        full = cast(tokens)
+        caches = cast.new_caches(3)
+        cached = torch.cat([cast(tokens[:, :12], 0, caches)] + [cast(tokens[:, i:i + 1], i, caches) for i in range(12, 20)], 1)
+    assert full.dtype == torch.float32
+    scale = ref.abs().max()
+    assert 0 < (full - ref).abs().max() < 0.02 * scale  # rounded, but only by bf16's ~3 digits
+    assert torch.allclose(full, cached, atol=1e-4)
 
 
 def test_player_takes_its_branches_from_the_bundle_manifest(tiny_bundle, tmp_path):

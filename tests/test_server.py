@@ -93,6 +93,7 @@ def test_healthz_version_docs_and_openapi(neural, tiny_bundle):
     # what the player uses: the bundle's tuned value, else NeuralPlayer's default
     assert v["branches"] == v["manifest"].get("player", {}).get("branches", DEFAULT_BRANCHES)
     assert v["symmetries"] == v["manifest"].get("player", {}).get("symmetries", 1)
+    assert v["precision"] == "fp32"  # as trained unless the service opts in
     assert neural.get("/docs").status_code == 200
     paths = set(neural.get("/openapi.json").json()["paths"])
     assert {"/v1/genmove", "/v1/analyze", "/v1/games", "/v1/games/{game_id}", "/v1/games/{game_id}/moves",
@@ -271,6 +272,7 @@ def test_random_server_plays_every_size_and_games_are_forgotten_beyond_max_games
         assert out["player"] == "random" and out["game"]["move_number"] == 1
         version = c.get("/version").json()
         assert version["manifest"] is None and version["branches"] is None and version["symmetries"] is None
+        assert version["precision"] is None
 
 
 def test_concurrent_genmoves_on_one_game_are_applied_one_after_the_other(rnd):
@@ -503,13 +505,15 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     from conftest import REPO
 
     proc, port = _serve(["--weights", str(tiny_bundle), "--branches", "2", "--symmetries", "4", "--workers", "3",
-                         "--max-batch", "12", "--max-hold-ms", "-1", "--visits", "3", "--mc-search", "flat",
+                         "--precision", "bf16", "--max-batch", "12", "--max-hold-ms", "-1", "--visits", "3",
+                         "--mc-search", "flat",
                          "--mc-playouts", "200", "--mc-max-seconds", "2.5"])
     try:
         version = httpx.get(f"http://127.0.0.1:{port}/version").json()
         assert version["fallback"] == {"player": "montecarlo", "mc_playouts": 200, "mc_search": "flat",
                                        "mc_playout_policy": "uniform", "mc_max_seconds": 2.5}  # flat: no patterns
         assert version["branches"] == 2 and version["symmetries"] == 4 and version["player_9x9"] != "random"
+        assert version["precision"] == "bf16"  # the network imagines with its bf16 copy (models/low_precision.py)
         assert version["visits"] == 3 and version["player_9x9"].endswith("-v3")  # the search around the network
         assert version["batching"] == {"max_batch": 12, "max_wait_ms": 5.0, "max_hold_ms": None, "workers": 3}
         out = httpx.post(f"http://127.0.0.1:{port}/v1/genmove", json={"board_size": 9}).json()
@@ -523,6 +527,9 @@ def test_serve_branches_option_reaches_the_player_and_is_bounded(tiny_bundle):
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
                           "--symmetries", "3"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--symmetries" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
+                          "--precision", "fp16"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--precision" in bad.stderr
     bad = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--weights", str(tiny_bundle),
                           "--visits", "0"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "visits" in bad.stderr

@@ -41,6 +41,7 @@ async def version(server: Server) -> dict:
             # bundle's tuned value, else its default); None without a model
             "branches": server.player_setting("top_k"),
             "symmetries": server.player_setting("symmetries"),  # board symmetries averaged per position
+            "precision": server.player_setting("precision"),  # the transformer's matrix products: fp32 or bf16
             "visits": s.visits if server.manifest else None,  # tree-search visits per position (1: none)
             "search": server.search(),  # the network's search: puct (visits) or the Monte Carlo tree it steers
             # who plays the sizes the network was not trained on, and how (engine/fallback.py)
