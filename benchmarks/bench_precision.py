@@ -1,12 +1,15 @@
 """Two settings of the network's imagining side by side: speed per batch, and how often the move changes.
 
-    .venv/bin/python benchmarks/bench_precision.py [--compare precision|frame_slots] [--weights weights/9x9]
+    .venv/bin/python benchmarks/bench_precision.py [--compare precision|frame_slots|attention] [--weights weights/9x9]
         [--positions 64] [--threads 1] [--batches 1,8,32] [--repeats 5]
 
-``--compare precision`` (default): fp32 against bf16 autocast (``NeuralPlayer(precision=...)``);
+``--compare precision`` (default): fp32 against bf16 products (``NeuralPlayer(precision=...)``,
+models/low_precision.py; bf16 autocast until 2026-12-06);
 ``--compare frame_slots``: every frame code scored at every token slot against only the codes each slot
 used in training video (``NeuralPlayer(frame_slots=...)``, models/frame_slots.py; the bundle must have
-them). The player is the bundle's (its board symmetries and branches, the network alone: no search),
+them); ``--compare attention``: the KV-cached attention by ``scaled_dot_product_attention`` (as until
+2026-12-06) against the two float32 products of models/transformer.cached_attention. The player is the
+bundle's (its board symmetries and branches, the network alone: no search),
 fed test positions (every 3rd move of the test games, as benchmarks/bench_genmove.py) in batches of B
 positions through ``NeuralPlayer.analyze_many``, the call the server's batcher makes. For each batch
 size the two settings are timed alternately, batch after batch (the machine's speed drifts within a
@@ -14,7 +17,7 @@ session, so only ratios from one run mean anything); the figure is the median ms
 position is analyzed once in each setting and the moves compared: the share of identical chosen
 moves, of identical raw (unmasked) moves, and the mean total-variation distance between the two move
 distributions. Also prints ``models.train.precision.bf16_speedup()`` (a 256^3 GEMM), to say which
-kind of machine the run was on. Writes benchmarks/results/precision.json (frame_slots.json).
+kind of machine the run was on. Writes benchmarks/results/{precision,frame_slots,attention}.json.
 """
 
 from __future__ import annotations
@@ -32,7 +35,26 @@ REPO = Path(__file__).resolve().parent.parent
 
 # per comparison: label -> NeuralPlayer keyword arguments, the reference setting first
 COMPARISONS = {"precision": {"fp32": {"precision": "fp32"}, "bf16": {"precision": "bf16"}},
-               "frame_slots": {"all_codes": {"frame_slots": False}, "slot_codes": {"frame_slots": True}}}
+               "frame_slots": {"all_codes": {"frame_slots": False}, "slot_codes": {"frame_slots": True}},
+               "attention": {"sdpa": {}, "products": {}}}
+
+
+def sdpa_attention(q, k, v):
+    """The KV-cached attention as it was until 2026-12-06: ``scaled_dot_product_attention`` (the reference
+    of ``--compare attention``; models/transformer.cached_attention is the two products that replaced it)."""
+    import torch
+    import torch.nn.functional as F
+
+    t, length = q.shape[2], k.shape[2]
+    mask = None if t == 1 else torch.ones(t, length, dtype=torch.bool, device=q.device).tril(diagonal=length - t)
+    return F.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), attn_mask=mask)
+
+
+def attention_for(compare: str, label: str):
+    """The cached-attention function a setting runs with (only ``--compare attention`` changes it)."""
+    import models.transformer as tr
+
+    return sdpa_attention if (compare, label) == ("attention", "sdpa") else tr.cached_attention
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,19 +93,28 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--positions {len(requests)} is fewer than the largest batch {max(sizes)}")
 
     timing: dict[str, dict[int, list[float]]] = {p: {b: [] for b in sizes} for p in settings}
+    import models.transformer as transformer_module
+
+    attention = {p: attention_for(args.compare, p) for p in settings}
+
+    def analyze(p: str, batch: list) -> list:
+        transformer_module.cached_attention = attention[p]  # this process only, one setting at a time
+        return players[p].analyze_many(batch)
+
     for p in settings:  # warm-up: first calls pay for allocations and the kernels' first use
-        players[p].analyze_many(requests[:max(sizes)])
+        analyze(p, requests[:max(sizes)])
     for b in sizes:
         for r in range(args.repeats):
             start = (r * b) % (len(requests) - b + 1)
             batch = requests[start:start + b]
             for p in settings:
                 t0 = time.perf_counter()
-                players[p].analyze_many(batch)
+                analyze(p, batch)
                 timing[p][b].append(time.perf_counter() - t0)
 
     chunks = [requests[i:i + max(sizes)] for i in range(0, len(requests), max(sizes))]
-    out = {p: [a for c in chunks for a in players[p].analyze_many(c)] for p in settings}
+    out = {p: [a for c in chunks for a in analyze(p, c)] for p in settings}
+    transformer_module.cached_attention = attention[settings[-1]]
     ref, alt = settings
     same_move = np.mean([a.move == b.move for a, b in zip(out[ref], out[alt])])
     same_raw = np.mean([a.raw_move == b.raw_move for a, b in zip(out[ref], out[alt])])
