@@ -44,8 +44,9 @@ class Settings:
     # None: the bundle's value (manifest ``player.symmetries``, else 1).
     symmetries: Optional[Literal[VIEW_COUNTS]] = None
     # The transformer's matrix products (models/player.py ``precision``): "fp32" as trained, or "bf16"
-    # (weights cast once, activations float32; ~1.3x the positions a second on an avx512_bf16 CPU, a move in
-    # ~20 differs: docs/benchmarks.md). Measured per machine before use; the service opts in.
+    # (weights cast once, activations float32: 32 games served ~1.3x faster on session 52's avx512_bf16 CPU,
+    # the same move in 97 % of the test positions and the same accuracy: docs/benchmarks.md). Measured per
+    # machine before use (a CPU without bf16 instructions may be slower); the service opts in.
     precision: Literal["fp32", "bf16"] = "fp32"
     # Tree-search visits per position (engine/search.py); 1: the network alone. Not the bundle's
     # GTP default: a search multiplies the work per request, so the service opts in.
