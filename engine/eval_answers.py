@@ -31,11 +31,20 @@ def write_answers(path: Path, answers: dict[str, Iterable[Answer]], size: int) -
                                     "legal": a.legal, "error": a.error}) + "\n")
 
 
+def read_text(path: Path) -> str:
+    """A file's text, gunzipped when its name ends in .gz (the answers and probe records kept in docs/)."""
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.decompress(path.read_bytes()).decode()
+    return path.read_text()
+
+
 def read_answers(path: Path, size: int) -> dict[str, list[Answer]]:
-    """``{player name: answers}`` from a file ``write_answers`` wrote; ValueError (with the line) for a
-    line that is not one."""
+    """``{player name: answers}`` from a file ``write_answers`` wrote (or its .gz); ValueError (with the line)
+    for a line that is not one."""
     out: dict[str, list[Answer]] = {}
-    for i, line in enumerate(path.read_text().splitlines(), 1):
+    for i, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -76,38 +76,31 @@ def choose(rec: dict, rule: tuple, size: int) -> int:
     raise ValueError(f"unknown rule {rule}")
 
 
-def _text(path: Path) -> str:
-    import gzip
-
-    return gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
-
-
 def _rule(text: str) -> tuple:
     """"close 0.7" -> ("close", 0.7)."""
     name, *params = text.split()
     return (name, *(float(x) for x in params))
 
 
-def write_answers(recs: list[dict], rule: tuple, reference: Path, out: Path) -> None:
-    """``reference``'s answer lines (``eval run --answers``, the probed player's) with each probed position's move
-    replaced by ``rule``'s and the rule named in ``player``; every reference position must have been probed."""
-    from engine.coords import from_flat, to_gtp
+def write_rule_answers(recs: list[dict], rule: tuple, reference: Path, out: Path) -> None:
+    """``reference``'s answers (``eval run --answers``, the probed player's, one player) with each probed position's
+    move replaced by ``rule``'s and the rule added to the player's name; every reference position must have been
+    probed."""
+    from dataclasses import replace
+
+    from engine.coords import from_flat
+    from engine.eval_answers import pick_player, read_answers, write_answers
 
     by_id = {rec["id"]: rec for rec in recs}
-    lines = []
-    for line in _text(reference).splitlines():
-        if not line.strip():
-            continue
-        answer = json.loads(line)
-        size = int(answer.get("size", 9))
-        answer["move"] = to_gtp(from_flat(choose(by_id[answer["id"]], rule, size), size), size)
-        answer["player"] = f"{answer['player']} + {' '.join(str(x) for x in rule)}"
-        lines.append(json.dumps(answer))
-    out.write_text("\n".join(lines) + "\n")
+    size = 9  # the probes are of the 9x9 labels
+    player, answers = pick_player(read_answers(reference, size), None, reference)
+    moved = [replace(a, move=from_flat(choose(by_id[a.id], rule, size), size)) for a in answers]
+    write_answers(out, {f"{player} + {' '.join(str(x) for x in rule)}": moved}, size)
 
 
 def main() -> int:
     from engine.coords import from_flat
+    from engine.eval_answers import read_text
     from engine.labels import load_labels
     from engine.metrics import same_move
 
@@ -122,9 +115,9 @@ def main() -> int:
                          "for `eval paired`")
     args = ap.parse_args()
     labels = load_labels(Path(args.labels) if args.labels else REPO / "data" / "oracle" / f"{args.split}9.jsonl")
-    recs = [json.loads(line) for p in args.records for line in _text(Path(p)).splitlines() if line.strip()]
+    recs = [json.loads(line) for p in args.records for line in read_text(Path(p)).splitlines() if line.strip()]
     if args.answers:
-        write_answers(recs, _rule(args.answers[0]), Path(args.answers[1]), Path(args.answers[2]))
+        write_rule_answers(recs, _rule(args.answers[0]), Path(args.answers[1]), Path(args.answers[2]))
     rules = [("tree",), ("network",)]
     for t in (0.7, 0.8, 0.9, 0.95):
         for f in (0.02, 0.05, 0.1, 0.25):

@@ -338,3 +338,7 @@ def test_answers_written_by_two_runs_pair_as_one_run_pairs_its_players(tmp_path:
     answers = [Answer("g:0", PASS, from_gtp("E5", N), False, True), Answer("g:1", None, error="timeout")]
     write_answers(tmp_path / "rt.jsonl", {"p": answers}, N)
     assert read_answers(tmp_path / "rt.jsonl", N) == {"p": answers}
+    import gzip  # the answers kept in docs/ are gzipped: read as they are
+
+    (tmp_path / "rt.jsonl.gz").write_bytes(gzip.compress((tmp_path / "rt.jsonl").read_bytes()))
+    assert read_answers(tmp_path / "rt.jsonl.gz", N) == {"p": answers}
