@@ -35,7 +35,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 # per comparison: label -> NeuralPlayer keyword arguments, the reference setting first
 COMPARISONS = {"precision": {"fp32": {"precision": "fp32"}, "bf16": {"precision": "bf16"}},
-               "int8": {"fp32": {"precision": "fp32"}, "int8": {"precision": "int8"}},
                "frame_slots": {"all_codes": {"frame_slots": False}, "slot_codes": {"frame_slots": True}},
                "attention": {"sdpa": {}, "products": {}}}
 

@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_training_state, sha256_file
 from models.dynamics import DynamicsConfig
 from models.frame_slots import SLOTS_KEY, FrameSlots, check_mask
-from models.low_precision import bf16_matmuls, int8_matmuls
+from models.low_precision import bf16_matmuls
 from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
@@ -63,11 +63,10 @@ class Bundle:
         player of this bundle."""
         if precision == "fp32":
             return self.transformer
-        casts = {"bf16": bf16_matmuls, "int8": int8_matmuls}
-        if precision not in casts:
-            raise ValueError(f"precision must be 'fp32', 'bf16' or 'int8', got {precision!r}")
+        if precision != "bf16":
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         if precision not in self._cast:
-            self._cast[precision] = casts[precision](self.transformer)
+            self._cast[precision] = bf16_matmuls(self.transformer)
         return self._cast[precision]
 
     def slot_rows(self, precision: str = "fp32") -> Optional[FrameSlots]:

@@ -55,7 +55,7 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
-PRECISIONS = ("fp32", "bf16", "int8")  # the transformer's matrix products when imagining (models/low_precision.py)
+PRECISIONS = ("fp32", "bf16")  # the transformer's matrix products when imagining (models/low_precision.py)
 
 
 @dataclass
