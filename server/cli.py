@@ -47,7 +47,8 @@ def add_parser(subparsers) -> None:
                         "tuned value); fewer is weaker but serves more positions per second")
     p.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                    help="board symmetries the neural player averages per position (default: the bundle's value); "
-                        "fewer is weaker but serves more positions per second")
+                        "fewer is weaker but serves more positions per second (shipped 9x9 at 32 games, 2 cores: "
+                        "2 views ~2.5x the moves/s of 8, test BAA -6 points; docs/benchmarks.md)")
     p.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
                    help="the transformer's matrix products: fp32 as trained, or bf16 (faster where the CPU has bf16 "
                         "instructions; a move now and then differs: docs/benchmarks.md; default fp32)")

@@ -41,7 +41,10 @@ class Settings:
     # None: the bundle's tuned value (manifest ``player.branches``).
     branches: Optional[int] = Field(None, ge=1, le=64)
     # Board symmetries averaged per position (models/player.py ``symmetries``: 1, 2, 4 or 8);
-    # None: the bundle's value (manifest ``player.symmetries``, else 1).
+    # None: the bundle's value (manifest ``player.symmetries``, else 1). Fewer views are the setting
+    # for throughput over strength: a lone request is then fewer rows, so batching concurrent games
+    # gains more (32 over 1 game: 3.9-5.8x at 8 views, 8.8-10.7x at 2, 10.0-12.5x at 1, for 6-7
+    # points less test BAA; docs/benchmarks.md "Fewer board views a position").
     symmetries: Optional[Literal[VIEW_COUNTS]] = None
     # The transformer's matrix products (models/player.py ``precision``): "fp32" as trained, or "bf16"
     # (weights cast once, activations float32: 32 games served ~1.3x faster on session 52's avx512_bf16 CPU,
