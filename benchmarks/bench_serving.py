@@ -274,6 +274,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from engine.symmetry import VIEW_COUNTS
+    from models.precisions import PRECISIONS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=None, help="model bundle (default: weights/9x9, else a tiny bundle)")
@@ -292,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--branches", type=int, default=None, help="imagined branches per position (default: the bundle's)")
     ap.add_argument("--symmetries", type=int, choices=VIEW_COUNTS, default=None,
                     help="board symmetries averaged per position (default: the bundle's)")
-    ap.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
+    ap.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                     help="the transformer's matrix products (models/low_precision.py; default: the server's)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)

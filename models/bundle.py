@@ -20,6 +20,7 @@ from models.checkpoint import WeightsHashMismatch, dataclass_from_dict, load_tra
 from models.dynamics import DynamicsConfig
 from models.frame_slots import SLOTS_KEY, FrameSlots, check_mask
 from models.low_precision import bf16_matmuls
+from models.precisions import PRECISIONS
 from models.ldm import build_dynamics
 from models.idm import IdmConfig, InverseDynamics
 from models.tokenizer import FrameTokenizer, TokenizerConfig
@@ -63,10 +64,11 @@ class Bundle:
         player of this bundle."""
         if precision == "fp32":
             return self.transformer
-        if precision != "bf16":
-            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+        casts = {"bf16": bf16_matmuls}  # one per name of models/precisions.PRECISIONS but "fp32"
+        if precision not in casts:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         if precision not in self._cast:
-            self._cast[precision] = bf16_matmuls(self.transformer)
+            self._cast[precision] = casts[precision](self.transformer)
         return self._cast[precision]
 
     def slot_rows(self, precision: str = "fp32") -> Optional[FrameSlots]:

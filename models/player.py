@@ -25,6 +25,7 @@ from engine.coords import BLACK, WHITE, Move, from_flat, opponent
 from engine.game import Game
 from engine.symmetry import VIEW_COUNTS
 from models.bundle import Bundle
+from models.precisions import PRECISIONS
 from models.generate import imagine_branches
 from models.idm import emptied_points, occupied_points
 from models.token_cache import decode_boards, encode_boards
@@ -55,7 +56,6 @@ def _renormalised(probs: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 DEFAULT_BRANCHES = 4  # bundles without a tuned ``player.branches``
-PRECISIONS = ("fp32", "bf16")  # the transformer's matrix products when imagining (models/low_precision.py)
 
 
 @dataclass

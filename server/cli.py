@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.mc_player import PLAYOUT_POLICIES
 from engine.search import SEARCH_KINDS
 from engine.symmetry import VIEW_COUNTS
+from models.precisions import PRECISIONS
 from server.settings import RANDOM, Settings
 
 log = logging.getLogger("server")
@@ -49,7 +50,7 @@ def add_parser(subparsers) -> None:
                    help="board symmetries the neural player averages per position (default: the bundle's value); "
                         "fewer is weaker but serves more positions per second (shipped 9x9 at 32 games, 2 cores: "
                         "2 views ~2.5x the moves/s of 8, test BAA -6 points; docs/benchmarks.md)")
-    p.add_argument("--precision", choices=("fp32", "bf16"), default=d.precision,
+    p.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="the transformer's matrix products: fp32 as trained, or bf16 (faster where the CPU has bf16 "
                         "instructions; a move now and then differs: docs/benchmarks.md; default fp32)")
     p.add_argument("--visits", type=int, default=1,

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from pydantic.dataclasses import dataclass
 
 from engine.symmetry import VIEW_COUNTS
+from models.precisions import PRECISIONS
 
 RANDOM = "random"
 
@@ -50,7 +51,7 @@ class Settings:
     # (weights cast once, activations float32: 32 games served ~1.3x faster on session 52's avx512_bf16 CPU,
     # the same move in 97 % of the test positions and the same accuracy: docs/benchmarks.md). Measured per
     # machine before use (a CPU without bf16 instructions may be slower); the service opts in.
-    precision: Literal["fp32", "bf16"] = "fp32"
+    precision: Literal[PRECISIONS] = "fp32"
     # Tree-search visits per position (engine/search.py); 1: the network alone. Not the bundle's
     # GTP default: a search multiplies the work per request, so the service opts in.
     visits: int = Field(1, ge=1, le=10_000)
