@@ -117,7 +117,7 @@ def info_line(analysis: Analysis, size: int, kata: bool, max_moves: int) -> str:
     position_wr = 0.5 if analysis.winrate is None else float(analysis.winrate)
     per_move = analysis.move_winrates
     parts = []
-    for order, (flat, p, visits) in enumerate(_candidates(analysis, max_moves)):
+    for order, (flat, p, visits) in enumerate(_candidates(analysis, size, max_moves)):
         vertex = to_gtp(from_flat(flat, size), size)
         wr = float(per_move[flat]) if per_move is not None and np.isfinite(per_move[flat]) else position_wr
         pv = " ".join(to_gtp(from_flat(f, size), size) for f in (analysis.pvs or {}).get(flat, [flat]))
@@ -140,7 +140,7 @@ def _score_fields(analysis: Analysis, flat: int) -> str:
     return f" scoreMean {scores[flat]:.6f} scoreStdev {spreads[flat]:.6f} scoreLead {scores[flat]:.6f}"
 
 
-def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, int]]:
+def _candidates(analysis: Analysis, size: int, max_moves: int) -> list[tuple[int, float, int]]:
     """(flat, prior, visits), best first: after a tree search the move it plays, then the visited moves by visits
     (ties: prior), as KataGo's ``order`` 0 is its choice (the network's favourite or the finishing move may be
     played with fewer visits than the most visited: engine/mc_player.py), else the most likely legal moves with
@@ -150,7 +150,7 @@ def _candidates(analysis: Analysis, max_moves: int) -> list[tuple[int, float, in
     if analysis.visits is not None and analysis.visits.sum() > 0:
         order = [int(f) for f in np.lexsort((-probs, -analysis.visits))]
         if analysis.move is not PASS and analysis.move is not RESIGN:
-            first = to_flat(analysis.move, math.isqrt(len(probs) - 1))
+            first = to_flat(analysis.move, size)
             if analysis.visits[first] > 0:
                 order = [first] + [f for f in order if f != first]
         return [(f, float(probs[f]), int(analysis.visits[f])) for f in order[:max_moves] if analysis.visits[f] > 0]

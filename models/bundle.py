@@ -34,6 +34,8 @@ FILES = {"tokenizer": "tokenizer.safetensors", "dynamics": "dynamics.safetensors
 OPTIONAL_FILES = {"value": "value.safetensors", "slots": "slots.safetensors"}  # slots: models/frame_slots.py
 ALL_FILES = {**FILES, **OPTIONAL_FILES}
 DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "weights" / "9x9"
+# the inference copy each precision of models/precisions.PRECISIONS but "fp32" imagines with
+_CASTS = {"bf16": bf16_matmuls}
 
 
 @dataclass
@@ -64,11 +66,10 @@ class Bundle:
         player of this bundle."""
         if precision == "fp32":
             return self.transformer
-        casts = {"bf16": bf16_matmuls}  # one per name of models/precisions.PRECISIONS but "fp32"
-        if precision not in casts:
+        if precision not in _CASTS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         if precision not in self._cast:
-            self._cast[precision] = casts[precision](self.transformer)
+            self._cast[precision] = _CASTS[precision](self.transformer)
         return self._cast[precision]
 
     def slot_rows(self, precision: str = "fp32") -> Optional[FrameSlots]:
